@@ -1,0 +1,365 @@
+//! The Dataverse credentials, read from AWS Secrets Manager and kept for a while in a warm
+//! function. The client secret is a `SecretString`: it is exposed only where the token request
+//! is built, and neither `Debug` nor any error ever shows it.
+
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use reqwest::Url;
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Entra ID's public-cloud authority, used when the secret names none.
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+
+/// Why the credentials could not be read. Never carries the secret's value.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// Secrets Manager has no such secret.
+    #[error("the secret {secret_id:?} does not exist in Secrets Manager (check DATAVERSE_SECRET_ID and the region)")]
+    NotFound { secret_id: String },
+    /// Secrets Manager answered with an error.
+    #[error("Secrets Manager refused to read the secret {secret_id:?}: {code}: {message}")]
+    Refused {
+        secret_id: String,
+        code: String,
+        message: String,
+    },
+    /// Secrets Manager could not be reached.
+    #[error("could not reach Secrets Manager to read the secret {secret_id:?}: {reason}")]
+    Unreachable { secret_id: String, reason: String },
+    /// The secret has a binary value instead of a string.
+    #[error("the secret {secret_id:?} has no SecretString; store the credentials as JSON text")]
+    NoSecretString { secret_id: String },
+    /// The secret's text is not a JSON object.
+    #[error("the secret {secret_id:?} is not a JSON object with tenant_id, client_id, client_secret and environment_url")]
+    NotJson { secret_id: String },
+    /// A required field is absent, empty or not text.
+    #[error(
+        "the secret {secret_id:?} has no usable field {field:?} (it must be a non-empty string)"
+    )]
+    MissingField {
+        secret_id: String,
+        field: &'static str,
+    },
+    /// A URL field that cannot be used safely.
+    #[error("the secret {secret_id:?} field {field:?} is not usable: {reason}")]
+    BadUrl {
+        secret_id: String,
+        field: &'static str,
+        reason: String,
+    },
+}
+
+/// What is needed to reach one Dataverse environment as its application user.
+#[derive(Debug, Clone)]
+pub struct DataverseCredentials {
+    /// The Entra ID tenant (directory) id.
+    pub tenant_id: String,
+    /// The app registration's client id.
+    pub client_id: String,
+    /// The app registration's client secret.
+    pub client_secret: SecretString,
+    /// The environment, e.g. `https://contoso.crm.dynamics.com`, without a trailing slash.
+    pub environment_url: Url,
+    /// The Entra ID authority, without a trailing slash.
+    pub authority_url: Url,
+}
+
+impl DataverseCredentials {
+    /// Parses the secret's JSON text; errors name `secret_id` and the field, never a value.
+    pub fn from_secret_json(secret_id: &str, text: &str) -> Result<Self, CredentialsError> {
+        let fields: Map<String, Value> = match serde_json::from_str(text) {
+            Ok(Value::Object(fields)) => fields,
+            _ => {
+                return Err(CredentialsError::NotJson {
+                    secret_id: secret_id.to_owned(),
+                })
+            }
+        };
+        let field = |name: &'static str| -> Result<Option<String>, CredentialsError> {
+            match fields.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) if !text.trim().is_empty() => {
+                    Ok(Some(text.trim().to_owned()))
+                }
+                Some(_) => Err(CredentialsError::MissingField {
+                    secret_id: secret_id.to_owned(),
+                    field: name,
+                }),
+            }
+        };
+        let required = |name: &'static str| {
+            field(name)?.ok_or_else(|| CredentialsError::MissingField {
+                secret_id: secret_id.to_owned(),
+                field: name,
+            })
+        };
+        let tenant_id = required("tenant_id")?;
+        let client_id = required("client_id")?;
+        let client_secret = SecretString::from(required("client_secret")?);
+        let environment_url =
+            parse_url(secret_id, "environment_url", &required("environment_url")?)?;
+        let authority_url = parse_url(
+            secret_id,
+            "authority_url",
+            &field("authority_url")?.unwrap_or_else(|| DEFAULT_AUTHORITY.to_owned()),
+        )?;
+        if tenant_id.contains(['/', '?', '#']) {
+            return Err(CredentialsError::BadUrl {
+                secret_id: secret_id.to_owned(),
+                field: "tenant_id",
+                reason: "it must be a tenant id or domain, not a URL".into(),
+            });
+        }
+        Ok(DataverseCredentials {
+            tenant_id,
+            client_id,
+            client_secret,
+            environment_url,
+            authority_url,
+        })
+    }
+}
+
+/// Accepts `https://` anywhere and `http://` only on a loopback host (the simulator), because
+/// the client secret and the bearer token travel to these addresses.
+fn parse_url(secret_id: &str, field: &'static str, text: &str) -> Result<Url, CredentialsError> {
+    let bad = |reason: String| CredentialsError::BadUrl {
+        secret_id: secret_id.to_owned(),
+        field,
+        reason,
+    };
+    let url = Url::parse(text.trim_end_matches('/'))
+        .map_err(|error| bad(format!("not a URL ({error})")))?;
+    let loopback = matches!(
+        url.host_str(),
+        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+    );
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(bad(
+                "it must use https:// (http:// is allowed only on localhost)".into(),
+            ))
+        }
+        other => return Err(bad(format!("unsupported scheme {other:?}; use https://"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(bad(
+            "it must be a plain address without query, fragment or user".into(),
+        ));
+    }
+    Ok(url)
+}
+
+/// Reads the credentials secret and keeps it for `ttl`, so a warm function does not pay a
+/// Secrets Manager call on every sweep, yet notices a rotation within `ttl`.
+pub struct SecretSource {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    ttl: Duration,
+    // std Mutex: nothing awaits while it is held.
+    cached: Mutex<Option<(Instant, Arc<DataverseCredentials>)>>,
+}
+
+impl SecretSource {
+    /// A source reading `secret_id` through `client`, caching it for `ttl`.
+    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: String, ttl: Duration) -> Self {
+        SecretSource {
+            client,
+            secret_id,
+            ttl,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The secret's name or ARN.
+    pub fn secret_id(&self) -> &str {
+        &self.secret_id
+    }
+
+    /// The credentials, from the cache while it is fresh.
+    pub async fn get(&self) -> Result<Arc<DataverseCredentials>, CredentialsError> {
+        if let Ok(cached) = self.cached.lock() {
+            if let Some((read_at, credentials)) = cached.as_ref() {
+                if read_at.elapsed() < self.ttl {
+                    return Ok(credentials.clone());
+                }
+            }
+        }
+        self.refresh().await
+    }
+
+    /// Reads the secret again, ignoring the cache (after a rotation made the old one fail).
+    pub async fn refresh(&self) -> Result<Arc<DataverseCredentials>, CredentialsError> {
+        let secret_id = self.secret_id.clone();
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(&secret_id)
+            .send()
+            .await
+            .map_err(|error| {
+                let service = error.as_service_error();
+                match (service.and_then(|e| e.code()), service) {
+                    (Some("ResourceNotFoundException"), _) => CredentialsError::NotFound {
+                        secret_id: secret_id.clone(),
+                    },
+                    (Some(code), Some(service)) => CredentialsError::Refused {
+                        secret_id: secret_id.clone(),
+                        code: code.to_owned(),
+                        message: service.message().unwrap_or_default().to_owned(),
+                    },
+                    _ => CredentialsError::Unreachable {
+                        secret_id: secret_id.clone(),
+                        reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&error)
+                            .to_string(),
+                    },
+                }
+            })?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| CredentialsError::NoSecretString {
+                secret_id: secret_id.clone(),
+            })?;
+        let credentials = Arc::new(DataverseCredentials::from_secret_json(&secret_id, text)?);
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some((Instant::now(), credentials.clone()));
+        }
+        Ok(credentials)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const SECRET: &str = "s3cr3t-value-that-must-not-leak";
+
+    fn secret_json(overrides: &[(&str, Value)]) -> String {
+        let mut fields = serde_json::json!({
+            "tenant_id": "contoso.onmicrosoft.com",
+            "client_id": "11111111-2222-3333-4444-555555555555",
+            "client_secret": SECRET,
+            "environment_url": "https://contoso.crm.dynamics.com/",
+        });
+        for (name, value) in overrides {
+            if value.is_null() {
+                fields.as_object_mut().unwrap().remove(*name);
+            } else {
+                fields[*name] = value.clone();
+            }
+        }
+        fields.to_string()
+    }
+
+    #[test]
+    fn a_complete_secret_is_read_with_the_public_authority_by_default() {
+        let creds = DataverseCredentials::from_secret_json("id", &secret_json(&[])).unwrap();
+        assert_eq!(
+            creds.environment_url.as_str(),
+            "https://contoso.crm.dynamics.com/"
+        );
+        assert_eq!(
+            creds.authority_url.as_str(),
+            "https://login.microsoftonline.com/"
+        );
+        assert_eq!(creds.client_secret.expose_secret(), SECRET);
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_client_secret() {
+        let creds = DataverseCredentials::from_secret_json("id", &secret_json(&[])).unwrap();
+        assert!(!format!("{creds:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn each_missing_or_empty_field_is_named() {
+        for field in ["tenant_id", "client_id", "client_secret", "environment_url"] {
+            for value in [
+                Value::Null,
+                Value::String("  ".into()),
+                serde_json::json!(7),
+            ] {
+                let error = DataverseCredentials::from_secret_json(
+                    "my/secret",
+                    &secret_json(&[(field, value)]),
+                )
+                .unwrap_err();
+                let message = error.to_string();
+                assert!(message.contains(field), "{message}");
+                assert!(message.contains("my/secret"), "{message}");
+                assert!(!message.contains(SECRET), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_secret_that_is_not_a_json_object_is_refused_without_echoing_it() {
+        for text in [
+            SECRET,
+            "[1,2]",
+            "{\"client_secret\": \"s3cr3t-value-that-must-not-leak\"",
+        ] {
+            let error = DataverseCredentials::from_secret_json("my/secret", text).unwrap_err();
+            assert!(matches!(error, CredentialsError::NotJson { .. }));
+            assert!(!error.to_string().contains(SECRET));
+        }
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_on_loopback() {
+        let remote = secret_json(&[("environment_url", "http://contoso.crm.dynamics.com".into())]);
+        let error = DataverseCredentials::from_secret_json("id", &remote).unwrap_err();
+        assert!(matches!(
+            error,
+            CredentialsError::BadUrl {
+                field: "environment_url",
+                ..
+            }
+        ));
+
+        let authority = secret_json(&[("authority_url", "http://login.example.com".into())]);
+        let error = DataverseCredentials::from_secret_json("id", &authority).unwrap_err();
+        assert!(matches!(
+            error,
+            CredentialsError::BadUrl {
+                field: "authority_url",
+                ..
+            }
+        ));
+
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            let json = secret_json(&[
+                ("environment_url", local.into()),
+                ("authority_url", local.into()),
+            ]);
+            assert!(
+                DataverseCredentials::from_secret_json("id", &json).is_ok(),
+                "{local}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_url_with_a_query_or_another_scheme_is_refused() {
+        for url in [
+            "https://contoso.crm.dynamics.com/?x=1",
+            "ftp://contoso",
+            "contoso.crm.dynamics.com",
+        ] {
+            let json = secret_json(&[("environment_url", url.into())]);
+            assert!(
+                DataverseCredentials::from_secret_json("id", &json).is_err(),
+                "{url}"
+            );
+        }
+    }
+}

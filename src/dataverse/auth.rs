@@ -1,0 +1,122 @@
+//! The Entra ID client-credentials token for Dataverse, cached until shortly before it expires
+//! so that a warm function does not ask for a token on every sweep.
+
+use crate::credentials::DataverseCredentials;
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A token is renewed this long before Entra ID says it expires, so that no request carries a
+/// token that expires in flight.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
+
+/// Why Entra ID gave no token.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Entra ID answered with its error JSON.
+    #[error("Entra ID refused the token request for client {client_id} in tenant {tenant_id} ({status} {error}): {description}")]
+    Refused {
+        status: u16,
+        error: String,
+        description: String,
+        client_id: String,
+        tenant_id: String,
+    },
+    /// A success status with a body that is not a token.
+    #[error("Entra ID answered {status} with a body that is not a token response")]
+    BadResponse { status: u16 },
+}
+
+impl AuthError {
+    /// Whether a freshly read secret might cure this (a rotated or wrong client secret).
+    pub fn may_be_rotation(&self) -> bool {
+        matches!(self, AuthError::Refused { error, .. } if error == "invalid_client" || error == "unauthorized_client")
+    }
+}
+
+struct Cached {
+    token: SecretString,
+    // The credentials the token was issued for: a rotated secret naming another app or
+    // environment must not reuse it.
+    issued_for: String,
+    renew_at: Instant,
+}
+
+/// The cached bearer token.
+#[derive(Default)]
+pub struct TokenCache {
+    // std Mutex: nothing awaits while it is held.
+    cached: Mutex<Option<Cached>>,
+}
+
+impl TokenCache {
+    /// A cache holding no token yet.
+    pub fn new() -> Self {
+        TokenCache::default()
+    }
+
+    /// The cached token for `credentials`, when it is still fresh.
+    pub fn current(&self, credentials: &DataverseCredentials) -> Option<SecretString> {
+        let cached = self.cached.lock().ok()?;
+        let cached = cached.as_ref()?;
+        (cached.issued_for == identity(credentials) && Instant::now() < cached.renew_at)
+            .then(|| cached.token.clone())
+    }
+
+    /// Stores a token that Entra ID says lives `expires_in` seconds.
+    pub fn store(&self, credentials: &DataverseCredentials, token: SecretString, expires_in: u64) {
+        let lifetime = Duration::from_secs(expires_in).saturating_sub(EXPIRY_MARGIN);
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some(Cached {
+                token,
+                issued_for: identity(credentials),
+                renew_at: Instant::now() + lifetime,
+            });
+        }
+    }
+
+    /// Forgets the token, after Dataverse refused it.
+    pub fn invalidate(&self) {
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = None;
+        }
+    }
+}
+
+fn identity(credentials: &DataverseCredentials) -> String {
+    format!(
+        "{}|{}|{}|{}",
+        credentials.authority_url,
+        credentials.tenant_id,
+        credentials.client_id,
+        credentials.environment_url
+    )
+}
+
+/// The token endpoint: `{authority}/{tenant}/oauth2/v2.0/token`.
+pub fn token_url(credentials: &DataverseCredentials) -> String {
+    format!(
+        "{}/{}/oauth2/v2.0/token",
+        credentials.authority_url.as_str().trim_end_matches('/'),
+        credentials.tenant_id
+    )
+}
+
+/// The client-credentials form; the only place the client secret is exposed.
+pub fn token_form(credentials: &DataverseCredentials) -> Vec<(&'static str, String)> {
+    vec![
+        ("grant_type", "client_credentials".to_owned()),
+        ("client_id", credentials.client_id.clone()),
+        (
+            "client_secret",
+            credentials.client_secret.expose_secret().to_owned(),
+        ),
+        (
+            "scope",
+            format!(
+                "{}/.default",
+                credentials.environment_url.as_str().trim_end_matches('/')
+            ),
+        ),
+    ]
+}

@@ -1,0 +1,86 @@
+//! Everything that speaks HTTP to Microsoft: the Entra ID token, the Dataverse Web API queries
+//! and the `$batch` closes. Column names and JSON shapes stay inside this module; callers get
+//! typed rows and typed errors. Nothing here decides whether a session is eligible.
+
+pub mod auth;
+pub mod batch;
+pub mod client;
+pub mod wire;
+
+pub use auth::{AuthError, TokenCache};
+pub use batch::{CloseOutcome, CloseRequest};
+pub use client::{Budget, Dataverse, RetryPolicy};
+pub use wire::{ConfigurationRow, SessionRow};
+
+use crate::credentials::CredentialsError;
+
+/// A Dataverse request that did not succeed, with what an administrator needs to act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum DataverseError {
+    /// Dataverse answered with its error JSON.
+    #[error("Dataverse answered {status} {code}: {message}{}", hint(*.status, message))]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// Service protection kept answering 429.
+    #[error("Dataverse kept throttling the requests (429) after {attempts} attempts; the next sweep continues")]
+    Throttled { attempts: u32 },
+    /// Dataverse kept answering 5xx.
+    #[error("Dataverse was unavailable ({status}) after {attempts} attempts")]
+    Unavailable { status: u16, attempts: u32 },
+    /// No connection, or the connection broke.
+    #[error("could not reach {host} after {attempts} attempts: {reason}")]
+    Unreachable {
+        host: String,
+        attempts: u32,
+        reason: String,
+    },
+    /// Still 401 after a fresh token and a freshly read secret.
+    #[error("Dataverse refused the application user (401) even with a fresh token and secret: check that the app registration is an application user in this environment and is enabled")]
+    Unauthorized,
+    /// The token could not be obtained.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The credentials could not be read.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The Lambda deadline is too close to start or to wait for another request.
+    #[error("the sweep's time budget ran out before the request could be sent")]
+    DeadlineReached,
+    /// A response that does not have the shape the Web API documents.
+    #[error("Dataverse sent a response this function cannot read: {0}")]
+    BadResponse(String),
+}
+
+fn hint(status: u16, message: &str) -> &'static str {
+    if status == 403 || message.contains("privilege") {
+        " (give the application user a security role with read and write access to the session and configuration tables)"
+    } else {
+        ""
+    }
+}
+
+impl DataverseError {
+    /// The table or column a 400/404 complains about, quoted in Dataverse's message as
+    /// "Could not find a property named 'x'" or "Resource not found for the segment 'x'".
+    pub fn unknown_name(&self) -> Option<&str> {
+        let DataverseError::Api {
+            status: 400 | 404,
+            message,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        if !(message.contains("Could not find a property named")
+            || message.contains("Resource not found for the segment"))
+        {
+            return None;
+        }
+        let start = message.find('\'')? + 1;
+        let end = start + message[start..].find('\'')?;
+        Some(&message[start..end])
+    }
+}

@@ -1,0 +1,262 @@
+//! The Lambda boundary: the EventBridge Scheduled Event in, one sweep, the summary (or a
+//! `Diagnostic` with a stable `error_type`) out. Anything but a scheduled event is refused
+//! before any request is sent.
+
+use crate::credentials::SecretSource;
+use crate::dataverse::{Budget, Dataverse, DataverseError, RetryPolicy};
+use crate::settings::{Settings, SettingsError};
+use crate::summary::Summary;
+use crate::sweep::{self, SweepError, SweepOptions};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::Utc;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{error, info};
+
+/// What the function holds across warm invocations: settings and clients, built once.
+pub struct App {
+    /// The validated settings.
+    pub settings: Settings,
+    /// The Dataverse client, with its secret and token caches.
+    pub dataverse: Arc<Dataverse>,
+}
+
+/// Why the function could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is wrong.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] DataverseError),
+}
+
+impl App {
+    /// Settings from the environment; Secrets Manager through the default AWS configuration
+    /// (which honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`, as the local runs use).
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let settings = Settings::from_env()?;
+        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+        App::new(settings, secrets, RetryPolicy::default())
+    }
+
+    /// An app over an explicit Secrets Manager client and retry policy.
+    pub fn new(
+        settings: Settings,
+        secrets: aws_sdk_secretsmanager::Client,
+        retry: RetryPolicy,
+    ) -> Result<Self, StartupError> {
+        let source = SecretSource::new(secrets, settings.secret_id.clone(), settings.secret_cache);
+        let dataverse = Arc::new(Dataverse::new(source, retry)?);
+        Ok(App {
+            settings,
+            dataverse,
+        })
+    }
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event is not an EventBridge Scheduled Event.
+    #[error("the event is not an EventBridge Scheduled Event: {0}; nothing was closed")]
+    InvalidEvent(String),
+    /// The sweep failed.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Diagnostic {
+        let error_type = match &error {
+            HandlerError::InvalidEvent(_) => "InvalidEvent",
+            HandlerError::Sweep(SweepError::UnknownName { .. }) => "UnknownTableOrColumn",
+            HandlerError::Sweep(SweepError::NoActiveConfiguration { .. }) => {
+                "NoActiveConfiguration"
+            }
+            HandlerError::Sweep(SweepError::NoUsableConfiguration { .. }) => {
+                "InvalidSessionTimeout"
+            }
+            HandlerError::Sweep(SweepError::Dataverse(DataverseError::Credentials(_))) => {
+                "Credentials"
+            }
+            HandlerError::Sweep(SweepError::Dataverse(DataverseError::Auth(_))) => "Authentication",
+            HandlerError::Sweep(SweepError::Dataverse(_)) => "Dataverse",
+            HandlerError::Sweep(SweepError::Interrupted { .. }) => "SweepInterrupted",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// What a scheduled event asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// `detail.dry_run`.
+    pub dry_run: bool,
+}
+
+/// Accepts an EventBridge Scheduled Event whose `detail` is `{}` or `{"dry_run": bool}`.
+pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
+    let invalid = |reason: &str| HandlerError::InvalidEvent(reason.to_owned());
+    if !event.is_object() {
+        return Err(invalid("it is not a JSON object"));
+    }
+    let event: EventBridgeEvent<Value> = serde_json::from_value(event)
+        .map_err(|_| invalid("it lacks detail-type, source or detail"))?;
+    if event.source != "aws.events" {
+        return Err(invalid("source is not \"aws.events\""));
+    }
+    if event.detail_type != "Scheduled Event" {
+        return Err(invalid("detail-type is not \"Scheduled Event\""));
+    }
+    let detail = event
+        .detail
+        .as_object()
+        .ok_or_else(|| invalid("detail is not an object"))?;
+    if let Some(key) = detail.keys().find(|key| key.as_str() != "dry_run") {
+        return Err(HandlerError::InvalidEvent(format!(
+            "detail has the unknown field {key:?} (only \"dry_run\" is accepted)"
+        )));
+    }
+    let dry_run = match detail.get("dry_run") {
+        None => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => return Err(invalid("detail.dry_run is not true or false")),
+    };
+    Ok(Trigger { dry_run })
+}
+
+/// One invocation: one sweep.
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, HandlerError> {
+    let (payload, context) = event.into_parts();
+    let trigger =
+        parse_event(payload).inspect_err(|error| error!(error = %error, "event refused"))?;
+    let now = Utc::now();
+    let options = SweepOptions {
+        now,
+        dry_run: app.settings.dry_run || trigger.dry_run,
+        budget: budget(
+            context.deadline,
+            now.timestamp_millis(),
+            app.settings.deadline_margin,
+        ),
+    };
+    match sweep::run(&app.dataverse, &app.settings, options).await {
+        Ok(summary) => {
+            report(&summary);
+            Ok(summary)
+        }
+        Err(error) => {
+            if let SweepError::Interrupted { summary, .. } = &error {
+                report(summary);
+            }
+            error!(error = %error, "sweep failed");
+            Err(error.into())
+        }
+    }
+}
+
+/// The Lambda deadline (milliseconds since the epoch; 0 when unknown) as a budget.
+fn budget(deadline_ms: u64, now_ms: i64, margin: Duration) -> Budget {
+    if deadline_ms == 0 {
+        return Budget::unlimited();
+    }
+    let left = (deadline_ms as i64).saturating_sub(now_ms).max(0) as u64;
+    Budget::until(Instant::now() + Duration::from_millis(left), margin)
+}
+
+/// One log line for the summary, and one Embedded Metric Format line for CloudWatch.
+fn report(summary: &Summary) {
+    info!(
+        eligible = summary.eligible,
+        closed = summary.closed,
+        would_close = summary.would_close,
+        skipped = summary.skipped.len(),
+        failed = summary.failed.len(),
+        deferred = summary.deferred,
+        complete = summary.complete,
+        dry_run = summary.dry_run,
+        requests = summary.requests,
+        duration_ms = summary.duration_ms,
+        "sweep finished"
+    );
+    // EMF must be a log line of its own, not a field inside the tracing JSON.
+    println!("{}", summary.metrics_line());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scheduled(detail: Value) -> Value {
+        json!({
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": "2026-11-24T15:00:00Z",
+            "region": "eu-west-1",
+            "resources": ["arn:aws:events:eu-west-1:123456789012:rule/session-sweeper"],
+            "detail": detail
+        })
+    }
+
+    #[test]
+    fn a_scheduled_event_is_accepted() {
+        assert_eq!(
+            parse_event(scheduled(json!({}))).unwrap(),
+            Trigger { dry_run: false }
+        );
+    }
+
+    #[test]
+    fn a_manual_dry_run_is_read_from_the_detail() {
+        let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
+        assert!(trigger.dry_run);
+    }
+
+    #[test]
+    fn other_events_are_refused_with_the_reason() {
+        let mut wrong_type = scheduled(json!({}));
+        wrong_type["detail-type"] = json!("EC2 Instance State-change Notification");
+        let mut wrong_source = scheduled(json!({}));
+        wrong_source["source"] = json!("aws.ec2");
+        let cases = [
+            (json!("sweep"), "not a JSON object"),
+            (json!({"Records": []}), "lacks"),
+            (wrong_type, "detail-type"),
+            (wrong_source, "source"),
+            (scheduled(json!("x")), "detail is not an object"),
+            (scheduled(json!({"dry_run": "yes"})), "dry_run"),
+            (scheduled(json!({"dryrun": true})), "dryrun"),
+        ];
+        for (event, expected) in cases {
+            let error = parse_event(event).unwrap_err();
+            assert!(error.to_string().contains(expected), "{error}");
+            assert_eq!(Diagnostic::from(error).error_type, "InvalidEvent");
+        }
+    }
+
+    #[test]
+    fn a_deadline_of_zero_means_no_budget_and_a_past_deadline_means_none_left() {
+        assert!(budget(0, 1_000, Duration::from_secs(20))
+            .remaining()
+            .is_none());
+        assert!(budget(1_000, 5_000, Duration::ZERO).exhausted());
+        let ample = budget(120_000, 0, Duration::from_secs(20));
+        assert!(ample
+            .remaining()
+            .is_some_and(|left| left > Duration::from_secs(90)));
+    }
+}

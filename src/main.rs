@@ -1,0 +1,19 @@
+//! The Lambda entry point: wiring only.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use session_sweeper::handler::{handle, App};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    session_sweeper::init_logging();
+    let app = match App::from_env().await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot start");
+            return Err(error.into());
+        }
+    };
+    tracing::info!("ready");
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handle(&app, event))).await
+}

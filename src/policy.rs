@@ -1,0 +1,465 @@
+//! The pure decisions of a sweep: what a configured Session Timeout means, and whether a session
+//! is past it. Nothing here performs I/O or reads the clock; `now` is always an argument, so the
+//! rules can be tested to the second.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde_json::Value;
+use std::fmt;
+use std::str::FromStr;
+
+/// The longest timeout accepted; anything longer is almost certainly a unit mistake.
+const MAX_TIMEOUT_SECONDS: i64 = 3650 * 86_400;
+
+/// Why a configured Session Timeout cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeoutError {
+    /// The column is empty.
+    #[error("the session timeout is empty")]
+    Missing,
+    /// Zero or negative: closing on it would close every session.
+    #[error("the session timeout must be greater than zero, found {0}")]
+    NotPositive(String),
+    /// Neither a number nor a recognised duration text.
+    #[error("the session timeout {0:?} is not a duration (use a number of {1}, text such as \"1 Day\" or \"30 minutes\", or ISO-8601 such as \"PT24H\")")]
+    Unparseable(String, TimeoutUnit),
+    /// Longer than ten years.
+    #[error("the session timeout {0:?} is longer than ten years")]
+    TooLong(String),
+}
+
+/// The unit of a numeric Session Timeout column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutUnit {
+    /// Dataverse whole-number columns in Duration format store minutes.
+    Minutes,
+    /// Hours.
+    Hours,
+    /// Days.
+    Days,
+}
+
+impl TimeoutUnit {
+    fn seconds(self) -> i64 {
+        match self {
+            TimeoutUnit::Minutes => 60,
+            TimeoutUnit::Hours => 3_600,
+            TimeoutUnit::Days => 86_400,
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Self> {
+        match word.to_ascii_lowercase().as_str() {
+            "minute" | "minutes" | "min" | "mins" => Some(TimeoutUnit::Minutes),
+            "hour" | "hours" | "hr" | "hrs" => Some(TimeoutUnit::Hours),
+            "day" | "days" => Some(TimeoutUnit::Days),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for TimeoutUnit {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        TimeoutUnit::from_word(text.trim()).ok_or(())
+    }
+}
+
+impl fmt::Display for TimeoutUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutUnit::Minutes => "minutes",
+            TimeoutUnit::Hours => "hours",
+            TimeoutUnit::Days => "days",
+        })
+    }
+}
+
+/// A validated Session Timeout: a whole number of seconds, greater than zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SessionTimeout {
+    seconds: i64,
+}
+
+impl SessionTimeout {
+    /// A timeout of `seconds`, which must be positive and at most ten years.
+    pub fn from_seconds(seconds: i64) -> Result<Self, TimeoutError> {
+        if seconds <= 0 {
+            return Err(TimeoutError::NotPositive(format!("{seconds} seconds")));
+        }
+        if seconds > MAX_TIMEOUT_SECONDS {
+            return Err(TimeoutError::TooLong(format!("{seconds} seconds")));
+        }
+        Ok(SessionTimeout { seconds })
+    }
+
+    /// Reads the timeout column as Dataverse returns it: a number in `unit`, or text.
+    pub fn from_column(value: Option<&Value>, unit: TimeoutUnit) -> Result<Self, TimeoutError> {
+        match value {
+            None | Some(Value::Null) => Err(TimeoutError::Missing),
+            Some(Value::Number(number)) => Self::from_number(&number.to_string(), unit),
+            Some(Value::String(text)) => Self::parse(text, unit),
+            Some(other) => Err(TimeoutError::Unparseable(other.to_string(), unit)),
+        }
+    }
+
+    /// Parses text: a bare number in `unit`, `1 Day`, `24 Hours`, `30 minutes`, or ISO-8601 `PT24H`.
+    pub fn parse(text: &str, unit: TimeoutUnit) -> Result<Self, TimeoutError> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(TimeoutError::Missing);
+        }
+        let unparseable = || TimeoutError::Unparseable(trimmed.to_owned(), unit);
+        if trimmed.starts_with(['P', 'p']) {
+            return Self::from_total(parse_iso8601(trimmed).ok_or_else(unparseable)?, trimmed);
+        }
+        if trimmed.parse::<f64>().is_ok() {
+            return Self::from_number(trimmed, unit);
+        }
+        let split = trimmed
+            .find(|c: char| c.is_ascii_alphabetic())
+            .ok_or_else(unparseable)?;
+        let (amount, word) = trimmed.split_at(split);
+        let word_unit = TimeoutUnit::from_word(word.trim()).ok_or_else(unparseable)?;
+        let amount = amount.trim();
+        if amount.is_empty() {
+            return Err(unparseable());
+        }
+        Self::from_number(amount, word_unit).map_err(|error| match error {
+            TimeoutError::Unparseable(..) => unparseable(),
+            other => other,
+        })
+    }
+
+    /// The timeout in whole seconds.
+    pub fn seconds(self) -> i64 {
+        self.seconds
+    }
+
+    /// The timeout as a chrono duration.
+    pub fn duration(self) -> Duration {
+        Duration::seconds(self.seconds)
+    }
+
+    /// The latest last-activity instant that is eligible at `now`, truncated to the second
+    /// because Dataverse stores date-times to the second.
+    pub fn cutoff(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let cutoff = now - self.duration();
+        cutoff
+            .duration_trunc(Duration::seconds(1))
+            .unwrap_or(cutoff)
+    }
+
+    fn from_number(text: &str, unit: TimeoutUnit) -> Result<Self, TimeoutError> {
+        let unparseable = || TimeoutError::Unparseable(text.to_owned(), unit);
+        let seconds = if let Ok(whole) = text.parse::<i64>() {
+            whole.checked_mul(unit.seconds())
+        } else {
+            let value: f64 = text.parse().map_err(|_| unparseable())?;
+            if !value.is_finite() {
+                return Err(unparseable());
+            }
+            let seconds = value * unit.seconds() as f64;
+            // A fraction of a second cannot be stored in Dataverse; refuse rather than round.
+            if seconds.fract() != 0.0 || seconds.abs() > MAX_TIMEOUT_SECONDS as f64 * 2.0 {
+                return Err(unparseable());
+            }
+            Some(seconds as i64)
+        };
+        let shown = format!("{text} {unit}");
+        match seconds {
+            Some(seconds) => Self::from_total(seconds, &shown),
+            None => Err(TimeoutError::TooLong(shown)),
+        }
+    }
+
+    fn from_total(seconds: i64, shown: &str) -> Result<Self, TimeoutError> {
+        if seconds <= 0 {
+            Err(TimeoutError::NotPositive(shown.to_owned()))
+        } else if seconds > MAX_TIMEOUT_SECONDS {
+            Err(TimeoutError::TooLong(shown.to_owned()))
+        } else {
+            Ok(SessionTimeout { seconds })
+        }
+    }
+}
+
+/// Parses the ISO-8601 durations that have a fixed length: weeks, days, hours, minutes, seconds.
+/// Years and months are refused because their length depends on the calendar.
+fn parse_iso8601(text: &str) -> Option<i64> {
+    let upper = text.to_ascii_uppercase();
+    let body = upper.strip_prefix('P')?;
+    let (date, time) = match body.split_once('T') {
+        Some((date, time)) if !time.is_empty() => (date, Some(time)),
+        Some(_) => return None,
+        None => (body, None),
+    };
+    let mut total: i64 = 0;
+    let mut components = 0;
+    for (part, units) in [(date, &[('W', 604_800), ('D', 86_400)][..])]
+        .into_iter()
+        .chain(time.map(|time| (time, &[('H', 3_600), ('M', 60), ('S', 1)][..])))
+    {
+        let mut rest = part;
+        let mut allowed = units;
+        while !rest.is_empty() {
+            let digits = rest.find(|c: char| !c.is_ascii_digit())?;
+            if digits == 0 {
+                return None;
+            }
+            let amount: i64 = rest[..digits].parse().ok()?;
+            let designator = rest[digits..].chars().next()?;
+            let position = allowed.iter().position(|(d, _)| *d == designator)?;
+            total = total.checked_add(amount.checked_mul(allowed[position].1)?)?;
+            allowed = &allowed[position + 1..];
+            rest = &rest[digits + 1..];
+            components += 1;
+        }
+    }
+    (components > 0).then_some(total)
+}
+
+/// What the rules say about one session at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// The instant the session becomes (or became) eligible to close.
+    pub eligible_at: DateTime<Utc>,
+    /// Whether the session is to be closed now.
+    pub close: bool,
+    /// How long past `eligible_at` the session is, in whole seconds (0 when not eligible).
+    pub overdue_seconds: i64,
+}
+
+/// Decides whether a session is past its timeout at `now`.
+///
+/// The session's last activity is its customer's last message or, when the customer never
+/// wrote, its creation. It is eligible when `now >= last_activity + timeout`; a last activity in
+/// the future (clock skew) is never eligible.
+pub fn decide(
+    timeout: SessionTimeout,
+    now: DateTime<Utc>,
+    last_customer_message: Option<DateTime<Utc>>,
+    created_on: DateTime<Utc>,
+) -> Decision {
+    let last_activity = last_customer_message.unwrap_or(created_on);
+    let eligible_at = last_activity + timeout.duration();
+    let close = last_activity <= now && now >= eligible_at;
+    Decision {
+        eligible_at,
+        close,
+        overdue_seconds: if close {
+            (now - eligible_at).num_seconds()
+        } else {
+            0
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).unwrap()
+    }
+
+    fn one_day() -> SessionTimeout {
+        SessionTimeout::from_seconds(86_400).unwrap()
+    }
+
+    fn minutes(text: &str) -> Result<i64, TimeoutError> {
+        SessionTimeout::parse(text, TimeoutUnit::Minutes).map(SessionTimeout::seconds)
+    }
+
+    #[test]
+    fn a_session_is_eligible_at_exactly_its_timeout() {
+        let now = at(15, 0, 0) + Duration::days(1);
+        let decision = decide(one_day(), now, Some(at(15, 0, 0)), at(9, 0, 0));
+        assert!(decision.close);
+        assert_eq!(decision.eligible_at, now);
+        assert_eq!(decision.overdue_seconds, 0);
+    }
+
+    #[test]
+    fn a_session_is_not_eligible_one_second_before_its_timeout() {
+        let now = at(14, 59, 59) + Duration::days(1);
+        let decision = decide(one_day(), now, Some(at(15, 0, 0)), at(9, 0, 0));
+        assert!(!decision.close);
+        assert_eq!(decision.overdue_seconds, 0);
+    }
+
+    #[test]
+    fn overdue_seconds_count_from_the_eligible_instant() {
+        let now = at(16, 0, 0) + Duration::days(1);
+        let decision = decide(one_day(), now, Some(at(15, 0, 0)), at(9, 0, 0));
+        assert_eq!(decision.overdue_seconds, 3_600);
+    }
+
+    #[test]
+    fn a_session_whose_customer_never_wrote_is_judged_from_its_creation() {
+        let now = at(9, 0, 0) + Duration::days(1);
+        let decision = decide(one_day(), now, None, at(9, 0, 0));
+        assert!(decision.close);
+        assert_eq!(decision.eligible_at, now);
+    }
+
+    #[test]
+    fn the_customer_message_not_the_creation_decides_when_both_exist() {
+        let now = at(10, 0, 0) + Duration::days(1);
+        let decision = decide(one_day(), now, Some(at(15, 0, 0)), at(9, 0, 0));
+        assert!(!decision.close);
+    }
+
+    #[test]
+    fn a_last_message_in_the_future_is_never_eligible() {
+        let now = at(12, 0, 0);
+        let future = at(12, 0, 1);
+        let short = SessionTimeout::from_seconds(1).unwrap();
+        assert!(!decide(short, now, Some(future), at(0, 0, 0)).close);
+    }
+
+    #[test]
+    fn the_cutoff_is_now_minus_the_timeout_to_the_second() {
+        let now = at(15, 0, 0) + Duration::days(1) + Duration::milliseconds(750);
+        assert_eq!(one_day().cutoff(now), at(15, 0, 0));
+    }
+
+    #[test]
+    fn a_number_is_read_in_the_configured_unit() {
+        let unit = TimeoutUnit::Minutes;
+        let timeout = SessionTimeout::from_column(Some(&json!(1440)), unit).unwrap();
+        assert_eq!(timeout.seconds(), 86_400);
+        let hours = SessionTimeout::from_column(Some(&json!(24)), TimeoutUnit::Hours).unwrap();
+        assert_eq!(hours.seconds(), 86_400);
+        let days = SessionTimeout::from_column(Some(&json!(1)), TimeoutUnit::Days).unwrap();
+        assert_eq!(days.seconds(), 86_400);
+    }
+
+    #[test]
+    fn a_whole_float_is_accepted_and_a_fraction_of_a_second_is_not() {
+        let unit = TimeoutUnit::Minutes;
+        assert_eq!(
+            SessionTimeout::from_column(Some(&json!(1440.0)), unit).map(SessionTimeout::seconds),
+            Ok(86_400)
+        );
+        assert_eq!(minutes("1.5"), Ok(90));
+        assert!(matches!(
+            minutes("0.001"),
+            Err(TimeoutError::Unparseable(..))
+        ));
+    }
+
+    #[test]
+    fn text_with_a_unit_word_is_accepted_in_any_case() {
+        assert_eq!(minutes("1 Day"), Ok(86_400));
+        assert_eq!(minutes("24 Hours"), Ok(86_400));
+        assert_eq!(minutes("30 minutes"), Ok(1_800));
+        assert_eq!(minutes("1 hour"), Ok(3_600));
+        assert_eq!(minutes("2days"), Ok(172_800));
+        assert_eq!(minutes("  45 MIN "), Ok(2_700));
+        assert_eq!(minutes("1440"), Ok(86_400));
+    }
+
+    #[test]
+    fn iso_8601_durations_of_fixed_length_are_accepted() {
+        assert_eq!(minutes("PT24H"), Ok(86_400));
+        assert_eq!(minutes("P1D"), Ok(86_400));
+        assert_eq!(minutes("P1DT12H"), Ok(129_600));
+        assert_eq!(minutes("PT30M"), Ok(1_800));
+        assert_eq!(minutes("pt90s"), Ok(90));
+        assert_eq!(minutes("P1W"), Ok(604_800));
+    }
+
+    #[test]
+    fn iso_8601_durations_that_depend_on_the_calendar_or_are_malformed_are_refused() {
+        for text in [
+            "P1M", "P1Y", "P", "PT", "PT1H30", "PTH", "P1H", "PT1M1H", "P1DT",
+        ] {
+            assert!(
+                matches!(minutes(text), Err(TimeoutError::Unparseable(..))),
+                "{text} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn a_zero_timeout_is_refused_in_every_form() {
+        for text in ["0", "0 days", "PT0S", "P0D", "0.0"] {
+            assert!(
+                matches!(minutes(text), Err(TimeoutError::NotPositive(_))),
+                "{text} should be refused as not positive"
+            );
+        }
+        let zero = SessionTimeout::from_column(Some(&json!(0)), TimeoutUnit::Minutes);
+        assert!(matches!(zero, Err(TimeoutError::NotPositive(_))));
+    }
+
+    #[test]
+    fn a_negative_timeout_is_refused() {
+        assert!(matches!(minutes("-5"), Err(TimeoutError::NotPositive(_))));
+        assert!(matches!(
+            minutes("-1 day"),
+            Err(TimeoutError::NotPositive(_))
+        ));
+        let negative = SessionTimeout::from_column(Some(&json!(-1440)), TimeoutUnit::Minutes);
+        assert!(matches!(negative, Err(TimeoutError::NotPositive(_))));
+    }
+
+    #[test]
+    fn a_missing_timeout_is_refused() {
+        let unit = TimeoutUnit::Minutes;
+        assert_eq!(
+            SessionTimeout::from_column(None, unit),
+            Err(TimeoutError::Missing)
+        );
+        let null = SessionTimeout::from_column(Some(&Value::Null), unit);
+        assert_eq!(null, Err(TimeoutError::Missing));
+        assert_eq!(minutes("   "), Err(TimeoutError::Missing));
+    }
+
+    #[test]
+    fn unparseable_timeouts_are_refused() {
+        for text in [
+            "soon",
+            "1 fortnight",
+            "day",
+            "1 day 2",
+            "NaN",
+            "inf",
+            "12:00",
+            "1e400",
+        ] {
+            assert!(
+                matches!(
+                    minutes(text),
+                    Err(TimeoutError::Unparseable(..) | TimeoutError::TooLong(_))
+                ),
+                "{text} should be refused"
+            );
+        }
+        let boolean = SessionTimeout::from_column(Some(&json!(true)), TimeoutUnit::Minutes);
+        assert!(matches!(boolean, Err(TimeoutError::Unparseable(..))));
+    }
+
+    #[test]
+    fn a_timeout_longer_than_ten_years_is_refused() {
+        assert!(matches!(
+            minutes("4000 days"),
+            Err(TimeoutError::TooLong(_))
+        ));
+        assert!(matches!(
+            minutes("9223372036854775807"),
+            Err(TimeoutError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn the_unit_setting_accepts_singular_and_plural_words() {
+        assert_eq!("minutes".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Minutes));
+        assert_eq!("Hour".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Hours));
+        assert_eq!("days".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Days));
+        assert_eq!("weeks".parse::<TimeoutUnit>(), Err(()));
+    }
+}

@@ -1,0 +1,408 @@
+//! Typed settings read once from the function's environment. Every value is checked here, so
+//! the rest of the crate works with names and numbers that cannot be wrong.
+
+use crate::policy::TimeoutUnit;
+use std::fmt;
+use std::time::Duration;
+
+/// A setting that cannot be used, named so an administrator knows what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// A required variable is absent or empty.
+    #[error("the environment variable {0} is required but not set")]
+    Missing(&'static str),
+    /// A table or column name with characters Dataverse names never have.
+    #[error("the environment variable {name} = {value:?} is not a Dataverse name (letters, digits and underscores only)")]
+    BadName { name: &'static str, value: String },
+    /// A value that does not parse or is out of range.
+    #[error("the environment variable {name} = {value:?} is invalid: {expected}")]
+    BadValue {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+}
+
+/// A Dataverse table or column name, checked to hold identifier characters only, so that it
+/// can be placed in a URL or an OData query without escaping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Name(String);
+
+impl Name {
+    /// Checks `value` as the setting `setting`.
+    pub fn parse(setting: &'static str, value: &str) -> Result<Self, SettingsError> {
+        let valid = !value.is_empty()
+            && value.len() <= 128
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !value.starts_with(|c: char| c.is_ascii_digit());
+        if valid {
+            Ok(Name(value.to_owned()))
+        } else {
+            Err(SettingsError::BadName {
+                name: setting,
+                value: value.to_owned(),
+            })
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where the sessions and configurations live in the org, and what "closed" means there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema {
+    /// Entity set of the chat sessions.
+    pub session_table: Name,
+    /// Primary key of a session.
+    pub session_id: Name,
+    /// When the customer's last message arrived.
+    pub last_customer_message: Name,
+    /// The session's configuration lookup, as the Web API reads it (`_x_value`).
+    pub configuration_lookup: Name,
+    /// The statecode that means closed.
+    pub closed_statecode: i64,
+    /// The statuscode that means closed.
+    pub closed_statuscode: i64,
+    /// Optional text column that records why the session was closed.
+    pub close_reason: Option<Name>,
+    /// Entity set of the WhatsApp configurations.
+    pub configuration_table: Name,
+    /// Primary key of a configuration.
+    pub configuration_id: Name,
+    /// The Session Timeout column.
+    pub timeout_column: Name,
+    /// The unit of a numeric Session Timeout.
+    pub timeout_unit: TimeoutUnit,
+}
+
+impl Schema {
+    /// The setting whose value is `name` (Dataverse compares names case-insensitively).
+    pub fn setting_named(&self, name: &str) -> Option<&'static str> {
+        [
+            ("SESSION_TABLE", &self.session_table),
+            ("SESSION_ID_COLUMN", &self.session_id),
+            (
+                "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+                &self.last_customer_message,
+            ),
+            ("SESSION_CONFIGURATION_LOOKUP", &self.configuration_lookup),
+            ("CONFIGURATION_TABLE", &self.configuration_table),
+            ("CONFIGURATION_ID_COLUMN", &self.configuration_id),
+            ("CONFIGURATION_TIMEOUT_COLUMN", &self.timeout_column),
+        ]
+        .into_iter()
+        .chain(
+            self.close_reason
+                .as_ref()
+                .map(|n| ("SESSION_CLOSE_REASON_COLUMN", n)),
+        )
+        .find(|(_, value)| value.as_str().eq_ignore_ascii_case(name))
+        .map(|(setting, _)| setting)
+    }
+}
+
+/// Everything the function reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Name or ARN of the Secrets Manager secret with the Dataverse credentials.
+    pub secret_id: String,
+    /// Evaluate and report, close nothing.
+    pub dry_run: bool,
+    /// The most sessions one sweep closes; the rest wait for the next sweep.
+    pub max_closures: usize,
+    /// How long a warm function reuses the secret.
+    pub secret_cache: Duration,
+    /// Operations per `$batch` request.
+    pub close_batch_size: usize,
+    /// `$batch` requests in flight at once.
+    pub close_concurrency: usize,
+    /// Time kept free before the Lambda deadline; no new work starts inside it.
+    pub deadline_margin: Duration,
+    /// Table and column names.
+    pub schema: Schema,
+}
+
+/// The defaults of DESIGN.md, in one place for the code, the README and the template.
+pub mod defaults {
+    /// `MAX_CLOSURES_PER_SWEEP`.
+    pub const MAX_CLOSURES: usize = 5000;
+    /// `SECRET_CACHE_SECONDS`.
+    pub const SECRET_CACHE_SECONDS: u64 = 300;
+    /// `CLOSE_BATCH_SIZE`.
+    pub const CLOSE_BATCH_SIZE: usize = 100;
+    /// `CLOSE_CONCURRENCY`.
+    pub const CLOSE_CONCURRENCY: usize = 4;
+    /// `DEADLINE_MARGIN_SECONDS`.
+    pub const DEADLINE_MARGIN_SECONDS: u64 = 20;
+}
+
+/// Dataverse refuses a `$batch` of more than 1000 operations.
+pub const MAX_BATCH_SIZE: usize = 1000;
+/// More parallel batches than this only earns 429s from service protection.
+pub const MAX_CONCURRENCY: usize = 16;
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let read = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let name = |setting: &'static str, default: &str| {
+            Name::parse(setting, read(setting).as_deref().unwrap_or(default).trim())
+        };
+        let number =
+            |setting: &'static str, default: u64, min: u64, max: u64, expected| match read(setting)
+            {
+                None => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or(SettingsError::BadValue {
+                        name: setting,
+                        value: text,
+                        expected,
+                    }),
+            };
+
+        let secret_id = read("DATAVERSE_SECRET_ID")
+            .map(|id| id.trim().to_owned())
+            .ok_or(SettingsError::Missing("DATAVERSE_SECRET_ID"))?;
+        let dry_run = match read("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(v) if ["true", "1", "yes"].contains(&v.as_str()) => true,
+            Some(v) if ["false", "0", "no"].contains(&v.as_str()) => false,
+            Some(v) => {
+                return Err(SettingsError::BadValue {
+                    name: "DRY_RUN",
+                    value: v,
+                    expected: "true or false",
+                })
+            }
+        };
+        let timeout_unit = match read("CONFIGURATION_TIMEOUT_UNIT") {
+            None => TimeoutUnit::Minutes,
+            Some(text) => text.parse().map_err(|()| SettingsError::BadValue {
+                name: "CONFIGURATION_TIMEOUT_UNIT",
+                value: text,
+                expected: "minutes, hours or days",
+            })?,
+        };
+        let statecode = |setting, default| {
+            number(setting, default, 0, i32::MAX as u64, "a whole number").map(|n| n as i64)
+        };
+        let close_reason = read("SESSION_CLOSE_REASON_COLUMN")
+            .map(|value| Name::parse("SESSION_CLOSE_REASON_COLUMN", value.trim()))
+            .transpose()?;
+
+        let schema = Schema {
+            session_table: name("SESSION_TABLE", "w4d_chatsessions")?,
+            session_id: name("SESSION_ID_COLUMN", "w4d_chatsessionid")?,
+            last_customer_message: name(
+                "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+                "w4d_lastcustomermessageon",
+            )?,
+            configuration_lookup: name(
+                "SESSION_CONFIGURATION_LOOKUP",
+                "_w4d_configurationid_value",
+            )?,
+            closed_statecode: statecode("SESSION_CLOSED_STATECODE", 1)?,
+            closed_statuscode: statecode("SESSION_CLOSED_STATUSCODE", 2)?,
+            close_reason,
+            configuration_table: name("CONFIGURATION_TABLE", "w4d_whatsappconfigurations")?,
+            configuration_id: name("CONFIGURATION_ID_COLUMN", "w4d_whatsappconfigurationid")?,
+            timeout_column: name("CONFIGURATION_TIMEOUT_COLUMN", "w4d_sessiontimeout")?,
+            timeout_unit,
+        };
+        if schema.closed_statecode == 0 {
+            return Err(SettingsError::BadValue {
+                name: "SESSION_CLOSED_STATECODE",
+                value: "0".into(),
+                expected: "not 0, which is the active state",
+            });
+        }
+
+        Ok(Settings {
+            secret_id,
+            dry_run,
+            max_closures: number(
+                "MAX_CLOSURES_PER_SWEEP",
+                defaults::MAX_CLOSURES as u64,
+                1,
+                1_000_000,
+                "a whole number from 1 to 1000000",
+            )? as usize,
+            secret_cache: Duration::from_secs(number(
+                "SECRET_CACHE_SECONDS",
+                defaults::SECRET_CACHE_SECONDS,
+                0,
+                86_400,
+                "a number of seconds from 0 to 86400",
+            )?),
+            close_batch_size: number(
+                "CLOSE_BATCH_SIZE",
+                defaults::CLOSE_BATCH_SIZE as u64,
+                1,
+                MAX_BATCH_SIZE as u64,
+                "a whole number from 1 to 1000 (Dataverse's limit per $batch)",
+            )? as usize,
+            close_concurrency: number(
+                "CLOSE_CONCURRENCY",
+                defaults::CLOSE_CONCURRENCY as u64,
+                1,
+                MAX_CONCURRENCY as u64,
+                "a whole number from 1 to 16",
+            )? as usize,
+            deadline_margin: Duration::from_secs(number(
+                "DEADLINE_MARGIN_SECONDS",
+                defaults::DEADLINE_MARGIN_SECONDS,
+                0,
+                900,
+                "a number of seconds from 0 to 900",
+            )?),
+            schema,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn only_the_secret_id_is_required_and_the_rest_default_to_the_design() {
+        let s = settings(&[("DATAVERSE_SECRET_ID", "sweeper/dataverse")]).unwrap();
+        assert_eq!(s.secret_id, "sweeper/dataverse");
+        assert!(!s.dry_run);
+        assert_eq!(s.max_closures, 5000);
+        assert_eq!(s.secret_cache, Duration::from_secs(300));
+        assert_eq!(s.close_batch_size, 100);
+        assert_eq!(s.close_concurrency, 4);
+        assert_eq!(s.schema.session_table.as_str(), "w4d_chatsessions");
+        assert_eq!(
+            s.schema.configuration_lookup.as_str(),
+            "_w4d_configurationid_value"
+        );
+        assert_eq!(
+            (s.schema.closed_statecode, s.schema.closed_statuscode),
+            (1, 2)
+        );
+        assert_eq!(s.schema.timeout_unit, TimeoutUnit::Minutes);
+        assert_eq!(s.schema.close_reason, None);
+    }
+
+    #[test]
+    fn a_missing_secret_id_is_named() {
+        let error = settings(&[]).unwrap_err();
+        assert_eq!(error, SettingsError::Missing("DATAVERSE_SECRET_ID"));
+        assert!(error.to_string().contains("DATAVERSE_SECRET_ID"));
+    }
+
+    #[test]
+    fn a_table_name_with_odata_syntax_is_refused_and_the_setting_named() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("SESSION_TABLE", "w4d_chatsessions?$filter=true"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            SettingsError::BadName {
+                name: "SESSION_TABLE",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_batch_size_above_dataverse_limit_is_refused() {
+        let error =
+            settings(&[("DATAVERSE_SECRET_ID", "s"), ("CLOSE_BATCH_SIZE", "1001")]).unwrap_err();
+        assert!(error.to_string().contains("CLOSE_BATCH_SIZE"));
+    }
+
+    #[test]
+    fn a_zero_closure_cap_is_refused() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("MAX_CLOSURES_PER_SWEEP", "0"),
+        ])
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            SettingsError::BadValue {
+                name: "MAX_CLOSURES_PER_SWEEP",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn dry_run_accepts_true_and_refuses_anything_unclear() {
+        let on = settings(&[("DATAVERSE_SECRET_ID", "s"), ("DRY_RUN", "TRUE")]).unwrap();
+        assert!(on.dry_run);
+        let unclear = settings(&[("DATAVERSE_SECRET_ID", "s"), ("DRY_RUN", "maybe")]);
+        assert!(matches!(
+            unclear,
+            Err(SettingsError::BadValue {
+                name: "DRY_RUN",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn closing_into_the_active_state_is_refused() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("SESSION_CLOSED_STATECODE", "0"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("SESSION_CLOSED_STATECODE"));
+    }
+
+    #[test]
+    fn an_unknown_timeout_unit_is_refused() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("CONFIGURATION_TIMEOUT_UNIT", "fortnights"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("CONFIGURATION_TIMEOUT_UNIT"));
+    }
+
+    #[test]
+    fn an_optional_close_reason_column_is_read_when_set() {
+        let s = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("SESSION_CLOSE_REASON_COLUMN", "w4d_closereason"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.schema.close_reason.map(|n| n.0),
+            Some("w4d_closereason".into())
+        );
+    }
+}

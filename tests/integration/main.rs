@@ -1,0 +1,5 @@
+//! One integration binary: the real handler against dataverse-sim and moto's Secrets Manager.
+
+mod refusals;
+mod scenarios;
+mod support;

@@ -90,6 +90,7 @@ fn outcome_of(http: &str) -> Result<CloseOutcome, String> {
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
+        .filter(|code| (100..=599).contains(code))
         .ok_or_else(|| format!("a $batch part has no HTTP status line ({status_line:?})"))?;
     Ok(match status {
         200..=299 => CloseOutcome::Closed,

@@ -1,5 +1,8 @@
-//! One integration binary: the real handler against dataverse-sim and moto's Secrets Manager.
+//! One integration binary: the real handler against dataverse-sim and moto's Secrets Manager,
+//! and the adapter's edge cases against wiremock.
 
+mod adapter;
 mod refusals;
+mod reliability;
 mod scenarios;
 mod support;

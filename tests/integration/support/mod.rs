@@ -340,3 +340,58 @@ pub fn hours(h: i64) -> Duration {
 pub fn minutes(m: i64) -> Duration {
     Duration::minutes(m)
 }
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<std::sync::Arc<Mutex<Vec<u8>>>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes a log line to the capture of the current thread, if any.
+struct ThreadWriter;
+
+impl std::io::Write for ThreadWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|capture| {
+            if let Some(buffer) = capture.borrow().as_ref() {
+                buffer.lock().unwrap().extend_from_slice(bytes);
+            }
+        });
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The JSON log lines emitted on this thread while it lives. One global subscriber serves
+/// every test: per-test scoped subscribers race on tracing's callsite cache and lose events.
+/// Use it in a `current_thread` test so that every task logs on this thread.
+pub struct LogCapture {
+    buffer: std::sync::Arc<Mutex<Vec<u8>>>,
+}
+
+impl LogCapture {
+    pub fn start() -> LogCapture {
+        static INSTALLED: OnceLock<()> = OnceLock::new();
+        INSTALLED.get_or_init(|| {
+            tracing_subscriber::fmt()
+                .json()
+                .flatten_event(true)
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(|| ThreadWriter)
+                .init();
+        });
+        let buffer = std::sync::Arc::new(Mutex::new(Vec::new()));
+        CAPTURE.with(|capture| *capture.borrow_mut() = Some(buffer.clone()));
+        LogCapture { buffer }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.buffer.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        CAPTURE.with(|capture| *capture.borrow_mut() = None);
+    }
+}

@@ -1,0 +1,118 @@
+//! `dataverse-sim`: a local stand-in for the Microsoft Dataverse Web API and the Microsoft
+//! Entra ID token endpoint, built from Microsoft's public documentation so the session
+//! sweeper can be tested end to end without a tenant.
+//!
+//! Crate map (data flows top to bottom):
+//! - [`server`]: [`Sim`], the connection loop, routing, fault injection, admin endpoints.
+//! - `auth`: the `/{tenant}/oauth2/v2.0/token` endpoint and bearer-token checks.
+//! - `batch`: `$batch` multipart parsing, change sets and the multipart response.
+//! - `webapi`: single Web API operations (GET collection/row, PATCH) on the store.
+//! - `filter`: the `$filter` subset, parsed once and evaluated per row.
+//! - `store`: the in-memory tables, row versions and ETags.
+//! - [`dataset`]: seed data ([`Dataset`], [`Table`]): JSON seeds, the demo org, generated orgs.
+//! - `reply`: the transport-neutral response type and Dataverse's error JSON.
+//! - `codec`: percent-encoding, hex and the tiny deterministic PRNG.
+
+mod auth;
+mod batch;
+mod codec;
+pub mod dataset;
+mod filter;
+mod reply;
+pub mod server;
+mod store;
+mod webapi;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use dataset::{Dataset, Table};
+pub use server::Sim;
+
+/// How the simulator authenticates clients and shapes its answers.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// The only application (client) id the token endpoint knows.
+    pub client_id: String,
+    /// The client secret that application must present.
+    pub client_secret: String,
+    /// Lifetime of issued access tokens, reported as `expires_in`.
+    pub token_lifetime_secs: u64,
+    /// Largest page a GET returns (Dataverse: 5000); `Prefer: odata.maxpagesize` is capped here.
+    pub max_page_size: usize,
+    /// Faults injected from the start.
+    pub faults: Faults,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            client_id: "sim-client".to_string(),
+            client_secret: "sim-secret".to_string(),
+            token_lifetime_secs: 3599,
+            max_page_size: 5000,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// Fault switches; every counter counts Web API requests only (not token, not admin).
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Added to every request, token endpoint included.
+    pub latency: Duration,
+    /// Every k-th Web API request answers 429.
+    pub throttle_every: Option<u64>,
+    /// `Retry-After` seconds on those 429s; `None` omits the header.
+    pub retry_after_secs: Option<u64>,
+    /// Every k-th Web API request answers 503 with Dataverse error JSON.
+    pub unavailable_every: Option<u64>,
+    /// Every k-th Web API request has its connection closed without any response.
+    pub drop_every: Option<u64>,
+    /// Ids of rows that "receive a customer message" right after a GET first returned them.
+    pub touch_after_read: Vec<String>,
+    /// Column set to now when a row is touched (the version is bumped either way).
+    pub touch_column: Option<String>,
+}
+
+/// Counters of what the simulator has served since start or the last reset.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Stats {
+    /// Every HTTP request, token requests included, admin endpoints excluded.
+    pub requests: u64,
+    /// Requests to the token endpoint.
+    pub token_requests: u64,
+    /// GET operations (top level or inside a `$batch`).
+    pub reads: u64,
+    /// PATCH operations (top level or inside a `$batch`).
+    pub patches: u64,
+    /// `$batch` requests.
+    pub batches: u64,
+    /// Operations carried inside `$batch` requests.
+    pub batch_operations: u64,
+    /// Requests answered 429 by the fault injector.
+    pub throttled: u64,
+    /// Requests answered 503 by the fault injector.
+    pub unavailable: u64,
+    /// Connections closed without a response by the fault injector.
+    pub dropped: u64,
+}
+
+/// Errors from building a simulator (seed files, arguments).
+#[derive(Debug)]
+pub enum SimError {
+    /// The seed text is not valid JSON of the documented shape.
+    Seed(String),
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Seed(message) => write!(f, "invalid seed data: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}

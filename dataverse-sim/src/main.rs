@@ -1,0 +1,169 @@
+//! The `dataverse-sim` binary: parses arguments, builds a dataset, starts [`Sim`], prints
+//! `{"url":"http://127.0.0.1:PORT"}` on one line and serves until SIGTERM or Ctrl-C.
+//! Everything else lives in the library.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::Utc;
+use dataverse_sim::{Dataset, Faults, Sim, SimOptions};
+use tokio::net::TcpListener;
+
+const USAGE: &str =
+    "usage: dataverse-sim [--port P] [--seed FILE | --demo | --sessions N --eligible-ratio R]
+                     [--latency-ms MS] [--throttle-every K] [--retry-after S]
+                     [--unavailable-every K] [--drop-every K]
+                     [--client-id ID] [--client-secret SECRET] [--max-page-size N]";
+
+/// Parsed command line.
+struct Args {
+    port: u16,
+    data: DataSource,
+    options: SimOptions,
+}
+
+enum DataSource {
+    Empty,
+    Seed(String),
+    Demo,
+    Generated { sessions: usize, ratio: f64 },
+}
+
+fn parse_number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, String> {
+    let value = value.ok_or_else(|| format!("{flag} needs a value"))?;
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: '{value}' is not a valid number"))
+}
+
+fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut port = 0u16;
+    let mut data = DataSource::Empty;
+    let mut sessions: Option<usize> = None;
+    let mut ratio: Option<f64> = None;
+    let mut options = SimOptions::default();
+    let mut faults = Faults::default();
+    while let Some(flag) = argv.next() {
+        match flag.as_str() {
+            "--port" => port = parse_number(&flag, argv.next())?,
+            "--seed" => {
+                data = DataSource::Seed(argv.next().ok_or("--seed needs a file path")?);
+            }
+            "--demo" => data = DataSource::Demo,
+            "--sessions" => sessions = Some(parse_number(&flag, argv.next())?),
+            "--eligible-ratio" => ratio = Some(parse_number(&flag, argv.next())?),
+            "--latency-ms" => {
+                faults.latency = Duration::from_millis(parse_number(&flag, argv.next())?);
+            }
+            "--throttle-every" => faults.throttle_every = Some(parse_number(&flag, argv.next())?),
+            "--retry-after" => faults.retry_after_secs = Some(parse_number(&flag, argv.next())?),
+            "--unavailable-every" => {
+                faults.unavailable_every = Some(parse_number(&flag, argv.next())?);
+            }
+            "--drop-every" => faults.drop_every = Some(parse_number(&flag, argv.next())?),
+            "--client-id" => options.client_id = argv.next().ok_or("--client-id needs a value")?,
+            "--client-secret" => {
+                options.client_secret = argv.next().ok_or("--client-secret needs a value")?;
+            }
+            "--max-page-size" => options.max_page_size = parse_number(&flag, argv.next())?,
+            "--help" | "-h" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
+        }
+    }
+    if sessions.is_some() || ratio.is_some() {
+        if !matches!(data, DataSource::Empty) {
+            return Err("--sessions cannot be combined with --seed or --demo".into());
+        }
+        data = DataSource::Generated {
+            sessions: sessions.ok_or("--eligible-ratio needs --sessions")?,
+            ratio: ratio.unwrap_or(0.2),
+        };
+    }
+    options.faults = faults;
+    Ok(Args {
+        port,
+        data,
+        options,
+    })
+}
+
+fn load(source: &DataSource) -> Result<Dataset, String> {
+    Ok(match source {
+        DataSource::Empty => Dataset::whatsapp_empty(),
+        DataSource::Demo => Dataset::demo(Utc::now()),
+        DataSource::Generated { sessions, ratio } => {
+            Dataset::generated(*sessions, *ratio, Utc::now())
+        }
+        DataSource::Seed(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read seed file '{path}': {e}"))?;
+            Dataset::from_json(&text).map_err(|e| format!("{path}: {e}"))?
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("dataverse-sim: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let data = match load(&args.data) {
+        Ok(data) => data,
+        Err(message) => {
+            eprintln!("dataverse-sim: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let sim = match TcpListener::bind(("127.0.0.1", args.port)).await {
+        Ok(listener) => Sim::start_on(listener, args.options, data).await,
+        Err(e) => Err(e),
+    };
+    let sim = match sim {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!(
+                "dataverse-sim: cannot listen on 127.0.0.1:{}: {e}",
+                args.port
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let line = serde_json::json!({ "url": sim.url() });
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{line}")
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    drop(stdout);
+    shutdown_signal().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,148 @@
+//! The in-memory tables. Rows live in a `BTreeMap` keyed by the lowercase primary key so
+//! that paging can resume *after a key* (rows that change between page reads never make
+//! others shift). Every change takes a new value from one global version counter, which is
+//! what the row's `versionnumber` and ETag (`W/"<versionnumber>"`) show.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use crate::dataset::{stamp, Dataset};
+
+/// A row: its columns as a JSON object (system columns included).
+pub(crate) type Row = Map<String, Value>;
+
+/// One table in the store.
+#[derive(Debug)]
+pub(crate) struct TableState {
+    pub entity_name: String,
+    pub primary_key: String,
+    pub columns: BTreeSet<String>,
+    pub rows: BTreeMap<String, Row>,
+}
+
+impl TableState {
+    /// True when the table has this column.
+    pub(crate) fn has_column(&self, column: &str) -> bool {
+        self.columns.contains(column)
+    }
+}
+
+/// Every table plus the version counter.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    tables: HashMap<String, TableState>,
+    version: u64,
+}
+
+/// The ETag Dataverse derives from a row's version.
+pub(crate) fn etag(row: &Row) -> String {
+    let version = row
+        .get("versionnumber")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    format!("W/\"{version}\"")
+}
+
+/// Normalises an id as the store keys it (GUIDs are case-insensitive).
+pub(crate) fn key(id: &str) -> String {
+    id.trim().to_ascii_lowercase()
+}
+
+impl Store {
+    /// Loads a dataset, assigning versions and filling missing system columns.
+    pub(crate) fn from_dataset(data: Dataset) -> Store {
+        let mut store = Store {
+            tables: HashMap::new(),
+            version: 1000,
+        };
+        for (set, table) in data.tables() {
+            store.tables.insert(
+                set.to_string(),
+                TableState {
+                    entity_name: table.entity_name.clone(),
+                    primary_key: table.primary_key.clone(),
+                    columns: table.all_columns(),
+                    rows: BTreeMap::new(),
+                },
+            );
+            for row in &table.rows {
+                store.insert(set, row.clone());
+            }
+        }
+        store
+    }
+
+    /// A table by entity-set name.
+    pub(crate) fn table(&self, set: &str) -> Option<&TableState> {
+        self.tables.get(set)
+    }
+
+    fn next_version(&mut self) -> u64 {
+        self.version += 1;
+        self.version
+    }
+
+    /// Inserts or replaces a row as a new version. Returns false when the table does not
+    /// exist or the row has no string primary key.
+    pub(crate) fn insert(&mut self, set: &str, row: Value) -> bool {
+        let Value::Object(mut row) = row else {
+            return false;
+        };
+        let version = self.next_version();
+        let Some(table) = self.tables.get_mut(set) else {
+            return false;
+        };
+        let Some(id) = row.get(&table.primary_key).and_then(Value::as_str).map(key) else {
+            return false;
+        };
+        let now = stamp(Utc::now());
+        row.insert(table.primary_key.clone(), Value::from(id.clone()));
+        row.entry("statecode").or_insert(Value::from(0));
+        row.entry("statuscode").or_insert(Value::from(1));
+        row.entry("createdon").or_insert(Value::from(now.clone()));
+        row.entry("modifiedon").or_insert(Value::from(now));
+        row.insert("versionnumber".into(), Value::from(version));
+        table.columns.extend(row.keys().cloned());
+        table.rows.insert(id, row);
+        true
+    }
+
+    /// Merges `changes` into a row, bumps its version and sets `modifiedon`. Returns the
+    /// row's new state, or `None` when the table or row does not exist.
+    pub(crate) fn merge(&mut self, set: &str, id: &str, changes: &Row) -> Option<&Row> {
+        let version = self.next_version();
+        let table = self.tables.get_mut(set)?;
+        let primary_key = table.primary_key.clone();
+        let row = table.rows.get_mut(&key(id))?;
+        for (column, value) in changes {
+            // The key and the version are the server's to set, as in Dataverse.
+            if column != &primary_key && column != "versionnumber" {
+                row.insert(column.clone(), value.clone());
+            }
+        }
+        row.insert("modifiedon".into(), Value::from(stamp(Utc::now())));
+        row.insert("versionnumber".into(), Value::from(version));
+        Some(row)
+    }
+
+    /// A copy of a row, for undo logs and the admin API.
+    pub(crate) fn get(&self, set: &str, id: &str) -> Option<&Row> {
+        self.tables.get(set)?.rows.get(&key(id))
+    }
+
+    /// Puts a row back exactly as it was (`None` removes it): the change-set rollback.
+    pub(crate) fn restore(&mut self, set: &str, id: &str, previous: Option<Row>) {
+        if let Some(table) = self.tables.get_mut(set) {
+            match previous {
+                Some(row) => {
+                    table.rows.insert(key(id), row);
+                }
+                None => {
+                    table.rows.remove(&key(id));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,785 @@
+//! End-to-end behaviour of the simulator over real HTTP, one behaviour per test.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use dataverse_sim::{Dataset, Faults, Sim, SimOptions, Table};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+
+const SESSIONS: &str = "w4d_chatsessions";
+
+async fn start(data: Dataset) -> Sim {
+    Sim::start(SimOptions::default(), data).await.unwrap()
+}
+
+async fn token(client: &Client, sim: &Sim) -> String {
+    let response = client
+        .post(format!("{}/tenant-1/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", "sim-secret"),
+            ("scope", &format!("{}/.default", sim.url())),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// A client and a valid token for `sim`.
+async fn connect(sim: &Sim) -> (Client, String) {
+    let client = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let token = token(&client, sim).await;
+    (client, token)
+}
+
+fn api(sim: &Sim, path: &str) -> String {
+    format!("{}/api/data/v9.2/{path}", sim.url())
+}
+
+async fn get(client: &Client, token: &str, url: &str, page_size: Option<usize>) -> Response {
+    let mut request = client.get(url).bearer_auth(token);
+    if let Some(n) = page_size {
+        request = request.header("Prefer", format!("odata.maxpagesize={n}"));
+    }
+    request.send().await.unwrap()
+}
+
+fn session(id: &str, last: Option<&str>, created: &str) -> Value {
+    json!({"w4d_chatsessionid": id, "w4d_name": id, "w4d_lastcustomermessageon": last,
+           "_w4d_configurationid_value": "6f1c2b7a-3d4e-4f50-8a61-7b8c9d0e1f21",
+           "statecode": 0, "statuscode": 1, "createdon": created})
+}
+
+fn guid(n: usize) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// Sessions 0..count, all overdue.
+fn overdue_sessions(count: usize) -> Dataset {
+    let mut data = Dataset::whatsapp_empty();
+    let mut table: Table = data.table(SESSIONS).unwrap().clone();
+    for n in 0..count {
+        table.rows.push(session(
+            &guid(n),
+            Some("2026-11-20T00:00:00Z"),
+            "2026-11-01T00:00:00Z",
+        ));
+    }
+    data = data.with_table(SESSIONS, table);
+    data
+}
+
+fn patch_part(id: &str, etag: &str, content_id: Option<usize>) -> String {
+    let content_id = content_id
+        .map(|n| format!("Content-ID: {n}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n{content_id}\r\n\
+         PATCH w4d_chatsessions({id}) HTTP/1.1\r\nContent-Type: application/json\r\nIf-Match: {etag}\r\n\r\n\
+         {{\"statecode\":1,\"statuscode\":2}}\r\n"
+    )
+}
+
+fn batch_body(boundary: &str, parts: &[String]) -> String {
+    let mut body = String::new();
+    for part in parts {
+        body.push_str(&format!("--{boundary}\r\n{part}"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
+}
+
+async fn post_batch(
+    client: &Client,
+    sim: &Sim,
+    token: &str,
+    body: String,
+    continue_on_error: bool,
+) -> (StatusCode, String) {
+    let mut request = client
+        .post(api(sim, "$batch"))
+        .bearer_auth(token)
+        .header("Content-Type", "multipart/mixed; boundary=batch_x")
+        .body(body);
+    if continue_on_error {
+        request = request.header("Prefer", "odata.continue-on-error");
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+fn statuses(batch_response: &str) -> Vec<u16> {
+    batch_response
+        .lines()
+        .filter_map(|l| l.strip_prefix("HTTP/1.1 "))
+        .map(|l| l[..3].parse().unwrap())
+        .collect()
+}
+
+fn etag_of(sim: &Sim, id: &str) -> String {
+    format!("W/\"{}\"", sim.row(SESSIONS, id).unwrap()["versionnumber"])
+}
+
+#[tokio::test]
+async fn a_token_request_with_the_right_secret_returns_a_bearer_token() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let response = Client::new()
+        .post(format!("{}/any-tenant/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", "sim-secret"),
+            ("scope", &format!("{}/.default", sim.url())),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (body["token_type"].as_str(), body["expires_in"].as_u64()),
+        (Some("Bearer"), Some(3599))
+    );
+    assert!(body["access_token"].as_str().unwrap().len() > 20);
+}
+
+#[tokio::test]
+async fn a_token_request_with_a_wrong_secret_gets_401_invalid_client_aadsts7000215() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let response = Client::new()
+        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", "wrong"),
+            ("scope", &format!("{}/.default", sim.url())),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client");
+    assert_eq!(body["error_codes"], json!([7000215]));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("AADSTS7000215:"));
+    assert!(body["trace_id"].is_string() && body["correlation_id"].is_string());
+}
+
+#[tokio::test]
+async fn a_token_request_for_another_resource_gets_invalid_resource() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let response = Client::new()
+        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", "sim-secret"),
+            ("scope", "https://contoso.crm.dynamics.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error_codes"], json!([500011]));
+}
+
+#[tokio::test]
+async fn a_web_api_request_without_a_token_gets_401_with_a_challenge() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let response = Client::new().get(api(&sim, SESSIONS)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer authorization_uri="));
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["code"].is_string());
+}
+
+#[tokio::test]
+async fn rotating_the_client_secret_revokes_issued_tokens() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    sim.rotate_client_secret("new-secret");
+    let response = get(&client, &token, &api(&sim, SESSIONS), None).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_filter_on_datetimes_and_null_selects_only_overdue_sessions() {
+    let mut data = Dataset::whatsapp_empty();
+    let mut table = data.table(SESSIONS).unwrap().clone();
+    table.rows = vec![
+        session(
+            &guid(1),
+            Some("2026-11-23T14:00:00Z"),
+            "2026-11-20T00:00:00Z",
+        ),
+        session(
+            &guid(2),
+            Some("2026-11-24T14:00:00Z"),
+            "2026-11-20T00:00:00Z",
+        ),
+        session(&guid(3), None, "2026-11-20T00:00:00Z"),
+        session(&guid(4), None, "2026-11-24T12:00:00Z"),
+    ];
+    data = data.with_table(SESSIONS, table);
+    let sim = start(data).await;
+    let (client, token) = connect(&sim).await;
+    let filter = "statecode eq 0 and (w4d_lastcustomermessageon le 2026-11-23T15:00:00Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-23T15:00:00Z))";
+    let url = format!(
+        "{}?$select=w4d_name&$filter={}",
+        api(&sim, SESSIONS),
+        filter.replace(' ', "%20")
+    );
+    let body: Value = get(&client, &token, &url, None).await.json().await.unwrap();
+    let ids: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["w4d_chatsessionid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![guid(1), guid(3)]);
+    assert!(body["value"][0]["@odata.etag"]
+        .as_str()
+        .unwrap()
+        .starts_with("W/\""));
+}
+
+#[tokio::test]
+async fn paging_is_key_based_so_closing_rows_between_pages_skips_nothing() {
+    let sim = start(overdue_sessions(25)).await;
+    let (client, token) = connect(&sim).await;
+    let mut url = format!(
+        "{}?$select=statecode&$filter=statecode%20eq%200",
+        api(&sim, SESSIONS)
+    );
+    let mut seen = Vec::new();
+    loop {
+        let response = get(&client, &token, &url, Some(10)).await;
+        assert_eq!(
+            response.headers()["preference-applied"],
+            "odata.maxpagesize=10"
+        );
+        let body: Value = response.json().await.unwrap();
+        for row in body["value"].as_array().unwrap() {
+            let id = row["w4d_chatsessionid"].as_str().unwrap().to_string();
+            // Close what was read, as the sweeper does while fetching the next page.
+            sim.update(SESSIONS, &id, json!({"statecode": 1, "statuscode": 2}));
+            seen.push(id);
+        }
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => {
+                assert!(next.contains("$filter=statecode%20eq%200"));
+                url = next.to_string();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+}
+
+#[tokio::test]
+async fn a_patch_with_a_stale_etag_gets_412_and_changes_nothing() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    let id = guid(0);
+    let stale = etag_of(&sim, &id);
+    sim.update(
+        SESSIONS,
+        &id,
+        json!({"w4d_lastcustomermessageon": "2026-11-24T14:59:00Z"}),
+    );
+    let response = client
+        .patch(api(&sim, &format!("{SESSIONS}({id})")))
+        .bearer_auth(&token)
+        .header("If-Match", stale)
+        .json(&json!({"statecode": 1, "statuscode": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "0x80060882");
+    assert_eq!(sim.row(SESSIONS, &id).unwrap()["statecode"], 0);
+}
+
+#[tokio::test]
+async fn a_patch_with_the_current_etag_gets_204_and_bumps_the_version() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    let id = guid(0);
+    let current = etag_of(&sim, &id);
+    let response = client
+        .patch(api(&sim, &format!("{SESSIONS}({id})")))
+        .bearer_auth(&token)
+        .header("If-Match", &current)
+        .json(&json!({"statecode": 1, "statuscode": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(response.headers()["odata-entityid"]
+        .to_str()
+        .unwrap()
+        .ends_with(&format!("{SESSIONS}({id})")));
+    assert_ne!(etag_of(&sim, &id), current);
+    assert_eq!(sim.row(SESSIONS, &id).unwrap()["statuscode"], 2);
+}
+
+#[tokio::test]
+async fn a_batch_with_continue_on_error_reports_each_operation_status() {
+    let sim = start(overdue_sessions(3)).await;
+    let (client, token) = connect(&sim).await;
+    let parts = vec![
+        patch_part(&guid(0), &etag_of(&sim, &guid(0)), None),
+        patch_part(&guid(1), "W/\"1\"", None),
+        patch_part(&guid(2), &etag_of(&sim, &guid(2)), None),
+    ];
+    let (status, text) =
+        post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(statuses(&text), vec![204, 412, 204]);
+    assert_eq!(sim.row(SESSIONS, &guid(2)).unwrap()["statecode"], 1);
+}
+
+#[tokio::test]
+async fn a_batch_without_continue_on_error_stops_at_the_first_failure() {
+    let sim = start(overdue_sessions(3)).await;
+    let (client, token) = connect(&sim).await;
+    let parts = vec![
+        patch_part(&guid(0), &etag_of(&sim, &guid(0)), None),
+        patch_part(&guid(1), "W/\"1\"", None),
+        patch_part(&guid(2), &etag_of(&sim, &guid(2)), None),
+    ];
+    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &parts), false).await;
+    assert_eq!(statuses(&text), vec![204, 412]);
+    assert_eq!(sim.row(SESSIONS, &guid(2)).unwrap()["statecode"], 0);
+}
+
+#[tokio::test]
+async fn a_failing_change_set_rolls_back_its_earlier_operations() {
+    let sim = start(overdue_sessions(2)).await;
+    let (client, token) = connect(&sim).await;
+    let change_set = batch_body(
+        "changeset_y",
+        &[
+            patch_part(&guid(0), &etag_of(&sim, &guid(0)), Some(1)),
+            patch_part(&guid(1), "W/\"1\"", Some(2)),
+        ],
+    );
+    let part = format!("Content-Type: multipart/mixed; boundary=changeset_y\r\n\r\n{change_set}");
+    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &[part]), true).await;
+    assert_eq!(statuses(&text), vec![412]);
+    assert_eq!(sim.row(SESSIONS, &guid(0)).unwrap()["statecode"], 0);
+}
+
+#[tokio::test]
+async fn a_batch_counts_as_one_request_and_its_operations_as_patches() {
+    let sim = start(overdue_sessions(2)).await;
+    let (client, token) = connect(&sim).await;
+    sim.reset_stats();
+    let parts = vec![
+        patch_part(&guid(0), &etag_of(&sim, &guid(0)), None),
+        patch_part(&guid(1), &etag_of(&sim, &guid(1)), None),
+    ];
+    post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.requests,
+            stats.batches,
+            stats.batch_operations,
+            stats.patches
+        ),
+        (1, 1, 2, 2)
+    );
+}
+
+#[tokio::test]
+async fn every_kth_request_is_throttled_with_retry_after() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    sim.set_faults(Faults {
+        throttle_every: Some(2),
+        retry_after_secs: Some(7),
+        ..Faults::default()
+    });
+    let first = get(&client, &token, &api(&sim, SESSIONS), None).await;
+    let second = get(&client, &token, &api(&sim, SESSIONS), None).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::TOO_MANY_REQUESTS)
+    );
+    assert_eq!(second.headers()["retry-after"], "7");
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "0x80072322");
+    assert_eq!(sim.stats().throttled, 1);
+}
+
+#[tokio::test]
+async fn a_throttle_without_retry_after_omits_the_header() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    sim.set_faults(Faults {
+        throttle_every: Some(1),
+        ..Faults::default()
+    });
+    let response = get(&client, &token, &api(&sim, SESSIONS), None).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_none());
+}
+
+#[tokio::test]
+async fn every_kth_request_answers_503_when_unavailable_is_set() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    sim.set_faults(Faults {
+        unavailable_every: Some(1),
+        ..Faults::default()
+    });
+    let response = get(&client, &token, &api(&sim, SESSIONS), None).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn a_dropped_request_is_a_connection_error_not_a_hang() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    sim.set_faults(Faults {
+        drop_every: Some(1),
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    let result = client
+        .get(api(&sim, SESSIONS))
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert!(result.is_err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(sim.stats().dropped, 1);
+}
+
+#[tokio::test]
+async fn an_unknown_column_in_select_is_a_400_naming_the_property() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    let response = get(
+        &client,
+        &token,
+        &format!("{}?$select=w4d_nope", api(&sim, SESSIONS)),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Could not find a property named 'w4d_nope' on type 'Microsoft.Dynamics.CRM.w4d_chatsession'.");
+}
+
+#[tokio::test]
+async fn an_unknown_entity_set_is_a_404_resource_not_found() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    let response = get(&client, &token, &api(&sim, "w4d_nothings"), None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "0x8006088a");
+    assert_eq!(
+        body["error"]["message"],
+        "Resource not found for the segment 'w4d_nothings'."
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_filter_is_a_400_syntax_error() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let (client, token) = connect(&sim).await;
+    let response = get(
+        &client,
+        &token,
+        &format!("{}?$filter=statecode%20eq", api(&sim, SESSIONS)),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_touched_row_gets_a_new_etag_right_after_it_is_read() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    sim.set_faults(Faults {
+        touch_after_read: vec![guid(0)],
+        touch_column: Some("w4d_lastcustomermessageon".into()),
+        ..Faults::default()
+    });
+    let body: Value = get(&client, &token, &api(&sim, SESSIONS), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let read_etag = body["value"][0]["@odata.etag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(etag_of(&sim, &guid(0)), read_etag);
+    assert_ne!(
+        sim.row(SESSIONS, &guid(0)).unwrap()["w4d_lastcustomermessageon"],
+        "2026-11-20T00:00:00Z"
+    );
+}
+
+#[tokio::test]
+async fn a_generated_org_of_100k_sessions_closes_20k_through_batches_quickly() {
+    let sim = start(Dataset::generated(100_000, 0.2, Utc::now())).await;
+    let (client, token) = connect(&sim).await;
+    let cutoff = (Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    let mut url = format!("{}?$select=w4d_lastcustomermessageon&$filter=statecode%20eq%200%20and%20w4d_lastcustomermessageon%20le%20{cutoff}", api(&sim, SESSIONS));
+    let started = Instant::now();
+    let mut closed = 0;
+    loop {
+        let body: Value = get(&client, &token, &url, Some(5000))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let rows = body["value"].as_array().unwrap();
+        for chunk in rows.chunks(1000) {
+            let parts: Vec<String> = chunk
+                .iter()
+                .map(|r| {
+                    patch_part(
+                        r["w4d_chatsessionid"].as_str().unwrap(),
+                        r["@odata.etag"].as_str().unwrap(),
+                        None,
+                    )
+                })
+                .collect();
+            let (_, text) =
+                post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+            closed += statuses(&text).iter().filter(|s| **s == 204).count();
+        }
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(closed, 20_000);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_token_request_from_an_unknown_client_gets_400_unauthorized_client() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let response = Client::new()
+        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "someone-else"),
+            ("client_secret", "sim-secret"),
+            ("scope", &format!("{}/.default", sim.url())),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (body["error"].as_str(), body["error_codes"][0].as_u64()),
+        (Some("unauthorized_client"), Some(700016))
+    );
+}
+
+#[tokio::test]
+async fn a_token_request_with_a_scope_lacking_default_gets_invalid_scope() {
+    let sim = start(Dataset::whatsapp_empty()).await;
+    let response = Client::new()
+        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", "sim-secret"),
+            ("scope", &format!("{}/user_impersonation", sim.url())),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn ordered_paging_follows_the_order_and_returns_every_row_once() {
+    let sim = start(overdue_sessions(7)).await;
+    let (client, token) = connect(&sim).await;
+    let mut url = format!(
+        "{}?$select=w4d_name&$orderby=w4d_name%20desc",
+        api(&sim, SESSIONS)
+    );
+    let mut names = Vec::new();
+    loop {
+        let body: Value = get(&client, &token, &url, Some(3))
+            .await
+            .json()
+            .await
+            .unwrap();
+        names.extend(
+            body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["w4d_name"].as_str().unwrap().to_string()),
+        );
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..7).rev().map(guid).collect();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test]
+async fn top_limits_the_rows_and_disables_paging() {
+    let sim = start(overdue_sessions(5)).await;
+    let (client, token) = connect(&sim).await;
+    let body: Value = get(
+        &client,
+        &token,
+        &format!("{}?$top=2", api(&sim, SESSIONS)),
+        Some(1),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["value"].as_array().unwrap().len(), 2);
+    assert!(body.get("@odata.nextLink").is_none());
+}
+
+#[tokio::test]
+async fn a_single_row_is_returned_with_its_etag_and_a_missing_one_is_404() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    let found = get(
+        &client,
+        &token,
+        &api(&sim, &format!("{SESSIONS}({})", guid(0))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        found.headers()["etag"].to_str().unwrap(),
+        etag_of(&sim, &guid(0))
+    );
+    let missing = get(
+        &client,
+        &token,
+        &api(&sim, &format!("{SESSIONS}({})", guid(9))),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_patch_naming_an_unknown_column_is_a_400_and_changes_nothing() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    let before = etag_of(&sim, &guid(0));
+    let response = client
+        .patch(api(&sim, &format!("{SESSIONS}({})", guid(0))))
+        .bearer_auth(&token)
+        .header("If-Match", &before)
+        .json(&json!({"statecode": 1, "w4d_nope": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(etag_of(&sim, &guid(0)), before);
+}
+
+#[tokio::test]
+async fn a_successful_change_set_answers_in_a_nested_change_set_response() {
+    let sim = start(overdue_sessions(2)).await;
+    let (client, token) = connect(&sim).await;
+    let change_set = batch_body(
+        "changeset_y",
+        &[
+            patch_part(&guid(0), &etag_of(&sim, &guid(0)), Some(1)),
+            patch_part(&guid(1), &etag_of(&sim, &guid(1)), Some(2)),
+        ],
+    );
+    let part = format!("Content-Type: multipart/mixed; boundary=changeset_y\r\n\r\n{change_set}");
+    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &[part]), false).await;
+    assert!(text.contains("Content-Type: multipart/mixed; boundary=changesetresponse_"));
+    assert_eq!(statuses(&text), vec![204, 204]);
+    assert!(text.contains("Content-ID: 2"));
+}
+
+#[tokio::test]
+async fn batch_parts_may_use_absolute_urls() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    let part = patch_part(&guid(0), &etag_of(&sim, &guid(0)), None).replace(
+        "PATCH w4d_chatsessions(",
+        &format!("PATCH {}(", api(&sim, SESSIONS)),
+    );
+    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &[part]), true).await;
+    assert_eq!(statuses(&text), vec![204]);
+}
+
+#[tokio::test]
+async fn a_batch_of_more_than_1000_operations_is_rejected() {
+    let sim = start(overdue_sessions(1)).await;
+    let (client, token) = connect(&sim).await;
+    let parts: Vec<String> = (0..1001)
+        .map(|_| patch_part(&guid(0), "W/\"1\"", None))
+        .collect();
+    let (status, _) = post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(sim.row(SESSIONS, &guid(0)).unwrap()["statecode"], 0);
+}
+
+#[tokio::test]
+async fn admin_endpoints_serve_stats_and_tables_without_counting_themselves() {
+    let sim = start(overdue_sessions(2)).await;
+    let client = Client::new();
+    let rows: Value = client
+        .get(format!("{}/_sim/tables/{SESSIONS}", sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stats: Value = client
+        .get(format!("{}/_sim/stats", sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    assert_eq!(stats["requests"], 0);
+}

@@ -1,0 +1,341 @@
+//! Edge cases of the Dataverse adapter that need exact responses, served by wiremock.
+
+use crate::support::*;
+use session_sweeper::dataverse::{Budget, CloseOutcome, CloseRequest, DataverseError};
+use session_sweeper::handler::App;
+use session_sweeper::settings::Settings;
+use std::time::{Duration, Instant};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CONFIGURATIONS_PATH: &str = "/api/data/v9.2/w4d_whatsappconfigurations";
+
+async fn app_against(server: &MockServer) -> App {
+    let secret_id = unique_secret_name("wiremock");
+    let url = server.uri();
+    let secret = serde_json::json!({
+        "tenant_id": "tenant", "client_id": "sim-client", "client_secret": "very-secret",
+        "environment_url": url, "authority_url": url,
+    });
+    put_secret(&secret_id, &secret.to_string()).await;
+    let settings =
+        Settings::from_lookup(|name| (name == "DATAVERSE_SECRET_ID").then(|| secret_id.clone()))
+            .unwrap();
+    App::new(settings, secrets_client(), fast_retries()).unwrap()
+}
+
+async fn mount_token(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/tenant/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer", "expires_in": 3599, "access_token": "token-1"
+        })))
+        .mount(server)
+        .await;
+}
+
+fn configurations_page() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
+    }))
+}
+
+async fn read_configurations(app: &App) -> Result<usize, DataverseError> {
+    let root = app.dataverse.api_root().await?;
+    app.dataverse
+        .active_configurations(&root, &app.settings.schema, &Budget::unlimited())
+        .await
+        .map(|rows| rows.len())
+}
+
+async fn requests_to(server: &MockServer, path_prefix: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|request| request.url.path().starts_with(path_prefix))
+        .count()
+}
+
+#[tokio::test]
+async fn a_429_waits_the_retry_after_seconds_then_succeeds() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(configurations_page())
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+
+    let started = Instant::now();
+    let rows = read_configurations(&app).await.unwrap();
+
+    assert_eq!(rows, 1);
+    assert!(started.elapsed() >= Duration::from_secs(1), "did not wait");
+    assert_eq!(requests_to(&server, CONFIGURATIONS_PATH).await, 2);
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_waits_two_to_the_power_of_the_attempt() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(configurations_page())
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+
+    let started = Instant::now();
+    read_configurations(&app).await.unwrap();
+
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn throttling_longer_than_the_budget_stops_at_once_instead_of_waiting() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "300"))
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+    let root = app.dataverse.api_root().await.unwrap();
+    let budget = Budget::until(Instant::now() + Duration::from_secs(5), Duration::ZERO);
+
+    let started = Instant::now();
+    let result = app
+        .dataverse
+        .active_configurations(&root, &app.settings.schema, &budget)
+        .await;
+
+    assert!(
+        matches!(result, Err(DataverseError::DeadlineReached)),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_until_they_pass() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(configurations_page())
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+
+    assert_eq!(read_configurations(&app).await.unwrap(), 1);
+    assert_eq!(requests_to(&server, CONFIGURATIONS_PATH).await, 3);
+}
+
+#[tokio::test]
+async fn persistent_server_errors_give_up_after_the_bounded_attempts() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+
+    let result = read_configurations(&app).await;
+
+    assert!(
+        matches!(
+            result,
+            Err(DataverseError::Unavailable {
+                status: 502,
+                attempts: 6
+            })
+        ),
+        "{result:?}"
+    );
+    assert_eq!(requests_to(&server, CONFIGURATIONS_PATH).await, 6);
+}
+
+#[tokio::test]
+async fn a_401_renews_the_token_then_rereads_the_secret_then_gives_up() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+
+    let result = read_configurations(&app).await;
+
+    assert!(
+        matches!(result, Err(DataverseError::Unauthorized)),
+        "{result:?}"
+    );
+    assert_eq!(requests_to(&server, "/tenant/oauth2").await, 3);
+    assert_eq!(requests_to(&server, CONFIGURATIONS_PATH).await, 3);
+}
+
+#[tokio::test]
+async fn a_torn_batch_response_closes_nothing_in_the_report() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/\$batch$"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "--batchresponse_x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 2",
+            "multipart/mixed; boundary=batchresponse_x",
+        ))
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+    let root = app.dataverse.api_root().await.unwrap();
+    let closes = [CloseRequest {
+        id: sid(1),
+        etag: "W/\"1\"".into(),
+    }];
+
+    let result = app
+        .dataverse
+        .close_batch(
+            &root,
+            &app.settings.schema,
+            "{}",
+            &closes,
+            &Budget::unlimited(),
+        )
+        .await;
+
+    assert!(
+        matches!(result, Err(DataverseError::BadResponse(_))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn operations_missing_from_a_batch_response_are_failed_not_closed() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/\$batch$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(
+                    "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n",
+                    "multipart/mixed; boundary=b",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+    let root = app.dataverse.api_root().await.unwrap();
+    let closes = [
+        CloseRequest {
+            id: sid(1),
+            etag: "W/\"1\"".into(),
+        },
+        CloseRequest {
+            id: sid(2),
+            etag: "W/\"2\"".into(),
+        },
+    ];
+
+    let outcomes = app
+        .dataverse
+        .close_batch(
+            &root,
+            &app.settings.schema,
+            "{}",
+            &closes,
+            &Budget::unlimited(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(outcomes[0], CloseOutcome::Closed);
+    assert!(matches!(
+        outcomes[1],
+        CloseOutcome::Failed { status: 0, .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_batch_is_sent_with_continue_on_error_and_conditional_patches() {
+    let server = MockServer::start().await;
+    mount_token(&server).await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/\$batch$"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw("--b--\r\n", "multipart/mixed; boundary=b"),
+        )
+        .mount(&server)
+        .await;
+    let app = app_against(&server).await;
+    let root = app.dataverse.api_root().await.unwrap();
+    let closes = [CloseRequest {
+        id: sid(1),
+        etag: "W/\"7\"".into(),
+    }];
+
+    app.dataverse
+        .close_batch(
+            &root,
+            &app.settings.schema,
+            "{}",
+            &closes,
+            &Budget::unlimited(),
+        )
+        .await
+        .unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    let batch = requests
+        .iter()
+        .find(|r| r.url.path().ends_with("$batch"))
+        .unwrap();
+    assert_eq!(
+        batch.headers.get("prefer").unwrap(),
+        "odata.continue-on-error"
+    );
+    assert_eq!(
+        batch.headers.get("authorization").unwrap(),
+        "Bearer token-1"
+    );
+    let body = String::from_utf8_lossy(&batch.body);
+    assert!(body.contains(&format!(
+        "PATCH /api/data/v9.2/w4d_chatsessions({}) HTTP/1.1",
+        sid(1)
+    )));
+    assert!(body.contains("If-Match: W/\"7\""));
+}

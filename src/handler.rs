@@ -141,6 +141,13 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     let trigger =
         parse_event(payload).inspect_err(|error| error!(error = %error, "event refused"))?;
     let now = Utc::now();
+    info!(
+        request_id = %context.request_id,
+        deadline_ms = context.deadline,
+        now_ms = now.timestamp_millis(),
+        dry_run = trigger.dry_run,
+        "sweep started"
+    );
     let options = SweepOptions {
         now,
         dry_run: app.settings.dry_run || trigger.dry_run,
@@ -165,13 +172,18 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     }
 }
 
-/// The Lambda deadline (milliseconds since the epoch; 0 when unknown) as a budget.
+/// The Lambda deadline as a budget. Lambda sends milliseconds since the epoch; 0 means unknown.
+/// cargo lambda's emulator sends the function timeout in milliseconds instead, so a value too
+/// small to be a date is read as time left. The margin never takes more than a quarter of the
+/// time left, so a function configured with a short timeout still does some work.
 fn budget(deadline_ms: u64, now_ms: i64, margin: Duration) -> Budget {
-    if deadline_ms == 0 {
-        return Budget::unlimited();
-    }
-    let left = (deadline_ms as i64).saturating_sub(now_ms).max(0) as u64;
-    Budget::until(Instant::now() + Duration::from_millis(left), margin)
+    const YEAR_2001_MS: u64 = 978_307_200_000;
+    let left = match deadline_ms {
+        0 => return Budget::unlimited(),
+        relative if relative < YEAR_2001_MS => Duration::from_millis(relative),
+        absolute => Duration::from_millis((absolute as i64).saturating_sub(now_ms).max(0) as u64),
+    };
+    Budget::until(Instant::now() + left, margin.min(left / 4))
 }
 
 /// One log line for the summary, and one Embedded Metric Format line for CloudWatch.
@@ -253,10 +265,25 @@ mod tests {
         assert!(budget(0, 1_000, Duration::from_secs(20))
             .remaining()
             .is_none());
-        assert!(budget(1_000, 5_000, Duration::ZERO).exhausted());
-        let ample = budget(120_000, 0, Duration::from_secs(20));
-        assert!(ample
-            .remaining()
-            .is_some_and(|left| left > Duration::from_secs(90)));
+        let now_ms = 1_795_642_831_013;
+        assert!(budget(now_ms as u64 - 1_000, now_ms, Duration::ZERO).exhausted());
+        let ample = budget(now_ms as u64 + 120_000, now_ms, Duration::from_secs(20));
+        let left = ample.remaining().unwrap();
+        assert!(left > Duration::from_secs(90) && left <= Duration::from_secs(100));
+    }
+
+    #[test]
+    fn a_deadline_too_small_to_be_a_date_is_read_as_time_left() {
+        let relative = budget(600_000, 1_795_642_831_013, Duration::from_secs(20));
+        let left = relative.remaining().unwrap();
+        assert!(left > Duration::from_secs(570) && left <= Duration::from_secs(580));
+    }
+
+    #[test]
+    fn the_margin_takes_at_most_a_quarter_of_the_time_left() {
+        let now_ms = 1_795_642_831_013;
+        let short = budget(now_ms as u64 + 20_000, now_ms, Duration::from_secs(20));
+        let left = short.remaining().unwrap();
+        assert!(left > Duration::from_secs(14) && left <= Duration::from_secs(15));
     }
 }

@@ -86,10 +86,20 @@ pub async fn run(
     let mut summary = Summary::new(options.now, options.dry_run);
 
     let root = dataverse.api_root().await.map_err(fail)?;
-    let configurations = dataverse
+    let configurations = match dataverse
         .active_configurations(&root, &schema, &options.budget)
         .await
-        .map_err(fail)?;
+    {
+        Ok(configurations) => configurations,
+        Err(DataverseError::DeadlineReached) => {
+            warn!("no time left to start the sweep; the next sweep does the work");
+            summary.complete = false;
+            summary.requests = dataverse.requests_sent() - requests_at_start;
+            summary.duration_ms = started.elapsed().as_millis() as u64;
+            return Ok(summary);
+        }
+        Err(error) => return Err(fail(error)),
+    };
     let queries = plan(&schema, options.now, &configurations, &mut summary)?;
 
     let mut closer = Closer {

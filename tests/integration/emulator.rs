@@ -1,0 +1,155 @@
+//! The real built binary under cargo lambda's Runtime API emulator, invoked with the sample
+//! events in `events/`, as `make invoke` does by hand.
+
+use crate::support::*;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the process when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_for_port(port: u16) {
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the emulator did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The emulator on a free port, and the function binary connected to it.
+async fn emulator_with_function(harness: &Harness) -> (u16, Running, Running) {
+    let port = free_port();
+    let emulator = Running(
+        Command::new(venv_bin("cargo-lambda"))
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo lambda watch"),
+    );
+    wait_for_port(port).await;
+    let function = Running(
+        Command::new(env!("CARGO_BIN_EXE_session-sweeper"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_url())
+            .env("DATAVERSE_SECRET_ID", &harness.secret_id)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the function"),
+    );
+    (port, emulator, function)
+}
+
+async fn invoke(port: u16, event_file: &str) -> (u16, Value) {
+    let event = std::fs::read_to_string(root().join(event_file)).unwrap();
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{port}/2015-03-31/functions/_/invocations"
+        ))
+        .body(event)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("invoke through the emulator");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON answer"))
+}
+
+fn demo_harness_org() -> dataverse_sim::Dataset {
+    org(
+        vec![configuration(SUPPORT, json!(1440))],
+        vec![
+            session(1, Some(SUPPORT), Some(hours(30)), hours(40)),
+            session(2, Some(SUPPORT), Some(hours(3)), hours(40)),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_function_sweeps_when_the_emulator_sends_the_scheduled_event() {
+    let harness = Harness::start(demo_harness_org()).await;
+    let (port, _emulator, _function) = emulator_with_function(&harness).await;
+
+    let (status, summary) = invoke(port, "events/scheduled.json").await;
+
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["closed"], 1, "{summary}");
+    assert_eq!(summary["closed_sessions"][0]["id"], sid(1));
+    assert_eq!(summary["complete"], true);
+    assert_eq!(harness.closed_ids(), [sid(1)].into_iter().collect());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dry_run_event_closes_nothing_through_the_emulator() {
+    let harness = Harness::start(demo_harness_org()).await;
+    let (port, _emulator, _function) = emulator_with_function(&harness).await;
+
+    let (_, summary) = invoke(port, "events/dry-run.json").await;
+
+    assert_eq!(summary["dry_run"], true, "{summary}");
+    assert_eq!(summary["would_close"], 1);
+    assert!(harness.closed_ids().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_malformed_event_returns_a_lambda_error_and_closes_nothing() {
+    let harness = Harness::start(demo_harness_org()).await;
+    let (port, _emulator, _function) = emulator_with_function(&harness).await;
+
+    let (_, answer) = invoke(port, "events/malformed.json").await;
+
+    assert_eq!(answer["errorType"], "InvalidEvent", "{answer}");
+    assert!(answer["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("Scheduled Event"));
+    assert!(harness.closed_ids().is_empty());
+    assert_eq!(harness.sim.stats().requests, 0);
+}

@@ -5,7 +5,7 @@ BIN       := $(VENV)/bin
 EVENT     ?= events/scheduled.json
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv demo invoke test lint fmt-check clippy test-rust test-deploy build deploy bench clean
+.PHONY: all venv demo invoke test lint fmt-check clippy test-rust test-deploy test-bench build deploy bench clean
 
 all: test
 
@@ -27,7 +27,7 @@ invoke: venv
 	$(PY) scripts/local_run.py --demo --event $(EVENT)
 
 ## test: formatting, lints, unit and integration tests, template checks
-test: venv fmt-check clippy test-rust test-deploy
+test: venv fmt-check clippy test-rust test-deploy test-bench
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -41,6 +41,9 @@ test-rust: venv
 test-deploy: venv
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/pytest -q tests/deploy
+
+test-bench: venv
+	$(BIN)/pytest -q tests/bench
 
 lint: fmt-check clippy
 

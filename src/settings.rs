@@ -279,9 +279,14 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    /// The schema of the design's defaults, for other modules' tests.
+    pub(crate) fn default_schema() -> Schema {
+        settings(&[("DATAVERSE_SECRET_ID", "s")]).unwrap().schema
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let env: HashMap<String, String> = pairs

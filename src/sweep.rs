@@ -510,11 +510,7 @@ mod tests {
     use chrono::TimeZone;
     use serde_json::json;
 
-    fn schema() -> Schema {
-        Settings::from_lookup(|name| (name == "DATAVERSE_SECRET_ID").then(|| "s".to_owned()))
-            .unwrap()
-            .schema
-    }
+    use crate::settings::tests::default_schema as schema;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap()

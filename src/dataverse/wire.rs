@@ -193,14 +193,9 @@ fn optional_time(row: &Map<String, Value>, column: &str) -> Result<Option<DateTi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Settings;
     use serde_json::json;
 
-    fn schema() -> Schema {
-        Settings::from_lookup(|name| (name == "DATAVERSE_SECRET_ID").then(|| "s".to_owned()))
-            .unwrap()
-            .schema
-    }
+    use crate::settings::tests::default_schema as schema;
 
     fn row(value: Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()

@@ -11,6 +11,7 @@ use crate::settings::{Schema, Settings};
 use crate::summary::{ConfigurationReport, Failed, SessionReport, Skipped, Summary};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Url;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::task::JoinSet;
@@ -431,6 +432,31 @@ impl Closer {
         }
     }
 
+    /// Among the sessions a batch answered 412 for, those already closed; empty when there is
+    /// none, no time, or the check itself fails (they then stay "changed since read").
+    async fn closed_before(
+        &self,
+        sessions: &[SessionReport],
+        outcomes: &[CloseOutcome],
+    ) -> HashSet<String> {
+        let changed: Vec<String> = sessions
+            .iter()
+            .zip(outcomes)
+            .filter(|(_, outcome)| **outcome == CloseOutcome::Changed)
+            .map(|(session, _)| session.id.clone())
+            .collect();
+        if changed.is_empty() || self.budget.exhausted() {
+            return HashSet::new();
+        }
+        self.dataverse
+            .closed_among(&self.root, &self.schema, &changed, &self.budget)
+            .await
+            .unwrap_or_else(|error| {
+                warn!(error = %error, "could not check whether the changed sessions are closed");
+                HashSet::new()
+            })
+    }
+
     async fn settle_one(&mut self, summary: &mut Summary) {
         let Some(joined) = self.in_flight.join_next().await else {
             return;
@@ -449,8 +475,11 @@ impl Closer {
         };
         match result {
             Ok(outcomes) => {
+                let closed_before = self.closed_before(&sessions, &outcomes).await;
                 for (session, outcome) in sessions.into_iter().zip(outcomes) {
-                    record(summary, session, outcome);
+                    let already_closed = outcome == CloseOutcome::Changed
+                        && closed_before.contains(&session.id.to_ascii_lowercase());
+                    record(summary, session, outcome, already_closed);
                 }
             }
             Err(DataverseError::DeadlineReached) => {
@@ -473,12 +502,24 @@ impl Closer {
     }
 }
 
-fn record(summary: &mut Summary, session: SessionReport, outcome: CloseOutcome) {
+fn record(
+    summary: &mut Summary,
+    session: SessionReport,
+    outcome: CloseOutcome,
+    already_closed: bool,
+) {
     let (id, configuration_id) = (session.id.clone(), session.configuration_id.clone());
     match outcome {
         CloseOutcome::Closed => {
             info!(session_id = %id, configuration_id = %configuration_id, eligible_at = %session.eligible_at, overdue_s = session.overdue_seconds, "session closed");
             summary.record_closed(session);
+        }
+        CloseOutcome::Changed if already_closed => {
+            info!(session_id = %id, configuration_id = %configuration_id, "skipped: already closed");
+            summary.skipped.push(Skipped {
+                id,
+                reason: "already closed".into(),
+            });
         }
         CloseOutcome::Changed => {
             info!(session_id = %id, configuration_id = %configuration_id, "skipped: changed since read");

@@ -71,6 +71,9 @@ pub struct Faults {
     pub unavailable_every: Option<u64>,
     /// Every k-th Web API request has its connection closed without any response.
     pub drop_every: Option<u64>,
+    /// Every k-th Web API request is carried out, then its connection is closed without the
+    /// answer (a response lost on the way back: the client cannot tell it from a drop).
+    pub lose_response_every: Option<u64>,
     /// Ids of rows that "receive a customer message" right after a GET first returned them.
     pub touch_after_read: Vec<String>,
     /// Column set to now when a row is touched (the version is bumped either way).
@@ -98,6 +101,8 @@ pub struct Stats {
     pub unavailable: u64,
     /// Connections closed without a response by the fault injector.
     pub dropped: u64,
+    /// Requests carried out whose answer the fault injector then dropped.
+    pub lost: u64,
 }
 
 /// Errors from building a simulator (seed files, arguments).

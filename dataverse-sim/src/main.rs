@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 const USAGE: &str =
     "usage: dataverse-sim [--port P] [--seed FILE | --demo | --sessions N --eligible-ratio R]
                      [--latency-ms MS] [--throttle-every K] [--retry-after S]
-                     [--unavailable-every K] [--drop-every K]
+                     [--unavailable-every K] [--drop-every K] [--lose-response-every K]
                      [--client-id ID] [--client-secret SECRET] [--max-page-size N]";
 
 /// Parsed command line.
@@ -62,6 +62,9 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                 faults.unavailable_every = Some(parse_number(&flag, argv.next())?);
             }
             "--drop-every" => faults.drop_every = Some(parse_number(&flag, argv.next())?),
+            "--lose-response-every" => {
+                faults.lose_response_every = Some(parse_number(&flag, argv.next())?)
+            }
             "--client-id" => options.client_id = argv.next().ok_or("--client-id needs a value")?,
             "--client-secret" => {
                 options.client_secret = argv.next().ok_or("--client-secret needs a value")?;

@@ -323,6 +323,7 @@ fn web_api(
     state.web_requests += 1;
     let n = state.web_requests;
     let due = |every: Option<u64>| every.is_some_and(|k| k > 0 && n.is_multiple_of(k));
+    let lose_response = due(state.faults.lose_response_every);
     if due(state.faults.drop_every) {
         state.stats.dropped += 1;
         return None;
@@ -375,9 +376,21 @@ fn web_api(
             ));
         }
         state.stats.batches += 1;
-        return Some(batch::handle(state, headers, body));
+        let reply = batch::handle(state, headers, body);
+        return answer_or_lose(state, reply, lose_response);
     }
-    Some(webapi::dispatch(state, method, &full_target, headers, body))
+    let reply = webapi::dispatch(state, method, &full_target, headers, body);
+    answer_or_lose(state, reply, lose_response)
+}
+
+/// The reply, or `None` (close the connection) when the fault says the answer of a request
+/// that was carried out gets lost on its way back.
+fn answer_or_lose(state: &mut State, reply: Reply, lose: bool) -> Option<Reply> {
+    if lose {
+        state.stats.lost += 1;
+        return None;
+    }
+    Some(reply)
 }
 
 fn admin(state: &Shared, method: &str, path: &str) -> Reply {

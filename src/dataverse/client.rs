@@ -10,6 +10,7 @@ use crate::settings::Schema;
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -171,6 +172,42 @@ impl Dataverse {
             &wire::session_columns(schema),
             filter,
         )
+    }
+
+    /// Which of `ids` are in the closed state now. After a 412 this tells a session closed
+    /// earlier (by a retried batch whose first answer was lost, or by an agent) from one that
+    /// received a message. `ids` are GUIDs, checked when the rows were read.
+    pub async fn closed_among(
+        &self,
+        root: &Url,
+        schema: &Schema,
+        ids: &[String],
+        budget: &Budget,
+    ) -> Result<HashSet<String>, DataverseError> {
+        // Fifty GUIDs keep the URL near 3 KB, far below the Web API's limit.
+        const IDS_PER_QUERY: usize = 50;
+        let key = schema.session_id.as_str();
+        let mut closed = HashSet::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let filter = chunk
+                .iter()
+                .map(|id| format!("{key} eq {id}"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let url = query_url(
+                root,
+                schema.session_table.as_str(),
+                &format!("{key},statecode"),
+                &filter,
+            )?;
+            let page = self.page(&url, budget).await?;
+            closed.extend(page.value.iter().filter_map(|row| {
+                let id = row.get(key)?.as_str()?;
+                (row.get("statecode")?.as_i64()? == schema.closed_statecode)
+                    .then(|| id.to_ascii_lowercase())
+            }));
+        }
+        Ok(closed)
     }
 
     /// A `@odata.nextLink`, accepted only on the environment's own host.

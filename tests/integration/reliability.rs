@@ -271,3 +271,33 @@ proptest! {
         })?;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_whose_answer_was_lost_is_reported_already_closed_not_changed() {
+    let (data, eligible, ineligible) = mixed_org(60);
+    let mut setup = Setup::new(data).env("CLOSE_BATCH_SIZE", "5");
+    setup.options.faults = Faults {
+        lose_response_every: Some(4),
+        ..Faults::default()
+    };
+    let harness = setup.start().await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(harness.closed_ids(), eligible);
+    assert_eq!(harness.active_ids(), ineligible);
+    assert!(harness.sim.stats().lost > 0);
+    let already: BTreeSet<String> = summary
+        .skipped
+        .iter()
+        .filter(|s| s.reason == "already closed")
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(!already.is_empty(), "{summary:?}");
+    assert!(
+        summary.skipped.iter().all(|s| s.reason == "already closed"),
+        "{summary:?}"
+    );
+    assert_eq!(&summary_closed(&summary) | &already, eligible);
+    assert!(summary.adds_up());
+}

@@ -1,6 +1,7 @@
 //! Edge cases of the Dataverse adapter that need exact responses, served by wiremock.
 
 use crate::support::*;
+use reqwest::Url;
 use session_sweeper::dataverse::{Budget, CloseOutcome, CloseRequest, DataverseError};
 use session_sweeper::handler::App;
 use session_sweeper::settings::Settings;
@@ -10,7 +11,16 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CONFIGURATIONS_PATH: &str = "/api/data/v9.2/w4d_whatsappconfigurations";
 
-async fn app_against(server: &MockServer) -> App {
+/// A wiremock server with Entra's token endpoint, and an app whose secret points at it.
+async fn server_and_app() -> (MockServer, App) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer", "expires_in": 3599, "access_token": "token-1"
+        })))
+        .mount(&server)
+        .await;
     let secret_id = unique_secret_name("wiremock");
     let url = server.uri();
     let secret = serde_json::json!({
@@ -21,23 +31,71 @@ async fn app_against(server: &MockServer) -> App {
     let settings =
         Settings::from_lookup(|name| (name == "DATAVERSE_SECRET_ID").then(|| secret_id.clone()))
             .unwrap();
-    App::new(settings, secrets_client(), fast_retries()).unwrap()
+    let app = App::new(settings, secrets_client(), fast_retries()).unwrap();
+    (server, app)
 }
 
-async fn mount_token(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/tenant/oauth2/v2.0/token"))
+/// Configuration reads answer `first` (`times` times, then a normal page; always when
+/// `times` is `None`).
+async fn configurations_answering(
+    first: ResponseTemplate,
+    times: Option<u64>,
+) -> (MockServer, App) {
+    let (server, app) = server_and_app().await;
+    let mock = Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(first);
+    match times {
+        Some(times) => {
+            mock.up_to_n_times(times)
+                .with_priority(1)
+                .mount(&server)
+                .await
+        }
+        None => mock.mount(&server).await,
+    }
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "token_type": "Bearer", "expires_in": 3599, "access_token": "token-1"
+            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
         })))
-        .mount(server)
+        .mount(&server)
         .await;
+    (server, app)
 }
 
-fn configurations_page() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(serde_json::json!({
-        "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
-    }))
+/// `$batch` answers `body` as multipart with boundary `boundary`.
+async fn batch_answering(body: &str, boundary: &str) -> (MockServer, App, Url) {
+    let (server, app) = server_and_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/\$batch$"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            body.to_owned(),
+            &format!("multipart/mixed; boundary={boundary}"),
+        ))
+        .mount(&server)
+        .await;
+    let root = app.dataverse.api_root().await.unwrap();
+    (server, app, root)
+}
+
+async fn close(app: &App, root: &Url, ids: &[u32]) -> Result<Vec<CloseOutcome>, DataverseError> {
+    let closes: Vec<CloseRequest> = ids
+        .iter()
+        .map(|n| CloseRequest {
+            id: sid(*n),
+            etag: format!("W/\"{n}\""),
+        })
+        .collect();
+    app.dataverse
+        .close_batch(
+            root,
+            &app.settings.schema,
+            "{}",
+            &closes,
+            &Budget::unlimited(),
+        )
+        .await
 }
 
 async fn read_configurations(app: &App) -> Result<usize, DataverseError> {
@@ -60,21 +118,11 @@ async fn requests_to(server: &MockServer, path_prefix: &str) -> usize {
 
 #[tokio::test]
 async fn a_429_waits_the_retry_after_seconds_then_succeeds() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(configurations_page())
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
+    let (server, app) = configurations_answering(
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        Some(1),
+    )
+    .await;
 
     let started = Instant::now();
     let rows = read_configurations(&app).await.unwrap();
@@ -86,21 +134,7 @@ async fn a_429_waits_the_retry_after_seconds_then_succeeds() {
 
 #[tokio::test]
 async fn a_429_without_retry_after_waits_two_to_the_power_of_the_attempt() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(ResponseTemplate::new(429))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(configurations_page())
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
+    let (_server, app) = configurations_answering(ResponseTemplate::new(429), Some(1)).await;
 
     let started = Instant::now();
     read_configurations(&app).await.unwrap();
@@ -114,14 +148,11 @@ async fn a_429_without_retry_after_waits_two_to_the_power_of_the_attempt() {
 
 #[tokio::test]
 async fn throttling_longer_than_the_budget_stops_at_once_instead_of_waiting() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "300"))
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(429).insert_header("Retry-After", "300"),
+        None,
+    )
+    .await;
     let root = app.dataverse.api_root().await.unwrap();
     let budget = Budget::until(Instant::now() + Duration::from_secs(5), Duration::ZERO);
 
@@ -140,21 +171,7 @@ async fn throttling_longer_than_the_budget_stops_at_once_instead_of_waiting() {
 
 #[tokio::test]
 async fn server_errors_are_retried_with_backoff_until_they_pass() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(configurations_page())
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
+    let (server, app) = configurations_answering(ResponseTemplate::new(503), Some(2)).await;
 
     assert_eq!(read_configurations(&app).await.unwrap(), 1);
     assert_eq!(requests_to(&server, CONFIGURATIONS_PATH).await, 3);
@@ -162,14 +179,7 @@ async fn server_errors_are_retried_with_backoff_until_they_pass() {
 
 #[tokio::test]
 async fn persistent_server_errors_give_up_after_the_bounded_attempts() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
+    let (server, app) = configurations_answering(ResponseTemplate::new(502), None).await;
 
     let result = read_configurations(&app).await;
 
@@ -188,14 +198,7 @@ async fn persistent_server_errors_give_up_after_the_bounded_attempts() {
 
 #[tokio::test]
 async fn a_401_renews_the_token_then_rereads_the_secret_then_gives_up() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("GET"))
-        .and(path(CONFIGURATIONS_PATH))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
+    let (server, app) = configurations_answering(ResponseTemplate::new(401), None).await;
 
     let result = read_configurations(&app).await;
 
@@ -209,33 +212,10 @@ async fn a_401_renews_the_token_then_rereads_the_secret_then_gives_up() {
 
 #[tokio::test]
 async fn a_torn_batch_response_closes_nothing_in_the_report() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"/\$batch$"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            "--batchresponse_x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 2",
-            "multipart/mixed; boundary=batchresponse_x",
-        ))
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
-    let root = app.dataverse.api_root().await.unwrap();
-    let closes = [CloseRequest {
-        id: sid(1),
-        etag: "W/\"1\"".into(),
-    }];
+    let torn = "--batchresponse_x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 2";
+    let (_server, app, root) = batch_answering(torn, "batchresponse_x").await;
 
-    let result = app
-        .dataverse
-        .close_batch(
-            &root,
-            &app.settings.schema,
-            "{}",
-            &closes,
-            &Budget::unlimited(),
-        )
-        .await;
+    let result = close(&app, &root, &[1]).await;
 
     assert!(
         matches!(result, Err(DataverseError::BadResponse(_))),
@@ -245,43 +225,11 @@ async fn a_torn_batch_response_closes_nothing_in_the_report() {
 
 #[tokio::test]
 async fn operations_missing_from_a_batch_response_are_failed_not_closed() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"/\$batch$"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(
-                    "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n",
-                    "multipart/mixed; boundary=b",
-                ),
-        )
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
-    let root = app.dataverse.api_root().await.unwrap();
-    let closes = [
-        CloseRequest {
-            id: sid(1),
-            etag: "W/\"1\"".into(),
-        },
-        CloseRequest {
-            id: sid(2),
-            etag: "W/\"2\"".into(),
-        },
-    ];
+    let one_answer =
+        "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
+    let (_server, app, root) = batch_answering(one_answer, "b").await;
 
-    let outcomes = app
-        .dataverse
-        .close_batch(
-            &root,
-            &app.settings.schema,
-            "{}",
-            &closes,
-            &Budget::unlimited(),
-        )
-        .await
-        .unwrap();
+    let outcomes = close(&app, &root, &[1, 2]).await.unwrap();
 
     assert_eq!(outcomes[0], CloseOutcome::Closed);
     assert!(matches!(
@@ -292,32 +240,9 @@ async fn operations_missing_from_a_batch_response_are_failed_not_closed() {
 
 #[tokio::test]
 async fn a_batch_is_sent_with_continue_on_error_and_conditional_patches() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"/\$batch$"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("--b--\r\n", "multipart/mixed; boundary=b"),
-        )
-        .mount(&server)
-        .await;
-    let app = app_against(&server).await;
-    let root = app.dataverse.api_root().await.unwrap();
-    let closes = [CloseRequest {
-        id: sid(1),
-        etag: "W/\"7\"".into(),
-    }];
+    let (server, app, root) = batch_answering("--b--\r\n", "b").await;
 
-    app.dataverse
-        .close_batch(
-            &root,
-            &app.settings.schema,
-            "{}",
-            &closes,
-            &Budget::unlimited(),
-        )
-        .await
-        .unwrap();
+    close(&app, &root, &[7]).await.unwrap();
 
     let requests = server.received_requests().await.unwrap();
     let batch = requests
@@ -335,7 +260,7 @@ async fn a_batch_is_sent_with_continue_on_error_and_conditional_patches() {
     let body = String::from_utf8_lossy(&batch.body);
     assert!(body.contains(&format!(
         "PATCH /api/data/v9.2/w4d_chatsessions({}) HTTP/1.1",
-        sid(1)
+        sid(7)
     )));
     assert!(body.contains("If-Match: W/\"7\""));
 }

@@ -13,18 +13,29 @@ async fn start(data: Dataset) -> Sim {
     Sim::start(SimOptions::default(), data).await.unwrap()
 }
 
-async fn token(client: &Client, sim: &Sim) -> String {
-    let response = client
+/// A client-credentials token request; `scope` `None` asks for the simulator's `/.default`.
+async fn request_token(
+    sim: &Sim,
+    client_id: &str,
+    client_secret: &str,
+    scope: Option<&str>,
+) -> reqwest::Response {
+    let default_scope = format!("{}/.default", sim.url());
+    Client::new()
         .post(format!("{}/tenant-1/oauth2/v2.0/token", sim.url()))
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", "sim-client"),
-            ("client_secret", "sim-secret"),
-            ("scope", &format!("{}/.default", sim.url())),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
+            ("scope", scope.unwrap_or(&default_scope)),
         ])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn token(sim: &Sim) -> String {
+    let response = request_token(sim, "sim-client", "sim-secret", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     body["access_token"].as_str().unwrap().to_string()
@@ -36,7 +47,7 @@ async fn connect(sim: &Sim) -> (Client, String) {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let token = token(&client, sim).await;
+    let token = token(sim).await;
     (client, token)
 }
 
@@ -132,17 +143,7 @@ fn etag_of(sim: &Sim, id: &str) -> String {
 #[tokio::test]
 async fn a_token_request_with_the_right_secret_returns_a_bearer_token() {
     let sim = start(Dataset::whatsapp_empty()).await;
-    let response = Client::new()
-        .post(format!("{}/any-tenant/oauth2/v2.0/token", sim.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "sim-client"),
-            ("client_secret", "sim-secret"),
-            ("scope", &format!("{}/.default", sim.url())),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(&sim, "sim-client", "sim-secret", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -155,17 +156,7 @@ async fn a_token_request_with_the_right_secret_returns_a_bearer_token() {
 #[tokio::test]
 async fn a_token_request_with_a_wrong_secret_gets_401_invalid_client_aadsts7000215() {
     let sim = start(Dataset::whatsapp_empty()).await;
-    let response = Client::new()
-        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "sim-client"),
-            ("client_secret", "wrong"),
-            ("scope", &format!("{}/.default", sim.url())),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(&sim, "sim-client", "wrong", None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
@@ -180,17 +171,13 @@ async fn a_token_request_with_a_wrong_secret_gets_401_invalid_client_aadsts70002
 #[tokio::test]
 async fn a_token_request_for_another_resource_gets_invalid_resource() {
     let sim = start(Dataset::whatsapp_empty()).await;
-    let response = Client::new()
-        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "sim-client"),
-            ("client_secret", "sim-secret"),
-            ("scope", "https://contoso.crm.dynamics.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(
+        &sim,
+        "sim-client",
+        "sim-secret",
+        Some("https://contoso.crm.dynamics.com/.default"),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error_codes"], json!([500011]));
@@ -589,17 +576,7 @@ async fn a_generated_org_of_100k_sessions_closes_20k_through_batches_quickly() {
 #[tokio::test]
 async fn a_token_request_from_an_unknown_client_gets_400_unauthorized_client() {
     let sim = start(Dataset::whatsapp_empty()).await;
-    let response = Client::new()
-        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "someone-else"),
-            ("client_secret", "sim-secret"),
-            ("scope", &format!("{}/.default", sim.url())),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(&sim, "someone-else", "sim-secret", None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -611,17 +588,13 @@ async fn a_token_request_from_an_unknown_client_gets_400_unauthorized_client() {
 #[tokio::test]
 async fn a_token_request_with_a_scope_lacking_default_gets_invalid_scope() {
     let sim = start(Dataset::whatsapp_empty()).await;
-    let response = Client::new()
-        .post(format!("{}/t/oauth2/v2.0/token", sim.url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "sim-client"),
-            ("client_secret", "sim-secret"),
-            ("scope", &format!("{}/user_impersonation", sim.url())),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(
+        &sim,
+        "sim-client",
+        "sim-secret",
+        Some(&format!("{}/user_impersonation", sim.url())),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_scope");

@@ -5,7 +5,7 @@ BIN       := $(VENV)/bin
 EVENT     ?= events/scheduled.json
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv demo invoke test lint fmt-check clippy test-rust test-deploy test-bench build deploy bench clean
+.PHONY: all venv demo invoke test lint fmt-check clippy test-rust test-deploy test-bench arm64-toolchain build deploy bench clean
 
 all: test
 
@@ -47,15 +47,18 @@ test-bench: venv
 
 lint: fmt-check clippy
 
-## build: the arm64 bootstrap for Lambda (cross-compiled with zig)
-build: venv
+# zig links the arm64 binary; only build and deploy need it, so make test never installs it.
+arm64-toolchain: venv
 	$(BIN)/pip install --quiet --disable-pip-version-check ziglang==0.17.1
 	rustup target add aarch64-unknown-linux-gnu
+
+## build: the arm64 bootstrap for Lambda (cross-compiled with zig)
+build: arm64-toolchain
 	$(BIN)/cargo-lambda lambda build --release --arm64 --bin session-sweeper
 	@ls -l target/lambda/session-sweeper/bootstrap
 
-## deploy: first deployment, guided (needs AWS credentials)
-deploy: venv
+## deploy: first deployment, guided (needs AWS credentials); sam build cross-compiles with zig too
+deploy: arm64-toolchain
 	$(BIN)/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
 	$(BIN)/sam build && $(BIN)/sam deploy --guided
 

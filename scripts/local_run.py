@@ -1,0 +1,570 @@
+#!/usr/bin/env python3
+"""One local sweep, wired the way AWS wires it, with nothing in AWS.
+
+    dataverse-sim (Dataverse + Entra ID)   moto (Secrets Manager)
+                 ^                              ^
+                 |                              |
+    target/debug/session-sweeper  <-- cargo lambda's Runtime API emulator <-- invoke(event)
+
+Steps: start dataverse-sim, start moto and store the Dataverse secret in it, start the Runtime
+API emulator, start the built function against it, invoke it with the event file, print the
+summary and the sessions before and after. Every process started here is stopped on the way
+out, also on an error or Ctrl-C. Exits non-zero when the invocation fails.
+
+Used by `make demo` and `make invoke EVENT=...`; needs only the standard library and boto3
+(installed in .venv with moto).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Callable
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+SECRET_ID = "session-sweeper/dataverse"
+REGION = "us-east-1"
+# The emulator's default function name; with --only-lambda-apis every invoke goes to it.
+FUNCTION_NAME = "_"
+SIM_CLIENT_ID = "sim-client"
+SIM_CLIENT_SECRET = "sim-secret"
+STARTUP_SECONDS = 30
+INVOKE_SECONDS = 900
+# The function Timeout in template.yaml; the deadline the function sees is this far away.
+FUNCTION_TIMEOUT_SECONDS = 300
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ENV_LINE = re.compile(r"\b(AWS_LAMBDA_[A-Z_]+)=(\S+)")
+
+
+class RunError(Exception):
+    """A step failed; the message says which and what to do."""
+
+
+class Processes:
+    """The child processes started by this script, each with its log file, stopped in reverse
+    order. Each runs in its own session so that stopping it reaches its children too, and
+    nothing else."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.started: list[tuple[str, subprocess.Popen, Path]] = []
+        self.cleanups: list[Callable[[], None]] = []
+
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+        log = self.log_dir / f"{name}.log"
+        out: IO[bytes] = open(log, "wb")
+        try:
+            process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise RunError(f"could not start {name} ({argv[0]}): {error}") from error
+        finally:
+            out.close()
+        self.started.append((name, process, log))
+        return process, log
+
+    def stop_all(self) -> None:
+        for cleanup in reversed(self.cleanups):
+            cleanup()
+        for _name, process, _log in reversed(self.started):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        deadline = time.monotonic() + 5
+        for _name, process, _log in reversed(self.started):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait()
+
+
+class DeadlineProxy:
+    """Sits between the function and the emulator and gives each invocation a real deadline.
+
+    cargo lambda's emulator (1.9.2) sends `Lambda-Runtime-Deadline-Ms: 600000`, a constant,
+    where Lambda sends the deadline as milliseconds since the epoch; read as Lambda means it,
+    that deadline passed in 1970 and a function that watches its deadline would stop before
+    doing anything. The proxy replaces it with now + the template's Timeout, so the local run
+    budgets time exactly as the deployed function does. Everything else passes unchanged."""
+
+    def __init__(self, upstream: str, timeout_seconds: int) -> None:
+        parts = urlsplit(upstream)
+        self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.prefix = parts.path.rstrip("/")
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                # No timeout: /invocation/next is a long poll that waits for the next invoke.
+                upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port)
+                try:
+                    upstream.request(self.command, self.path, body=body, headers=headers)
+                    answer = upstream.getresponse()
+                    payload = answer.read()
+                except (OSError, http.client.HTTPException):
+                    # The emulator stopped at the end of the run; the function's pending poll
+                    # ends here, and the function itself is stopped next.
+                    upstream.close()
+                    self.close_connection = True
+                    return
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.getheaders():
+                        lowered = name.lower()
+                        if lowered in ("connection", "transfer-encoding", "content-length", "date", "server"):
+                            continue
+                        if lowered == "lambda-runtime-deadline-ms":
+                            value = str(int((time.time() + timeout_seconds) * 1000))
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                finally:
+                    upstream.close()
+
+            do_GET = do_POST = forward
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        # A function that hangs up mid-request at shutdown is expected, not worth a traceback.
+        self.server.handle_error = lambda *_: None  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def runtime_api(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.prefix}"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    try:
+        text = ANSI.sub("", log.read_text(errors="replace"))
+    except OSError:
+        return ""
+    return "\n".join("    " + line for line in text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(what: str, ready: Callable[[], object], process: subprocess.Popen, log: Path) -> object:
+    """Polls `ready` until it returns something truthy; fails early if the process exits."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        value = ready()
+        if value:
+            return value
+        if process.poll() is not None:
+            raise RunError(f"{what} exited with code {process.returncode} before it was ready:\n{tail(log)}")
+        time.sleep(0.1)
+    raise RunError(f"{what} was not ready after {STARTUP_SECONDS} s:\n{tail(log)}")
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_answers(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1).close()
+        return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def require_file(path: Path, remedy: str) -> None:
+    if not path.is_file():
+        raise RunError(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} not found: {remedy}")
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def start_sim(processes: Processes, sim: Path, demo: bool, extra: list[str]) -> str:
+    argv = [str(sim), "--port", "0"] + (["--demo"] if demo else []) + extra
+    process, log = processes.start("dataverse-sim", argv)
+
+    def announced_url() -> str | None:
+        first = ANSI.sub("", log.read_text(errors="replace")).splitlines()
+        for line in first:
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    return json.loads(line)["url"].rstrip("/")
+                except (ValueError, KeyError, TypeError):
+                    return None
+        return None
+
+    url = wait_for("dataverse-sim", announced_url, process, log)
+    return str(url)
+
+
+def start_moto(processes: Processes) -> str:
+    moto = VENV_BIN / "moto_server"
+    port = free_port()
+    process, log = processes.start("moto", [str(moto), "-H", "127.0.0.1", "-p", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    wait_for("moto_server", lambda: http_answers(url + "/moto-api/"), process, log)
+    return url
+
+
+def store_secret(moto_url: str, sim_url: str) -> None:
+    try:
+        import boto3
+    except ImportError as error:
+        raise RunError("boto3 is not installed: run make venv, then use .venv/bin/python") from error
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=moto_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    secret = {
+        "tenant_id": "00000000-0000-0000-0000-000000000000",
+        "client_id": SIM_CLIENT_ID,
+        "client_secret": SIM_CLIENT_SECRET,
+        "environment_url": sim_url,
+        "authority_url": sim_url,
+    }
+    try:
+        client.create_secret(Name=SECRET_ID, SecretString=json.dumps(secret))
+    except Exception as error:  # botocore's errors share no useful base class
+        raise RunError(f"could not store the secret {SECRET_ID} in moto at {moto_url}: {error}") from error
+
+
+def start_emulator(processes: Processes) -> tuple[int, dict[str, str]]:
+    """Starts cargo lambda's Runtime API without building anything; returns its port and the
+    variables it says a function needs (AWS_LAMBDA_RUNTIME_API and friends)."""
+    port = free_port()
+    argv = [
+        str(VENV_BIN / "cargo-lambda"),
+        "lambda",
+        "watch",
+        "--only-lambda-apis",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        str(port),
+    ]
+    process, log = processes.start("runtime-emulator", argv, env={**os.environ, "NO_COLOR": "1"})
+    wait_for("cargo lambda watch", lambda: port_open(port), process, log)
+    variables = dict(ENV_LINE.findall(ANSI.sub("", log.read_text(errors="replace"))))
+    variables.setdefault("AWS_LAMBDA_RUNTIME_API", f"http://127.0.0.1:{port}/.rt")
+    variables.setdefault("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
+    variables.setdefault("AWS_LAMBDA_FUNCTION_VERSION", "1")
+    return port, variables
+
+
+def function_environment(runtime: dict[str, str], moto_url: str, overrides: dict[str, str]) -> dict[str, str]:
+    # Start from this shell's environment without any AWS settings, so that nothing here can
+    # reach a real account.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(runtime)
+    env.update(
+        {
+            # What the template deploys, so the local run behaves like the deployed one.
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/session-sweeper-local",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+            "DATAVERSE_SECRET_ID": SECRET_ID,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "RUST_LOG": "info",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Path, log_dir: Path) -> dict:
+    argv = [
+        str(VENV_BIN / "cargo-lambda"),
+        "lambda",
+        "invoke",
+        "--invoke-address",
+        "127.0.0.1",
+        "--invoke-port",
+        str(port),
+        "--data-file",
+        str(event),
+        "--output-format",
+        "json",
+        FUNCTION_NAME,
+    ]
+    # Files, not pipes: a summary listing thousands of closed sessions would fill a pipe.
+    answer, problems = log_dir / "invoke.out", log_dir / "invoke.err"
+    with open(answer, "wb") as out, open(problems, "wb") as err:
+        caller = subprocess.Popen(
+            argv, cwd=ROOT, env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        )
+    # Poll rather than wait: a function that dies mid-invocation never answers, and the
+    # emulator would keep the caller waiting.
+    deadline = time.monotonic() + INVOKE_SECONDS
+    try:
+        while caller.poll() is None:
+            if function.poll() is not None:
+                raise RunError(
+                    f"the function exited with code {function.returncode} during the invocation:\n{tail(function_log)}"
+                )
+            if time.monotonic() > deadline:
+                raise RunError(f"the invocation did not answer within {INVOKE_SECONDS} s:\n{tail(function_log)}")
+            time.sleep(0.1)
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+            caller.wait()
+    stdout = answer.read_text(errors="replace")
+    if caller.returncode != 0:
+        text = ANSI.sub("", stdout + problems.read_text(errors="replace"))
+        # cargo lambda appends an invitation to report its own bugs; this error is the function's.
+        message = "\n    ".join(
+            line
+            for line in text.strip().splitlines()
+            if line.strip() and "behavior unexpected" not in line and "Start a thread in" not in line
+        )
+        raise RunError(f"the invocation failed:\n    {message}\n  function log:\n{tail(function_log)}")
+    try:
+        return json.loads(stdout)
+    except ValueError as error:
+        raise RunError(f"the function answered something other than JSON:\n    {stdout.strip()[:2000]}") from error
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def sessions(sim_url: str, table: str) -> list[dict] | None:
+    """The session rows from the simulator's admin endpoint, or None if it cannot say."""
+    try:
+        with urllib.request.urlopen(f"{sim_url}/_sim/tables/{table}", timeout=5) as answer:
+            body = json.load(answer)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    rows = body.get("value", body.get("rows")) if isinstance(body, dict) else body
+    return rows if isinstance(rows, list) else None
+
+
+def short(value: object, width: int) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_sessions(before: list[dict] | None, after: list[dict] | None, env: dict[str, str], limit: int) -> None:
+    if before is None or after is None:
+        print("\n(sessions table not shown: the simulator's admin endpoint did not answer)")
+        return
+    id_column = env.get("SESSION_ID_COLUMN", "w4d_chatsessionid")
+    last_column = env.get("SESSION_LAST_CUSTOMER_MESSAGE_COLUMN", "w4d_lastcustomermessageon")
+    lookup = env.get("SESSION_CONFIGURATION_LOOKUP", "_w4d_configurationid_value")
+    lookup_column = lookup[1:-6] if lookup.startswith("_") and lookup.endswith("_value") else lookup
+    after_by_id = {row.get(id_column): row for row in after}
+
+    def state(row: dict | None) -> str:
+        if row is None:
+            return "gone"
+        return "active" if row.get("statecode") == 0 else f"closed ({row.get('statecode')}/{row.get('statuscode')})"
+
+    changed = 0
+    lines = []
+    for row in before:
+        now = after_by_id.get(row.get(id_column))
+        was, became = state(row), state(now)
+        changed += was != became
+        lines.append(
+            (
+                short(row.get(id_column), 36),
+                short(row.get(lookup, row.get(lookup_column)), 14),
+                short(row.get(last_column) or f"(created {row.get('createdon')})", 32),
+                was,
+                became + ("  <" if was != became else ""),
+            )
+        )
+    header = ("session", "configuration", "last customer message", "before", "after")
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
+    print(f"\nSessions ({len(before)} rows, {changed} changed):")
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  " + "  ".join("-" * w for w in widths))
+    for line in lines[:limit]:
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)))
+    if len(lines) > limit:
+        print(f"  … {len(lines) - limit} more rows (--rows N shows more)")
+
+
+def print_summary(summary: dict) -> None:
+    print("\nSummary returned by the function:")
+    print(json.dumps(summary, indent=2))
+    counts = ", ".join(
+        f"{key} {len(summary[key]) if isinstance(summary.get(key), list) else summary.get(key)}"
+        for key in ("eligible", "closed", "would_close", "deferred", "skipped", "failed", "requests")
+        if key in summary
+    )
+    if counts:
+        complete = "complete" if summary.get("complete", True) else "INCOMPLETE (the next sweep continues)"
+        dry = " [dry run: nothing closed]" if summary.get("dry_run") else ""
+        print(f"\n{counts}; {summary.get('duration_ms', '?')} ms; {complete}{dry}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--event", type=Path, default=ROOT / "events" / "scheduled.json", help="event file to invoke with (default: events/scheduled.json)")
+    parser.add_argument("--demo", action="store_true", help="seed the simulator with its demo org")
+    parser.add_argument("--keep-logs", action="store_true", help="keep every process's log and print where")
+    parser.add_argument("--show-log", action="store_true", help="print the function's log after the invocation")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra or overriding function environment, e.g. --env DRY_RUN=true (repeatable)")
+    parser.add_argument("--sim-arg", action="append", default=[], metavar="ARG", help="extra argument for dataverse-sim, repeatable; write it with =, e.g. --sim-arg=--latency-ms --sim-arg=50")
+    parser.add_argument("--function", type=Path, default=target / "session-sweeper", help="the function binary (default: target/debug/session-sweeper)")
+    parser.add_argument("--sim", type=Path, default=target / "dataverse-sim", help="the simulator binary (default: target/debug/dataverse-sim)")
+    parser.add_argument("--timeout", type=int, default=FUNCTION_TIMEOUT_SECONDS, help=f"seconds until the deadline the function is given (default {FUNCTION_TIMEOUT_SECONDS}, as deployed)")
+    parser.add_argument("--rows", type=int, default=40, help="session rows to show (default 40)")
+    args = parser.parse_args(argv)
+    args.function = args.function.resolve()
+    args.sim = args.sim.resolve()
+    for pair in args.env:
+        if "=" not in pair:
+            parser.error(f"--env {pair!r}: expected KEY=VALUE")
+    return args
+
+
+def run(args: argparse.Namespace, processes: Processes) -> int:
+    event = args.event if args.event.is_absolute() else Path.cwd() / args.event
+    require_file(event, "give an event file, e.g. --event events/scheduled.json")
+    try:
+        json.loads(event.read_text())
+    except ValueError as error:
+        raise RunError(f"{args.event} is not JSON: {error}") from error
+    require_file(args.function, "run cargo build")
+    require_file(args.sim, "run cargo build")
+    require_file(VENV_BIN / "moto_server", "run make venv")
+    require_file(VENV_BIN / "cargo-lambda", "run make venv")
+    overrides = dict(pair.split("=", 1) for pair in args.env)
+
+    print("1/5 dataverse-sim", "(demo org)" if args.demo else "", end=" ", flush=True)
+    sim_url = start_sim(processes, args.sim, args.demo, args.sim_arg)
+    print(sim_url)
+
+    print("2/5 moto (Secrets Manager)", end=" ", flush=True)
+    moto_url = start_moto(processes)
+    store_secret(moto_url, sim_url)
+    print(f"{moto_url}, secret {SECRET_ID}")
+
+    print("3/5 Runtime API emulator", end=" ", flush=True)
+    port, runtime = start_emulator(processes)
+    proxy = DeadlineProxy(runtime["AWS_LAMBDA_RUNTIME_API"], args.timeout)
+    proxy.start()
+    processes.cleanups.append(proxy.stop)
+    runtime["AWS_LAMBDA_RUNTIME_API"] = proxy.runtime_api
+    print(f"invoke port {port}, runtime API {proxy.runtime_api} (deadline {args.timeout} s)")
+
+    print(f"4/5 function {args.function.name}", flush=True)
+    env = function_environment(runtime, moto_url, overrides)
+    table = env.get("SESSION_TABLE", "w4d_chatsessions")
+    before = sessions(sim_url, table)
+    function, function_log = processes.start("function", [str(args.function)], env=env)
+    time.sleep(0.2)
+    if function.poll() is not None:
+        raise RunError(f"the function exited with code {function.returncode} before it was invoked:\n{tail(function_log)}")
+
+    print(f"5/5 invoke with {args.event}", flush=True)
+    try:
+        summary = invoke(port, event, function, function_log, processes.log_dir)
+    finally:
+        if args.show_log:
+            print("\nFunction log:\n" + tail(function_log, 200))
+    after = sessions(sim_url, table)
+
+    print_summary(summary)
+    print_sessions(before, after, env, args.rows)
+    return 0
+
+
+def interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    log_dir = Path(tempfile.mkdtemp(prefix="session-sweeper-local-"))
+    processes = Processes(log_dir)
+    # Ctrl-C and SIGTERM (e.g. from make or CI) both unwind, so the finally below runs; SIGINT
+    # is set explicitly because a shell starts background jobs with it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    status = 1
+    try:
+        status = run(args, processes)
+    except RunError as error:
+        print(f"\nerror: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        status = 130
+    finally:
+        processes.stop_all()
+        if args.keep_logs:
+            print(f"\nlogs kept in {log_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(log_dir, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,264 @@
+"""template.yaml: it lints clean, its SweepRate pattern admits exactly the rate expressions
+EventBridge accepts, and the function is deployed the way DESIGN.md says."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEMPLATE
+
+# Every variable DESIGN.md and the brief say the function reads.
+FUNCTION_ENVIRONMENT = {
+    "DATAVERSE_SECRET_ID",
+    "DRY_RUN",
+    "MAX_CLOSURES_PER_SWEEP",
+    "SECRET_CACHE_SECONDS",
+    "SESSION_TABLE",
+    "SESSION_ID_COLUMN",
+    "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+    "SESSION_CONFIGURATION_LOOKUP",
+    "SESSION_CLOSED_STATECODE",
+    "SESSION_CLOSED_STATUSCODE",
+    "SESSION_CLOSE_REASON_COLUMN",
+    "CONFIGURATION_TABLE",
+    "CONFIGURATION_ID_COLUMN",
+    "CONFIGURATION_TIMEOUT_COLUMN",
+    "CONFIGURATION_TIMEOUT_UNIT",
+    "CLOSE_BATCH_SIZE",
+    "CLOSE_CONCURRENCY",
+    "DEADLINE_MARGIN_SECONDS",
+    "RUST_LOG",
+}
+
+
+def cfn_lint() -> Path:
+    """cfn-lint from the same virtual environment as this pytest."""
+    return Path(sys.executable).parent / "cfn-lint"
+
+
+def sweep_rate_accepts(template: dict, expression: str) -> bool:
+    # CloudFormation matches AllowedPattern against the whole value, hence fullmatch.
+    pattern = template["Parameters"]["SweepRate"]["AllowedPattern"]
+    return re.fullmatch(pattern, expression) is not None
+
+
+def test_cfn_lint_finds_no_errors_or_warnings():
+    result = subprocess.run(
+        [str(cfn_lint()), str(TEMPLATE)], cwd=ROOT, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 hour)",
+        "rate(30 minutes)",
+        "rate(12 hours)",
+        "rate(1 day)",
+        "rate(7 days)",
+        "rate(1 minute)",
+        "rate(10 minutes)",
+        "rate(100 days)",
+    ],
+)
+def test_sweep_rate_accepts_a_valid_rate_expression(template, expression):
+    assert sweep_rate_accepts(template, expression)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(0 hours)",
+        "rate(0 hour)",
+        "rate(1 hours)",
+        "rate(5 hour)",
+        "rate(12 Hours)",
+        "cron(0 12 * * ? *)",
+        "rate(-1 hours)",
+        "rate(01 hour)",
+        "",
+        "rate( 2 hours)",
+        "rate(2 hours) ",
+        "rate(2 weeks)",
+        "rate(1.5 hours)",
+    ],
+)
+def test_sweep_rate_rejects_anything_but_a_valid_rate_expression(template, expression):
+    assert not sweep_rate_accepts(template, expression)
+
+
+def test_sweep_rate_defaults_to_every_twelve_hours(template):
+    default = template["Parameters"]["SweepRate"]["Default"]
+
+    assert default == "rate(12 hours)"
+    assert sweep_rate_accepts(template, default)
+
+
+def test_the_schedule_event_fires_at_the_sweep_rate(function):
+    events = function["Properties"]["Events"].values()
+
+    schedules = [event for event in events if event["Type"] == "Schedule"]
+
+    assert [event["Properties"]["Schedule"] for event in schedules] == [{"Ref": "SweepRate"}]
+
+
+def test_the_function_runs_on_arm64(function):
+    assert function["Properties"]["Architectures"] == ["arm64"]
+
+
+def test_the_function_runs_on_the_provided_al2023_runtime(function):
+    assert function["Properties"]["Runtime"] == "provided.al2023"
+    assert function["Properties"]["Handler"] == "bootstrap"
+
+
+def test_the_function_is_built_from_the_session_sweeper_binary_with_cargo_lambda(function):
+    assert function["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    assert function["Metadata"]["BuildProperties"]["Binary"] == "session-sweeper"
+
+
+def test_sweeps_never_overlap_because_reserved_concurrency_is_one(function):
+    assert function["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_the_function_may_read_only_the_one_dataverse_secret(function):
+    statements = [
+        statement
+        for policy in function["Properties"]["Policies"]
+        for statement in policy["Statement"]
+        if "Fn::If" not in statement
+    ]
+
+    assert len(statements) == 1
+    (statement,) = statements
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "secretsmanager:GetSecretValue"
+    secret_arn, secret_name = statement["Resource"]["Fn::If"][1:]
+    assert secret_arn == {"Ref": "DataverseSecretId"}
+    assert secret_name["Fn::Sub"].endswith(":secret:${DataverseSecretId}-??????")
+
+
+def test_kms_decrypt_is_granted_only_when_a_customer_managed_key_is_given(template, function):
+    conditional = [
+        statement["Fn::If"]
+        for policy in function["Properties"]["Policies"]
+        for statement in policy["Statement"]
+        if "Fn::If" in statement
+    ]
+
+    assert len(conditional) == 1
+    condition, granted, otherwise = conditional[0]
+    assert template["Conditions"][condition] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SecretKmsKeyArn"}, ""]}]
+    }
+    assert granted["Action"] == "kms:Decrypt"
+    assert granted["Resource"] == {"Ref": "SecretKmsKeyArn"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+
+
+def test_no_policy_statement_grants_every_resource(function):
+    resources = [
+        str(statement)
+        for policy in function["Properties"]["Policies"]
+        for statement in policy["Statement"]
+    ]
+
+    assert all("'*'" not in resource for resource in resources)
+
+
+def test_the_function_receives_every_setting_the_design_names(function):
+    variables = function["Properties"]["Environment"]["Variables"]
+
+    assert set(variables) == FUNCTION_ENVIRONMENT
+
+
+def test_every_setting_has_the_design_default(template, function):
+    variables = function["Properties"]["Environment"]["Variables"]
+    parameters = template["Parameters"]
+    defaults = {
+        name: str(parameters[value["Ref"]].get("Default"))
+        for name, value in variables.items()
+    }
+
+    assert defaults == {
+        "DATAVERSE_SECRET_ID": "session-sweeper/dataverse",
+        "DRY_RUN": "false",
+        "MAX_CLOSURES_PER_SWEEP": "5000",
+        "SECRET_CACHE_SECONDS": "300",
+        "SESSION_TABLE": "w4d_chatsessions",
+        "SESSION_ID_COLUMN": "w4d_chatsessionid",
+        "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN": "w4d_lastcustomermessageon",
+        "SESSION_CONFIGURATION_LOOKUP": "_w4d_configurationid_value",
+        "SESSION_CLOSED_STATECODE": "1",
+        "SESSION_CLOSED_STATUSCODE": "2",
+        "SESSION_CLOSE_REASON_COLUMN": "",
+        "CONFIGURATION_TABLE": "w4d_whatsappconfigurations",
+        "CONFIGURATION_ID_COLUMN": "w4d_whatsappconfigurationid",
+        "CONFIGURATION_TIMEOUT_COLUMN": "w4d_sessiontimeout",
+        "CONFIGURATION_TIMEOUT_UNIT": "minutes",
+        "CLOSE_BATCH_SIZE": "100",
+        "CLOSE_CONCURRENCY": "4",
+        "DEADLINE_MARGIN_SECONDS": "20",
+        "RUST_LOG": "info",
+    }
+
+
+def test_a_batch_can_hold_at_most_the_thousand_operations_dataverse_allows(template):
+    batch_size = template["Parameters"]["CloseBatchSize"]
+
+    assert (batch_size["MinValue"], batch_size["MaxValue"]) == (1, 1000)
+
+
+def test_the_timeout_leaves_room_for_the_largest_deadline_margin(template, function):
+    largest_margin = template["Parameters"]["DeadlineMarginSeconds"]["MaxValue"]
+
+    assert function["Properties"]["Timeout"] > 2 * largest_margin
+
+
+def test_a_failed_sweep_is_retried_then_sent_to_the_failure_queue(template, function):
+    invoke_config = function["Properties"]["EventInvokeConfig"]
+    on_failure = invoke_config["DestinationConfig"]["OnFailure"]
+
+    assert invoke_config["MaximumRetryAttempts"] >= 1
+    assert on_failure["Type"] == "SQS"
+    queue = on_failure["Destination"]["Fn::GetAtt"][0]
+    assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+
+
+def test_the_logs_go_to_a_log_group_with_retention(template, function):
+    log_group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+
+    properties = template["Resources"][log_group]["Properties"]
+
+    assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup"
+    assert properties["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_an_alarm_watches_the_function_errors(template):
+    alarms = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    ]
+
+    assert any(
+        alarm["Namespace"] == "AWS/Lambda"
+        and alarm["MetricName"] == "Errors"
+        and {"Name": "FunctionName", "Value": {"Ref": "SweeperFunction"}} in alarm["Dimensions"]
+        for alarm in alarms
+    )
+
+
+def test_the_outputs_name_the_function_the_rule_and_the_queue(template):
+    outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
+
+    assert outputs["FunctionName"] == {"Ref": "SweeperFunction"}
+    # SAM names a Schedule event's rule <function logical id><event logical id>.
+    assert outputs["ScheduleRuleName"] == {"Ref": "SweeperFunctionSweepSchedule"}
+    assert outputs["FailedSweepsQueueUrl"] == {"Ref": "FailedSweepsQueue"}

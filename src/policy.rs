@@ -462,4 +462,23 @@ mod tests {
         assert_eq!("days".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Days));
         assert_eq!("weeks".parse::<TimeoutUnit>(), Err(()));
     }
+
+    proptest::proptest! {
+        /// The server-side filter (`last activity <= cutoff`) and the local decision agree for
+        /// every whole-second activity in the past, at any sub-second `now`: the filter never
+        /// hides an eligible session and never offers an ineligible one.
+        #[test]
+        fn the_cutoff_filter_and_the_decision_agree(
+            now_ms in 1_700_000_000_000i64..1_900_000_000_000,
+            age_s in 0i64..20_000_000,
+            timeout_s in 1i64..10_000_000,
+        ) {
+            let now = DateTime::from_timestamp_millis(now_ms).unwrap();
+            let last = DateTime::from_timestamp(now.timestamp() - age_s, 0).unwrap();
+            let timeout = SessionTimeout::from_seconds(timeout_s).unwrap();
+            let decision = decide(timeout, now, Some(last), last);
+            proptest::prop_assert_eq!(decision.close, last <= timeout.cutoff(now));
+            proptest::prop_assert_eq!(decision.close, (now - last).num_milliseconds() >= timeout_s * 1000);
+        }
+    }
 }

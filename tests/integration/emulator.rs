@@ -39,8 +39,12 @@ async fn wait_for_port(port: u16) {
     }
 }
 
-/// The emulator on a free port, and the function binary connected to it.
-async fn emulator_with_function(harness: &Harness) -> (u16, Running, Running) {
+/// The emulator on a free port, and the function binary connected to it, its standard output
+/// going to `stdout` when given.
+async fn emulator_with_function(
+    harness: &Harness,
+    stdout: Option<std::fs::File>,
+) -> (u16, Running, Running) {
     let port = free_port();
     let emulator = Running(
         Command::new(venv_bin("cargo-lambda"))
@@ -79,7 +83,7 @@ async fn emulator_with_function(harness: &Harness) -> (u16, Running, Running) {
             .env("DATAVERSE_SECRET_ID", &harness.secret_id)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout.map_or_else(Stdio::null, Stdio::from))
             .stderr(Stdio::null())
             .spawn()
             .expect("start the function"),
@@ -115,7 +119,7 @@ fn demo_harness_org() -> dataverse_sim::Dataset {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_built_function_sweeps_when_the_emulator_sends_the_scheduled_event() {
     let harness = Harness::start(demo_harness_org()).await;
-    let (port, _emulator, _function) = emulator_with_function(&harness).await;
+    let (port, _emulator, _function) = emulator_with_function(&harness, None).await;
 
     let (status, summary) = invoke(port, "events/scheduled.json").await;
 
@@ -129,7 +133,7 @@ async fn the_built_function_sweeps_when_the_emulator_sends_the_scheduled_event()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dry_run_event_closes_nothing_through_the_emulator() {
     let harness = Harness::start(demo_harness_org()).await;
-    let (port, _emulator, _function) = emulator_with_function(&harness).await;
+    let (port, _emulator, _function) = emulator_with_function(&harness, None).await;
 
     let (_, summary) = invoke(port, "events/dry-run.json").await;
 
@@ -141,7 +145,7 @@ async fn the_dry_run_event_closes_nothing_through_the_emulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_malformed_event_returns_a_lambda_error_and_closes_nothing() {
     let harness = Harness::start(demo_harness_org()).await;
-    let (port, _emulator, _function) = emulator_with_function(&harness).await;
+    let (port, _emulator, _function) = emulator_with_function(&harness, None).await;
 
     let (_, answer) = invoke(port, "events/malformed.json").await;
 
@@ -152,4 +156,36 @@ async fn the_malformed_event_returns_a_lambda_error_and_closes_nothing() {
         .contains("Scheduled Event"));
     assert!(harness.closed_ids().is_empty());
     assert_eq!(harness.sim.stats().requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_logs_json_lines_and_one_embedded_metric_format_line() {
+    let harness = Harness::start(demo_harness_org()).await;
+    let log_path = std::env::temp_dir().join(format!("sweeper-stdout-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (port, _emulator, function) = emulator_with_function(&harness, Some(log)).await;
+
+    invoke(port, "events/scheduled.json").await;
+    drop(function);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let closed = lines
+        .iter()
+        .find(|l| l["message"] == "session closed")
+        .expect("a close line");
+    assert_eq!(closed["session_id"], sid(1));
+    assert_eq!(closed["configuration_id"], SUPPORT);
+    let metrics: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(metrics.len(), 1, "{text}");
+    assert_eq!(
+        metrics[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "SessionSweeper"
+    );
+    assert_eq!(metrics[0]["SessionsClosed"], 1);
+    assert_eq!(metrics[0]["SessionsEligible"], 1);
 }

@@ -465,10 +465,9 @@ impl Closer {
             Ok(done) => done,
             Err(panic) => {
                 error!(error = %panic, "a close batch task failed");
-                self.error
-                    .get_or_insert(DataverseError::BadResponse(format!(
-                        "a close batch stopped unexpectedly: {panic}"
-                    )));
+                self.error.get_or_insert(DataverseError::Internal(format!(
+                    "a close batch stopped unexpectedly: {panic}"
+                )));
                 summary.complete = false;
                 return;
             }

@@ -105,7 +105,7 @@ impl Dataverse {
             .pool_idle_timeout(Duration::from_secs(50))
             .build()
             .map_err(|error| {
-                DataverseError::BadResponse(format!("cannot build the HTTP client: {error}"))
+                DataverseError::Internal(format!("cannot build the HTTP client: {error}"))
             })?;
         Ok(Dataverse {
             http,
@@ -129,7 +129,7 @@ impl Dataverse {
             root.set_path(&format!("{}/", root.path()));
         }
         root.join(API_PATH)
-            .map_err(|error| DataverseError::BadResponse(format!("environment URL: {error}")))
+            .map_err(|error| DataverseError::Internal(format!("environment URL: {error}")))
     }
 
     /// The active configurations, all pages.
@@ -265,7 +265,7 @@ impl Dataverse {
         );
         let url = root
             .join("$batch")
-            .map_err(|error| DataverseError::BadResponse(format!("$batch URL: {error}")))?;
+            .map_err(|error| DataverseError::Internal(format!("$batch URL: {error}")))?;
         let response = self
             .send_authorized(
                 || {
@@ -502,7 +502,7 @@ fn query_url(root: &Url, table: &str, select: &str, filter: &str) -> Result<Url,
         encode_query(select),
         encode_query(filter)
     );
-    Url::parse(&text).map_err(|error| DataverseError::BadResponse(format!("query URL: {error}")))
+    Url::parse(&text).map_err(|error| DataverseError::Internal(format!("query URL: {error}")))
 }
 
 fn encode_query(text: &str) -> String {

@@ -52,6 +52,9 @@ pub enum DataverseError {
     /// A response that does not have the shape the Web API documents.
     #[error("Dataverse sent a response this function cannot read: {0}")]
     BadResponse(String),
+    /// A fault of this function, not of Dataverse or the settings.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 fn hint(status: u16, message: &str) -> &'static str {

@@ -11,6 +11,7 @@ use crate::settings::{Schema, Settings};
 use crate::summary::{ConfigurationReport, Failed, SessionReport, Skipped, Summary};
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Url;
+use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -84,6 +85,11 @@ pub async fn run(
     let requests_at_start = dataverse.requests_sent();
     let schema = Arc::new(settings.schema.clone());
     let fail = |error| SweepError::from_dataverse(&schema, error);
+    let finish = |mut summary: Summary| {
+        summary.requests = dataverse.requests_sent() - requests_at_start;
+        summary.duration_ms = started.elapsed().as_millis() as u64;
+        summary
+    };
     let mut summary = Summary::new(options.now, options.dry_run);
 
     let root = dataverse.api_root().await.map_err(fail)?;
@@ -95,139 +101,36 @@ pub async fn run(
         Err(DataverseError::DeadlineReached) => {
             warn!("no time left to start the sweep; the next sweep does the work");
             summary.complete = false;
-            summary.requests = dataverse.requests_sent() - requests_at_start;
-            summary.duration_ms = started.elapsed().as_millis() as u64;
-            return Ok(summary);
+            return Ok(finish(summary));
         }
         Err(error) => return Err(fail(error)),
     };
     let queries = plan(&schema, options.now, &configurations, &mut summary)?;
 
-    let mut closer = Closer {
-        dataverse: dataverse.clone(),
-        root: root.clone(),
-        schema: schema.clone(),
-        patch_body: Arc::from(patch_body(&schema)),
-        batch_size: settings.close_batch_size,
-        concurrency: settings.close_concurrency,
-        budget: options.budget,
-        pending: Vec::new(),
-        in_flight: JoinSet::new(),
-        error: None,
+    let mut pass = Pass {
+        options,
+        max_closures: settings.max_closures,
+        scheduled: 0,
+        cap_reached: false,
+        summary,
+        closer: Closer {
+            dataverse: dataverse.clone(),
+            root: root.clone(),
+            schema: schema.clone(),
+            patch_body: Arc::from(patch_body(&schema)),
+            batch_size: settings.close_batch_size,
+            concurrency: settings.close_concurrency,
+            budget: options.budget,
+            pending: Vec::new(),
+            in_flight: JoinSet::new(),
+            error: None,
+        },
     };
-    let mut scheduled = 0;
-    let mut interrupted: Option<SweepError> = None;
-
-    'queries: for query in &queries {
-        let mut next = Some(
-            dataverse
-                .sessions_url(&root, &schema, &query.filter)
-                .map_err(fail)?,
-        );
-        while let Some(url) = next.take() {
-            if options.budget.exhausted() || closer.error.is_some() {
-                summary.complete = false;
-                break 'queries;
-            }
-            let page = match dataverse.page(&url, &options.budget).await {
-                Ok(page) => page,
-                Err(DataverseError::DeadlineReached) => {
-                    summary.complete = false;
-                    break 'queries;
-                }
-                Err(error) => {
-                    interrupted = Some(fail(error));
-                    break 'queries;
-                }
-            };
-            next = match page
-                .next_link
-                .as_deref()
-                .map(|link| dataverse.next_url(&root, link))
-            {
-                Some(Ok(url)) => Some(url),
-                Some(Err(error)) => {
-                    interrupted = Some(fail(error));
-                    None
-                }
-                None => None,
-            };
-            let mut cap_reached = false;
-            for raw in &page.value {
-                let row = match wire::session_row(&schema, raw) {
-                    Ok(row) => row,
-                    Err(problem) => {
-                        let id = problem.id.unwrap_or_default();
-                        error!(session_id = %id, configuration_id = %query.configuration_id, reason = %problem.reason, "session cannot be judged");
-                        summary.eligible += 1;
-                        summary.failed.push(Failed {
-                            id,
-                            error: problem.reason,
-                        });
-                        continue;
-                    }
-                };
-                if row.statecode != 0 {
-                    continue;
-                }
-                let decision = decide(
-                    query.timeout,
-                    options.now,
-                    row.last_customer_message,
-                    row.created_on,
-                );
-                if !decision.close {
-                    warn!(session_id = %row.id, configuration_id = %query.configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
-                    continue;
-                }
-                summary.eligible += 1;
-                if query.unassigned {
-                    info!(session_id = %row.id, "skipped: no configuration and several are active");
-                    summary.skipped.push(Skipped {
-                        id: row.id,
-                        reason: "it has no configuration and several configurations are active"
-                            .into(),
-                    });
-                    continue;
-                }
-                if scheduled >= settings.max_closures {
-                    summary.deferred += 1;
-                    cap_reached = true;
-                    continue;
-                }
-                scheduled += 1;
-                let report = SessionReport {
-                    id: row.id.clone(),
-                    configuration_id: query.configuration_id.clone(),
-                    last_customer_message_at: row.last_customer_message,
-                    eligible_at: decision.eligible_at,
-                    overdue_seconds: decision.overdue_seconds,
-                };
-                if options.dry_run {
-                    info!(session_id = %report.id, configuration_id = %report.configuration_id, overdue_s = report.overdue_seconds, "would close (dry run)");
-                    summary.record_would_close(report);
-                } else {
-                    closer.push(report, row.etag, &mut summary).await;
-                }
-            }
-            if cap_reached {
-                warn!(
-                    cap = settings.max_closures,
-                    "MAX_CLOSURES_PER_SWEEP reached; the rest waits for the next sweep"
-                );
-                summary.complete = false;
-                break 'queries;
-            }
-        }
-        if interrupted.is_some() {
-            break;
-        }
-    }
-
-    closer.finish(&mut summary).await;
-    summary.requests = dataverse.requests_sent() - requests_at_start;
-    summary.duration_ms = started.elapsed().as_millis() as u64;
-    if let Some(error) = closer.error.take().map(fail).or(interrupted) {
+    let interrupted = pass.read(dataverse, &root, &schema, &queries).await;
+    // Every batch in flight is awaited, even after an error, so that no close goes unreported.
+    pass.closer.finish(&mut pass.summary).await;
+    let mut summary = finish(pass.summary);
+    if let Some(error) = pass.closer.error.take().or(interrupted).map(fail) {
         summary.complete = false;
         if summary.closed == 0 && summary.failed.is_empty() {
             return Err(error);
@@ -238,6 +141,129 @@ pub async fn run(
         });
     }
     Ok(summary)
+}
+
+/// The reading and judging part of a sweep, with what it has decided so far.
+struct Pass {
+    options: SweepOptions,
+    max_closures: usize,
+    scheduled: usize,
+    cap_reached: bool,
+    summary: Summary,
+    closer: Closer,
+}
+
+impl Pass {
+    /// Pages through every query, judging each row as its page arrives. Stops early, with
+    /// `complete: false`, at the deadline, at the cap or after a failed batch; returns the
+    /// error that interrupted it, if any.
+    async fn read(
+        &mut self,
+        dataverse: &Dataverse,
+        root: &Url,
+        schema: &Schema,
+        queries: &[Query],
+    ) -> Option<DataverseError> {
+        let budget = self.options.budget;
+        for query in queries {
+            let mut next = match dataverse.sessions_url(root, schema, &query.filter) {
+                Ok(url) => Some(url),
+                Err(error) => return Some(error),
+            };
+            while let Some(url) = next.take() {
+                if budget.exhausted() || self.closer.error.is_some() {
+                    self.summary.complete = false;
+                    return None;
+                }
+                let page = match dataverse.page(&url, &budget).await {
+                    Ok(page) => page,
+                    Err(DataverseError::DeadlineReached) => {
+                        self.summary.complete = false;
+                        return None;
+                    }
+                    Err(error) => return Some(error),
+                };
+                for raw in &page.value {
+                    self.judge(schema, query, raw).await;
+                }
+                if self.cap_reached {
+                    warn!(
+                        cap = self.max_closures,
+                        "MAX_CLOSURES_PER_SWEEP reached; the rest waits for the next sweep"
+                    );
+                    self.summary.complete = false;
+                    return None;
+                }
+                if let Some(link) = page.next_link.as_deref() {
+                    match dataverse.next_url(root, link) {
+                        Ok(url) => next = Some(url),
+                        Err(error) => return Some(error),
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Decides about one row and records or schedules what follows.
+    async fn judge(&mut self, schema: &Schema, query: &Query, raw: &Map<String, Value>) {
+        let summary = &mut self.summary;
+        let row = match wire::session_row(schema, raw) {
+            Ok(row) => row,
+            Err(problem) => {
+                let id = problem.id.unwrap_or_default();
+                error!(session_id = %id, configuration_id = %query.configuration_id, reason = %problem.reason, "session cannot be judged");
+                summary.eligible += 1;
+                summary.failed.push(Failed {
+                    id,
+                    error: problem.reason,
+                });
+                return;
+            }
+        };
+        // The server filter asked for active rows; a row in another state is never closed.
+        if row.statecode != 0 {
+            return;
+        }
+        let decision = decide(
+            query.timeout,
+            self.options.now,
+            row.last_customer_message,
+            row.created_on,
+        );
+        if !decision.close {
+            warn!(session_id = %row.id, configuration_id = %query.configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
+            return;
+        }
+        summary.eligible += 1;
+        if query.unassigned {
+            info!(session_id = %row.id, "skipped: no configuration and several are active");
+            summary.skipped.push(Skipped {
+                id: row.id,
+                reason: "it has no configuration and several configurations are active".into(),
+            });
+            return;
+        }
+        if self.scheduled >= self.max_closures {
+            summary.deferred += 1;
+            self.cap_reached = true;
+            return;
+        }
+        self.scheduled += 1;
+        let report = SessionReport {
+            id: row.id,
+            configuration_id: query.configuration_id.clone(),
+            last_customer_message_at: row.last_customer_message,
+            eligible_at: decision.eligible_at,
+            overdue_seconds: decision.overdue_seconds,
+        };
+        if self.options.dry_run {
+            info!(session_id = %report.id, configuration_id = %report.configuration_id, overdue_s = report.overdue_seconds, "would close (dry run)");
+            summary.record_would_close(report);
+        } else {
+            self.closer.push(report, row.etag, summary).await;
+        }
+    }
 }
 
 /// One server-side query: the sessions of one configuration past its cutoff.

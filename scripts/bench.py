@@ -19,7 +19,9 @@ send one PATCH with If-Match per eligible session, no batching, 20 in parallel. 
 table of the figures beside the targets and writes them as JSON (bench-out/results.json).
 Numbers are reported, not asserted.
 
-Used by `make bench`; needs only the standard library and boto3 (in .venv with moto).
+Used by `make bench`; needs only the standard library and boto3 (in .venv with moto). The
+processes, dataverse-sim and the secret in moto are set up with scripts/localstack.py, shared
+with scripts/local_run.py; the Runtime API stub and the baseline flow are this script's own.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ import http.server
 import json
 import math
 import os
-import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -42,18 +42,29 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Callable
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+import localstack
+from localstack import (
+    REGION,
+    ROOT,
+    SIM_CLIENT_ID,
+    SIM_CLIENT_SECRET,
+    TENANT,
+    VENV_BIN,
+    Processes,
+    StepError,
+    announced_url,
+    function_environment,
+    store_secret,
+)
+
+VENV_PYTHON = VENV_BIN / "python"
 MOTO_GUARD = ROOT / "tests" / "integration" / "support" / "moto_guard.py"
 EVENT_FILE = ROOT / "events" / "scheduled.json"
-REGION = "us-east-1"
-TENANT = "00000000-0000-0000-0000-000000000000"
-SIM_CLIENT_ID = "sim-client"
-SIM_CLIENT_SECRET = "sim-secret"
 ELIGIBLE_RATIO = 0.2
 STARTUP_SECONDS = 120  # generating 100,000 rows takes the simulator a moment
+TAIL_LINES = 20
+NOT_ANNOUNCED = "did not announce its URL within"
 INVOKE_SECONDS = 900  # the Lambda maximum
 BUILD_HINT = "run cargo build --release --workspace --bins"
 
@@ -76,137 +87,20 @@ SESSIONS = "w4d_chatsessions"
 CONFIGURATIONS = "w4d_whatsappconfigurations"
 
 
-class BenchError(Exception):
-    """A step failed; the message says which and what to do."""
-
-
-# ---------------------------------------------------------------- processes
-
-
-class Processes:
-    """Child processes started here, each in its own session with its own log file, stopped
-    (by process group id, so their children too and nothing else) in reverse order."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.started: list[subprocess.Popen] = []
-
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
-        log = self.log_dir / f"{name}.log"
-        out: IO[bytes] = open(log, "wb")
-        try:
-            process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except OSError as error:
-            raise BenchError(f"could not start {name} ({argv[0]}): {error}") from error
-        finally:
-            out.close()
-        self.started.append(process)
-        return process, log
-
-    def stop(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait()
-        if process in self.started:
-            self.started.remove(process)
-
-    def stop_all(self) -> None:
-        for process in reversed(list(self.started)):
-            self.stop(process)
-
-
-def tail(log: Path, lines: int = 20) -> str:
-    try:
-        text = log.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join("    " + line for line in text.splitlines()[-lines:])
-
-
-def first_line_url(what: str, process: subprocess.Popen, log: Path) -> str:
-    """Waits for the process to print its URL (a bare URL or {"url": ...}) on a line."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            lines = log.read_text(errors="replace").splitlines()
-        except OSError:
-            lines = []
-        for line in lines:
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    return str(json.loads(line)["url"]).rstrip("/")
-                except (ValueError, KeyError, TypeError):
-                    continue
-            if line.startswith("http://"):
-                return line.rstrip("/")
-        if process.poll() is not None:
-            raise BenchError(f"{what} exited with code {process.returncode} before it was ready:\n{tail(log)}")
-        time.sleep(0.05)
-    raise BenchError(f"{what} did not announce its URL within {STARTUP_SECONDS} s:\n{tail(log)}")
+# ---------------------------------------------------------------- the local stand-ins
 
 
 def start_sim(processes: Processes, sim: Path, name: str, sessions: int, latency_ms: int) -> tuple[subprocess.Popen, str]:
-    argv = [
-        str(sim),
-        "--sessions", str(sessions),
-        "--eligible-ratio", str(ELIGIBLE_RATIO),
-        "--latency-ms", str(latency_ms),
-        "--port", "0",
-    ]
-    process, log = processes.start(name, argv)
-    return process, first_line_url("dataverse-sim", process, log)
+    args = ["--sessions", str(sessions), "--eligible-ratio", str(ELIGIBLE_RATIO), "--latency-ms", str(latency_ms)]
+    return localstack.start_sim(processes, sim, args, name=name, late=NOT_ANNOUNCED)
 
 
 def start_moto(processes: Processes) -> str:
     if not VENV_PYTHON.is_file():
-        raise BenchError(".venv/bin/python not found: run make venv")
+        raise StepError(".venv/bin/python not found: run make venv")
     process, log = processes.start("moto", [str(VENV_PYTHON), str(MOTO_GUARD)])
-    return first_line_url("moto (tests/integration/support/moto_guard.py)", process, log)
-
-
-def store_secret(moto_url: str, name: str, sim_url: str) -> None:
-    try:
-        import boto3
-    except ImportError as error:
-        raise BenchError("boto3 is not installed: run make venv, then use .venv/bin/python") from error
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=moto_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_secret(
-        Name=name,
-        SecretString=json.dumps(
-            {
-                "tenant_id": TENANT,
-                "client_id": SIM_CLIENT_ID,
-                "client_secret": SIM_CLIENT_SECRET,
-                "environment_url": sim_url,
-                "authority_url": sim_url,
-            }
-        ),
-    )
+    what = "moto (tests/integration/support/moto_guard.py)"
+    return str(processes.wait_for(what, lambda: announced_url(log), process, log, NOT_ANNOUNCED))
 
 
 def get_json(url: str, timeout: float = 30) -> object:
@@ -342,28 +236,6 @@ class RuntimeApi:
 # ---------------------------------------------------------------- one sweep by the function
 
 
-def function_environment(runtime: str, moto_url: str, secret_id: str) -> dict[str, str]:
-    # This shell's environment without any AWS settings, so nothing here can reach an account.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        {
-            "AWS_LAMBDA_RUNTIME_API": runtime,
-            "AWS_LAMBDA_FUNCTION_NAME": "session-sweeper-bench",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-            "AWS_LAMBDA_FUNCTION_VERSION": "1",
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
-            "DATAVERSE_SECRET_ID": secret_id,
-            "MAX_CLOSURES_PER_SWEEP": "1000000",
-            "RUST_LOG": "warn",
-        }
-    )
-    return env
-
-
 def run_function(processes: Processes, paths: dict[str, Path], moto_url: str, size: int, latency_ms: int, event: bytes) -> dict:
     sim, sim_url = start_sim(processes, paths["sim"], f"sim-function-{size}", size, latency_ms)
     runtime = RuntimeApi(event)
@@ -371,23 +243,29 @@ def run_function(processes: Processes, paths: dict[str, Path], moto_url: str, si
     try:
         secret_id = f"session-sweeper/bench-{size}-{uuid.uuid4().hex[:8]}"
         store_secret(moto_url, secret_id, sim_url)
-        env = function_environment(runtime.address, moto_url, secret_id)
+        lambda_variables = {
+            "AWS_LAMBDA_RUNTIME_API": runtime.address,
+            "AWS_LAMBDA_FUNCTION_NAME": "session-sweeper-bench",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1",
+        }
+        env = function_environment(lambda_variables, moto_url, secret_id, rust_log="warn")
+        env["MAX_CLOSURES_PER_SWEEP"] = "1000000"
         spawned = time.monotonic()
         function, log = processes.start(f"function-{size}", [str(paths["function"])], env)
         deadline = spawned + INVOKE_SECONDS + STARTUP_SECONDS
         while not runtime.done.wait(0.05):
             if function.poll() is not None:
-                raise BenchError(f"the function exited with code {function.returncode} without answering:\n{tail(log)}")
+                raise StepError(f"the function exited with code {function.returncode} without answering:\n{processes.tail(log)}")
             if time.monotonic() > deadline:
-                raise BenchError(f"the function did not answer within {INVOKE_SECONDS} s:\n{tail(log)}")
+                raise StepError(f"the function did not answer within {INVOKE_SECONDS} s:\n{processes.tail(log)}")
         # Read right after the answer and before the process is stopped.
         rss_kib = peak_rss_kib(function.pid)
         if runtime.error is not None:
-            raise BenchError(f"the function reported an error: {runtime.error.decode(errors='replace')}\n{tail(log)}")
+            raise StepError(f"the function reported an error: {runtime.error.decode(errors='replace')}\n{processes.tail(log)}")
         try:
             summary = json.loads(runtime.response or b"")
         except ValueError as error:
-            raise BenchError(f"the function answered something other than JSON: {runtime.response!r}") from error
+            raise StepError(f"the function answered something other than JSON: {runtime.response!r}") from error
         stats = get_json(f"{sim_url}/_sim/stats")
         assert runtime.first_next is not None and runtime.served is not None and runtime.answered is not None
         wall = runtime.answered - runtime.served
@@ -524,7 +402,7 @@ def run_baseline(processes: Processes, paths: dict[str, Path], size: int, latenc
             "closed_per_s": closed / wall if wall > 0 else None,
         }
     except (urllib.error.URLError, OSError, KeyError, ValueError) as error:
-        raise BenchError(f"the baseline flow failed against {sim_url}: {error}") from error
+        raise StepError(f"the baseline flow failed against {sim_url}: {error}") from error
     finally:
         processes.stop(sim)
 
@@ -754,7 +632,7 @@ def binaries(profile: str) -> dict[str, Path]:
     hint = BUILD_HINT if profile == "release" else "run cargo build --workspace --bins"
     for path in paths.values():
         if not path.is_file():
-            raise BenchError(f"{path} not found: {hint}")
+            raise StepError(f"{path} not found: {hint}")
     return paths
 
 
@@ -771,7 +649,7 @@ def main(argv: list[str]) -> int:
         "page_size": PAGE_SIZE,
     }
     results: dict = {"config": config, "runs": []}
-    processes = Processes(out.parent / "logs")
+    processes = Processes(out.parent / "logs", STARTUP_SECONDS, TAIL_LINES)
     try:
         paths = binaries(args.profile)
         event = EVENT_FILE.read_bytes()
@@ -802,7 +680,7 @@ def main(argv: list[str]) -> int:
         results["targets"] = evaluate_targets(results["runs"], binary["bytes"], args.latency_ms, args.profile)
         print_report(config, binary, results["runs"], results["targets"])
         return 0
-    except BenchError as error:
+    except StepError as error:
         results["error"] = str(error)
         print(f"\nbench: {error}", file=sys.stderr)
         return 1

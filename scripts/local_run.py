@@ -12,7 +12,9 @@ summary and the sessions before and after. Every process started here is stopped
 out, also on an error or Ctrl-C. Exits non-zero when the invocation fails.
 
 Used by `make demo` and `make invoke EVENT=...`; needs only the standard library and boto3
-(installed in .venv with moto).
+(installed in .venv with moto). The processes, dataverse-sim and the secret in moto are set up
+with scripts/localstack.py, shared with scripts/bench.py; the deadline proxy and the cargo lambda
+wiring are this script's own.
 """
 
 from __future__ import annotations
@@ -34,78 +36,20 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, Callable
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = ROOT / ".venv" / "bin"
+import localstack
+from localstack import ANSI, ROOT, VENV_BIN, Processes, StepError
+
 SECRET_ID = "session-sweeper/dataverse"
-REGION = "us-east-1"
 # The emulator's default function name; with --only-lambda-apis every invoke goes to it.
 FUNCTION_NAME = "_"
-SIM_CLIENT_ID = "sim-client"
-SIM_CLIENT_SECRET = "sim-secret"
 STARTUP_SECONDS = 30
+TAIL_LINES = 30
 INVOKE_SECONDS = 900
 # The function Timeout in template.yaml; the deadline the function sees is this far away.
 FUNCTION_TIMEOUT_SECONDS = 300
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ENV_LINE = re.compile(r"\b(AWS_LAMBDA_[A-Z_]+)=(\S+)")
-
-
-class RunError(Exception):
-    """A step failed; the message says which and what to do."""
-
-
-class Processes:
-    """The child processes started by this script, each with its log file, stopped in reverse
-    order. Each runs in its own session so that stopping it reaches its children too, and
-    nothing else."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.started: list[tuple[str, subprocess.Popen, Path]] = []
-        self.cleanups: list[Callable[[], None]] = []
-
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
-        log = self.log_dir / f"{name}.log"
-        out: IO[bytes] = open(log, "wb")
-        try:
-            process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        except OSError as error:
-            raise RunError(f"could not start {name} ({argv[0]}): {error}") from error
-        finally:
-            out.close()
-        self.started.append((name, process, log))
-        return process, log
-
-    def stop_all(self) -> None:
-        for cleanup in reversed(self.cleanups):
-            cleanup()
-        for _name, process, _log in reversed(self.started):
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
-        deadline = time.monotonic() + 5
-        for _name, process, _log in reversed(self.started):
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait()
 
 
 class DeadlineProxy:
@@ -180,31 +124,10 @@ class DeadlineProxy:
         self.server.server_close()
 
 
-def tail(log: Path, lines: int = 30) -> str:
-    try:
-        text = ANSI.sub("", log.read_text(errors="replace"))
-    except OSError:
-        return ""
-    return "\n".join("    " + line for line in text.splitlines()[-lines:])
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def wait_for(what: str, ready: Callable[[], object], process: subprocess.Popen, log: Path) -> object:
-    """Polls `ready` until it returns something truthy; fails early if the process exits."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        value = ready()
-        if value:
-            return value
-        if process.poll() is not None:
-            raise RunError(f"{what} exited with code {process.returncode} before it was ready:\n{tail(log)}")
-        time.sleep(0.1)
-    raise RunError(f"{what} was not ready after {STARTUP_SECONDS} s:\n{tail(log)}")
 
 
 def port_open(port: int) -> bool:
@@ -227,29 +150,15 @@ def http_answers(url: str) -> bool:
 
 def require_file(path: Path, remedy: str) -> None:
     if not path.is_file():
-        raise RunError(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} not found: {remedy}")
+        raise StepError(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} not found: {remedy}")
 
 
 # ---------------------------------------------------------------- the steps
 
 
 def start_sim(processes: Processes, sim: Path, demo: bool, extra: list[str]) -> str:
-    argv = [str(sim), "--port", "0"] + (["--demo"] if demo else []) + extra
-    process, log = processes.start("dataverse-sim", argv)
-
-    def announced_url() -> str | None:
-        first = ANSI.sub("", log.read_text(errors="replace")).splitlines()
-        for line in first:
-            line = line.strip()
-            if line.startswith("{"):
-                try:
-                    return json.loads(line)["url"].rstrip("/")
-                except (ValueError, KeyError, TypeError):
-                    return None
-        return None
-
-    url = wait_for("dataverse-sim", announced_url, process, log)
-    return str(url)
+    _process, url = localstack.start_sim(processes, sim, (["--demo"] if demo else []) + extra)
+    return url
 
 
 def start_moto(processes: Processes) -> str:
@@ -257,33 +166,8 @@ def start_moto(processes: Processes) -> str:
     port = free_port()
     process, log = processes.start("moto", [str(moto), "-H", "127.0.0.1", "-p", str(port)])
     url = f"http://127.0.0.1:{port}"
-    wait_for("moto_server", lambda: http_answers(url + "/moto-api/"), process, log)
+    processes.wait_for("moto_server", lambda: http_answers(url + "/moto-api/"), process, log)
     return url
-
-
-def store_secret(moto_url: str, sim_url: str) -> None:
-    try:
-        import boto3
-    except ImportError as error:
-        raise RunError("boto3 is not installed: run make venv, then use .venv/bin/python") from error
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=moto_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    secret = {
-        "tenant_id": "00000000-0000-0000-0000-000000000000",
-        "client_id": SIM_CLIENT_ID,
-        "client_secret": SIM_CLIENT_SECRET,
-        "environment_url": sim_url,
-        "authority_url": sim_url,
-    }
-    try:
-        client.create_secret(Name=SECRET_ID, SecretString=json.dumps(secret))
-    except Exception as error:  # botocore's errors share no useful base class
-        raise RunError(f"could not store the secret {SECRET_ID} in moto at {moto_url}: {error}") from error
 
 
 def start_emulator(processes: Processes) -> tuple[int, dict[str, str]]:
@@ -301,7 +185,7 @@ def start_emulator(processes: Processes) -> tuple[int, dict[str, str]]:
         str(port),
     ]
     process, log = processes.start("runtime-emulator", argv, env={**os.environ, "NO_COLOR": "1"})
-    wait_for("cargo lambda watch", lambda: port_open(port), process, log)
+    processes.wait_for("cargo lambda watch", lambda: port_open(port), process, log)
     variables = dict(ENV_LINE.findall(ANSI.sub("", log.read_text(errors="replace"))))
     variables.setdefault("AWS_LAMBDA_RUNTIME_API", f"http://127.0.0.1:{port}/.rt")
     variables.setdefault("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
@@ -310,30 +194,15 @@ def start_emulator(processes: Processes) -> tuple[int, dict[str, str]]:
 
 
 def function_environment(runtime: dict[str, str], moto_url: str, overrides: dict[str, str]) -> dict[str, str]:
-    # Start from this shell's environment without any AWS settings, so that nothing here can
-    # reach a real account.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(runtime)
-    env.update(
-        {
-            # What the template deploys, so the local run behaves like the deployed one.
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/session-sweeper-local",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
-            "DATAVERSE_SECRET_ID": SECRET_ID,
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
-            "AWS_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "RUST_LOG": "info",
-        }
-    )
+    env = localstack.function_environment(runtime, moto_url, SECRET_ID, rust_log="info")
+    # What the template deploys, so the local run behaves like the deployed one.
+    env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/session-sweeper-local"
+    env["AWS_LAMBDA_LOG_STREAM_NAME"] = "local"
     env.update(overrides)
     return env
 
 
-def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Path, log_dir: Path) -> dict:
+def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Path, processes: Processes) -> dict:
     argv = [
         str(VENV_BIN / "cargo-lambda"),
         "lambda",
@@ -349,7 +218,7 @@ def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Pat
         FUNCTION_NAME,
     ]
     # Files, not pipes: a summary listing thousands of closed sessions would fill a pipe.
-    answer, problems = log_dir / "invoke.out", log_dir / "invoke.err"
+    answer, problems = processes.log_dir / "invoke.out", processes.log_dir / "invoke.err"
     with open(answer, "wb") as out, open(problems, "wb") as err:
         caller = subprocess.Popen(
             argv, cwd=ROOT, env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL, stdout=out, stderr=err
@@ -360,11 +229,11 @@ def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Pat
     try:
         while caller.poll() is None:
             if function.poll() is not None:
-                raise RunError(
-                    f"the function exited with code {function.returncode} during the invocation:\n{tail(function_log)}"
+                raise StepError(
+                    f"the function exited with code {function.returncode} during the invocation:\n{processes.tail(function_log)}"
                 )
             if time.monotonic() > deadline:
-                raise RunError(f"the invocation did not answer within {INVOKE_SECONDS} s:\n{tail(function_log)}")
+                raise StepError(f"the invocation did not answer within {INVOKE_SECONDS} s:\n{processes.tail(function_log)}")
             time.sleep(0.1)
     finally:
         if caller.poll() is None:
@@ -379,11 +248,11 @@ def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Pat
             for line in text.strip().splitlines()
             if line.strip() and "behavior unexpected" not in line and "Start a thread in" not in line
         )
-        raise RunError(f"the invocation failed:\n    {message}\n  function log:\n{tail(function_log)}")
+        raise StepError(f"the invocation failed:\n    {message}\n  function log:\n{processes.tail(function_log)}")
     try:
         return json.loads(stdout)
     except ValueError as error:
-        raise RunError(f"the function answered something other than JSON:\n    {stdout.strip()[:2000]}") from error
+        raise StepError(f"the function answered something other than JSON:\n    {stdout.strip()[:2000]}") from error
 
 
 # ---------------------------------------------------------------- reporting
@@ -491,7 +360,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     try:
         json.loads(event.read_text())
     except ValueError as error:
-        raise RunError(f"{args.event} is not JSON: {error}") from error
+        raise StepError(f"{args.event} is not JSON: {error}") from error
     require_file(args.function, "run cargo build")
     require_file(args.sim, "run cargo build")
     require_file(VENV_BIN / "moto_server", "run make venv")
@@ -504,7 +373,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
 
     print("2/5 moto (Secrets Manager)", end=" ", flush=True)
     moto_url = start_moto(processes)
-    store_secret(moto_url, sim_url)
+    localstack.store_secret(moto_url, SECRET_ID, sim_url)
     print(f"{moto_url}, secret {SECRET_ID}")
 
     print("3/5 Runtime API emulator", end=" ", flush=True)
@@ -522,14 +391,14 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     function, function_log = processes.start("function", [str(args.function)], env=env)
     time.sleep(0.2)
     if function.poll() is not None:
-        raise RunError(f"the function exited with code {function.returncode} before it was invoked:\n{tail(function_log)}")
+        raise StepError(f"the function exited with code {function.returncode} before it was invoked:\n{processes.tail(function_log)}")
 
     print(f"5/5 invoke with {args.event}", flush=True)
     try:
-        summary = invoke(port, event, function, function_log, processes.log_dir)
+        summary = invoke(port, event, function, function_log, processes)
     finally:
         if args.show_log:
-            print("\nFunction log:\n" + tail(function_log, 200))
+            print("\nFunction log:\n" + processes.tail(function_log, 200))
     after = sessions(sim_url, table)
 
     print_summary(summary)
@@ -544,7 +413,7 @@ def interrupt(*_: object) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     log_dir = Path(tempfile.mkdtemp(prefix="session-sweeper-local-"))
-    processes = Processes(log_dir)
+    processes = Processes(log_dir, STARTUP_SECONDS, TAIL_LINES)
     # Ctrl-C and SIGTERM (e.g. from make or CI) both unwind, so the finally below runs; SIGINT
     # is set explicitly because a shell starts background jobs with it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -552,7 +421,7 @@ def main(argv: list[str]) -> int:
     status = 1
     try:
         status = run(args, processes)
-    except RunError as error:
+    except StepError as error:
         print(f"\nerror: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

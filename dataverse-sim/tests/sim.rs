@@ -36,8 +36,7 @@ async fn request_token(
 
 async fn token(sim: &Sim) -> String {
     let response = request_token(sim, "sim-client", "sim-secret", None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::OK).await;
     body["access_token"].as_str().unwrap().to_string()
 }
 
@@ -51,6 +50,19 @@ async fn connect(sim: &Sim) -> (Client, String) {
     (client, token)
 }
 
+/// A simulator over `data`, with a client and a valid token for it.
+async fn start_connected(data: Dataset) -> (Sim, Client, String) {
+    let sim = start(data).await;
+    let (client, token) = connect(&sim).await;
+    (sim, client, token)
+}
+
+/// The body of a response that must have answered `status`.
+async fn expect_json(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    response.json().await.unwrap()
+}
+
 fn api(sim: &Sim, path: &str) -> String {
     format!("{}/api/data/v9.2/{path}", sim.url())
 }
@@ -61,6 +73,38 @@ async fn get(client: &Client, token: &str, url: &str, page_size: Option<usize>) 
         request = request.header("Prefer", format!("odata.maxpagesize={n}"));
     }
     request.send().await.unwrap()
+}
+
+async fn get_json(client: &Client, token: &str, url: &str, page_size: Option<usize>) -> Value {
+    get(client, token, url, page_size)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The URL of the next page, `None` on the last.
+fn next_link(page: &Value) -> Option<String> {
+    page["@odata.nextLink"].as_str().map(str::to_string)
+}
+
+/// PATCH one session with `If-Match: etag`.
+async fn patch_session(
+    client: &Client,
+    sim: &Sim,
+    token: &str,
+    id: &str,
+    etag: &str,
+    body: Value,
+) -> Response {
+    client
+        .patch(api(sim, &format!("{SESSIONS}({id})")))
+        .bearer_auth(token)
+        .header("If-Match", etag)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn session(id: &str, last: Option<&str>, created: &str) -> Value {
@@ -108,18 +152,30 @@ fn batch_body(boundary: &str, parts: &[String]) -> String {
     body
 }
 
+/// A close of session `n` with its current etag.
+fn close_part(sim: &Sim, n: usize, content_id: Option<usize>) -> String {
+    patch_part(&guid(n), &etag_of(sim, &guid(n)), content_id)
+}
+
+/// A batch part holding `parts` as one change set.
+fn change_set(parts: &[String]) -> String {
+    let change_set = batch_body("changeset_y", parts);
+    format!("Content-Type: multipart/mixed; boundary=changeset_y\r\n\r\n{change_set}")
+}
+
+/// POSTs `parts` as one `$batch`; returns its status and body.
 async fn post_batch(
     client: &Client,
     sim: &Sim,
     token: &str,
-    body: String,
+    parts: &[String],
     continue_on_error: bool,
 ) -> (StatusCode, String) {
     let mut request = client
         .post(api(sim, "$batch"))
         .bearer_auth(token)
         .header("Content-Type", "multipart/mixed; boundary=batch_x")
-        .body(body);
+        .body(batch_body("batch_x", parts));
     if continue_on_error {
         request = request.header("Prefer", "odata.continue-on-error");
     }
@@ -140,12 +196,28 @@ fn etag_of(sim: &Sim, id: &str) -> String {
     format!("W/\"{}\"", sim.row(SESSIONS, id).unwrap()["versionnumber"])
 }
 
+/// A column of session `id` as the simulator holds it now.
+fn column_of(sim: &Sim, id: &str, column: &str) -> Value {
+    sim.row(SESSIONS, id).unwrap()[column].clone()
+}
+
+/// The JSON an admin endpoint (not counted as a request) serves at `path`.
+async fn admin_json(client: &Client, sim: &Sim, path: &str) -> Value {
+    client
+        .get(format!("{}/_sim/{path}", sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_token_request_with_the_right_secret_returns_a_bearer_token() {
     let sim = start(Dataset::whatsapp_empty()).await;
     let response = request_token(&sim, "sim-client", "sim-secret", None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::OK).await;
     assert_eq!(
         (body["token_type"].as_str(), body["expires_in"].as_u64()),
         (Some("Bearer"), Some(3599))
@@ -157,8 +229,7 @@ async fn a_token_request_with_the_right_secret_returns_a_bearer_token() {
 async fn a_token_request_with_a_wrong_secret_gets_401_invalid_client_aadsts7000215() {
     let sim = start(Dataset::whatsapp_empty()).await;
     let response = request_token(&sim, "sim-client", "wrong", None).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::UNAUTHORIZED).await;
     assert_eq!(body["error"], "invalid_client");
     assert_eq!(body["error_codes"], json!([7000215]));
     assert!(body["error_description"]
@@ -178,8 +249,7 @@ async fn a_token_request_for_another_resource_gets_invalid_resource() {
         Some("https://contoso.crm.dynamics.com/.default"),
     )
     .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(body["error_codes"], json!([500011]));
 }
 
@@ -198,8 +268,7 @@ async fn a_web_api_request_without_a_token_gets_401_with_a_challenge() {
 
 #[tokio::test]
 async fn rotating_the_client_secret_revokes_issued_tokens() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     sim.rotate_client_secret("new-secret");
     let response = get(&client, &token, &api(&sim, SESSIONS), None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -224,15 +293,14 @@ async fn a_filter_on_datetimes_and_null_selects_only_overdue_sessions() {
         session(&guid(4), None, "2026-11-24T12:00:00Z"),
     ];
     data = data.with_table(SESSIONS, table);
-    let sim = start(data).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(data).await;
     let filter = "statecode eq 0 and (w4d_lastcustomermessageon le 2026-11-23T15:00:00Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-23T15:00:00Z))";
     let url = format!(
         "{}?$select=w4d_name&$filter={}",
         api(&sim, SESSIONS),
         filter.replace(' ', "%20")
     );
-    let body: Value = get(&client, &token, &url, None).await.json().await.unwrap();
+    let body = get_json(&client, &token, &url, None).await;
     let ids: Vec<&str> = body["value"]
         .as_array()
         .unwrap()
@@ -248,8 +316,7 @@ async fn a_filter_on_datetimes_and_null_selects_only_overdue_sessions() {
 
 #[tokio::test]
 async fn paging_is_key_based_so_closing_rows_between_pages_skips_nothing() {
-    let sim = start(overdue_sessions(25)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(25)).await;
     let mut url = format!(
         "{}?$select=statecode&$filter=statecode%20eq%200",
         api(&sim, SESSIONS)
@@ -268,21 +335,16 @@ async fn paging_is_key_based_so_closing_rows_between_pages_skips_nothing() {
             sim.update(SESSIONS, &id, json!({"statecode": 1, "statuscode": 2}));
             seen.push(id);
         }
-        match body["@odata.nextLink"].as_str() {
-            Some(next) => {
-                assert!(next.contains("$filter=statecode%20eq%200"));
-                url = next.to_string();
-            }
-            None => break,
-        }
+        let Some(next) = next_link(&body) else { break };
+        assert!(next.contains("$filter=statecode%20eq%200"));
+        url = next;
     }
     assert_eq!(seen.len(), 25);
 }
 
 #[tokio::test]
 async fn a_patch_with_a_stale_etag_gets_412_and_changes_nothing() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     let id = guid(0);
     let stale = etag_of(&sim, &id);
     sim.update(
@@ -290,100 +352,74 @@ async fn a_patch_with_a_stale_etag_gets_412_and_changes_nothing() {
         &id,
         json!({"w4d_lastcustomermessageon": "2026-11-24T14:59:00Z"}),
     );
-    let response = client
-        .patch(api(&sim, &format!("{SESSIONS}({id})")))
-        .bearer_auth(&token)
-        .header("If-Match", stale)
-        .json(&json!({"statecode": 1, "statuscode": 2}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
-    let body: Value = response.json().await.unwrap();
+    let close = json!({"statecode": 1, "statuscode": 2});
+    let response = patch_session(&client, &sim, &token, &id, &stale, close).await;
+    let body = expect_json(response, StatusCode::PRECONDITION_FAILED).await;
     assert_eq!(body["error"]["code"], "0x80060882");
-    assert_eq!(sim.row(SESSIONS, &id).unwrap()["statecode"], 0);
+    assert_eq!(column_of(&sim, &id, "statecode"), 0);
 }
 
 #[tokio::test]
 async fn a_patch_with_the_current_etag_gets_204_and_bumps_the_version() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     let id = guid(0);
     let current = etag_of(&sim, &id);
-    let response = client
-        .patch(api(&sim, &format!("{SESSIONS}({id})")))
-        .bearer_auth(&token)
-        .header("If-Match", &current)
-        .json(&json!({"statecode": 1, "statuscode": 2}))
-        .send()
-        .await
-        .unwrap();
+    let close = json!({"statecode": 1, "statuscode": 2});
+    let response = patch_session(&client, &sim, &token, &id, &current, close).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(response.headers()["odata-entityid"]
         .to_str()
         .unwrap()
         .ends_with(&format!("{SESSIONS}({id})")));
     assert_ne!(etag_of(&sim, &id), current);
-    assert_eq!(sim.row(SESSIONS, &id).unwrap()["statuscode"], 2);
+    assert_eq!(column_of(&sim, &id, "statuscode"), 2);
 }
 
 #[tokio::test]
 async fn a_batch_with_continue_on_error_reports_each_operation_status() {
-    let sim = start(overdue_sessions(3)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(3)).await;
     let parts = vec![
-        patch_part(&guid(0), &etag_of(&sim, &guid(0)), None),
+        close_part(&sim, 0, None),
         patch_part(&guid(1), "W/\"1\"", None),
-        patch_part(&guid(2), &etag_of(&sim, &guid(2)), None),
+        close_part(&sim, 2, None),
     ];
-    let (status, text) =
-        post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+    let (status, text) = post_batch(&client, &sim, &token, &parts, true).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(statuses(&text), vec![204, 412, 204]);
-    assert_eq!(sim.row(SESSIONS, &guid(2)).unwrap()["statecode"], 1);
+    assert_eq!(column_of(&sim, &guid(2), "statecode"), 1);
 }
 
 #[tokio::test]
 async fn a_batch_without_continue_on_error_stops_at_the_first_failure() {
-    let sim = start(overdue_sessions(3)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(3)).await;
     let parts = vec![
-        patch_part(&guid(0), &etag_of(&sim, &guid(0)), None),
+        close_part(&sim, 0, None),
         patch_part(&guid(1), "W/\"1\"", None),
-        patch_part(&guid(2), &etag_of(&sim, &guid(2)), None),
+        close_part(&sim, 2, None),
     ];
-    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &parts), false).await;
+    let (_, text) = post_batch(&client, &sim, &token, &parts, false).await;
     assert_eq!(statuses(&text), vec![204, 412]);
-    assert_eq!(sim.row(SESSIONS, &guid(2)).unwrap()["statecode"], 0);
+    assert_eq!(column_of(&sim, &guid(2), "statecode"), 0);
 }
 
 #[tokio::test]
 async fn a_failing_change_set_rolls_back_its_earlier_operations() {
-    let sim = start(overdue_sessions(2)).await;
-    let (client, token) = connect(&sim).await;
-    let change_set = batch_body(
-        "changeset_y",
-        &[
-            patch_part(&guid(0), &etag_of(&sim, &guid(0)), Some(1)),
-            patch_part(&guid(1), "W/\"1\"", Some(2)),
-        ],
-    );
-    let part = format!("Content-Type: multipart/mixed; boundary=changeset_y\r\n\r\n{change_set}");
-    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &[part]), true).await;
+    let (sim, client, token) = start_connected(overdue_sessions(2)).await;
+    let part = change_set(&[
+        close_part(&sim, 0, Some(1)),
+        patch_part(&guid(1), "W/\"1\"", Some(2)),
+    ]);
+    let (_, text) = post_batch(&client, &sim, &token, &[part], true).await;
     assert_eq!(statuses(&text), vec![412]);
-    assert_eq!(sim.row(SESSIONS, &guid(0)).unwrap()["statecode"], 0);
+    assert_eq!(column_of(&sim, &guid(0), "statecode"), 0);
 }
 
 #[tokio::test]
 async fn a_batch_counts_as_one_request_and_its_operations_as_patches() {
-    let sim = start(overdue_sessions(2)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(2)).await;
     sim.reset_stats();
-    let parts = vec![
-        patch_part(&guid(0), &etag_of(&sim, &guid(0)), None),
-        patch_part(&guid(1), &etag_of(&sim, &guid(1)), None),
-    ];
-    post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+    let parts = vec![close_part(&sim, 0, None), close_part(&sim, 1, None)];
+    post_batch(&client, &sim, &token, &parts, true).await;
     let stats = sim.stats();
     assert_eq!(
         (
@@ -398,8 +434,7 @@ async fn a_batch_counts_as_one_request_and_its_operations_as_patches() {
 
 #[tokio::test]
 async fn every_kth_request_is_throttled_with_retry_after() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     sim.set_faults(Faults {
         throttle_every: Some(2),
         retry_after_secs: Some(7),
@@ -412,15 +447,14 @@ async fn every_kth_request_is_throttled_with_retry_after() {
         (StatusCode::OK, StatusCode::TOO_MANY_REQUESTS)
     );
     assert_eq!(second.headers()["retry-after"], "7");
-    let body: Value = second.json().await.unwrap();
+    let body = expect_json(second, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(body["error"]["code"], "0x80072322");
     assert_eq!(sim.stats().throttled, 1);
 }
 
 #[tokio::test]
 async fn a_throttle_without_retry_after_omits_the_header() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     sim.set_faults(Faults {
         throttle_every: Some(1),
         ..Faults::default()
@@ -432,8 +466,7 @@ async fn a_throttle_without_retry_after_omits_the_header() {
 
 #[tokio::test]
 async fn every_kth_request_answers_503_when_unavailable_is_set() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     sim.set_faults(Faults {
         unavailable_every: Some(1),
         ..Faults::default()
@@ -444,8 +477,7 @@ async fn every_kth_request_answers_503_when_unavailable_is_set() {
 
 #[tokio::test]
 async fn a_dropped_request_is_a_connection_error_not_a_hang() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     sim.set_faults(Faults {
         drop_every: Some(1),
         ..Faults::default()
@@ -463,8 +495,7 @@ async fn a_dropped_request_is_a_connection_error_not_a_hang() {
 
 #[tokio::test]
 async fn an_unknown_column_in_select_is_a_400_naming_the_property() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     let response = get(
         &client,
         &token,
@@ -472,18 +503,15 @@ async fn an_unknown_column_in_select_is_a_400_naming_the_property() {
         None,
     )
     .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(body["error"]["message"], "Could not find a property named 'w4d_nope' on type 'Microsoft.Dynamics.CRM.w4d_chatsession'.");
 }
 
 #[tokio::test]
 async fn an_unknown_entity_set_is_a_404_resource_not_found() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     let response = get(&client, &token, &api(&sim, "w4d_nothings"), None).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::NOT_FOUND).await;
     assert_eq!(body["error"]["code"], "0x8006088a");
     assert_eq!(
         body["error"]["message"],
@@ -493,8 +521,7 @@ async fn an_unknown_entity_set_is_a_404_resource_not_found() {
 
 #[tokio::test]
 async fn a_malformed_filter_is_a_400_syntax_error() {
-    let sim = start(Dataset::whatsapp_empty()).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     let response = get(
         &client,
         &token,
@@ -507,43 +534,33 @@ async fn a_malformed_filter_is_a_400_syntax_error() {
 
 #[tokio::test]
 async fn a_touched_row_gets_a_new_etag_right_after_it_is_read() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     sim.set_faults(Faults {
         touch_after_read: vec![guid(0)],
         touch_column: Some("w4d_lastcustomermessageon".into()),
         ..Faults::default()
     });
-    let body: Value = get(&client, &token, &api(&sim, SESSIONS), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = get_json(&client, &token, &api(&sim, SESSIONS), None).await;
     let read_etag = body["value"][0]["@odata.etag"]
         .as_str()
         .unwrap()
         .to_string();
     assert_ne!(etag_of(&sim, &guid(0)), read_etag);
     assert_ne!(
-        sim.row(SESSIONS, &guid(0)).unwrap()["w4d_lastcustomermessageon"],
+        column_of(&sim, &guid(0), "w4d_lastcustomermessageon"),
         "2026-11-20T00:00:00Z"
     );
 }
 
 #[tokio::test]
 async fn a_generated_org_of_100k_sessions_closes_20k_through_batches_quickly() {
-    let sim = start(Dataset::generated(100_000, 0.2, Utc::now())).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(Dataset::generated(100_000, 0.2, Utc::now())).await;
     let cutoff = (Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ");
     let mut url = format!("{}?$select=w4d_lastcustomermessageon&$filter=statecode%20eq%200%20and%20w4d_lastcustomermessageon%20le%20{cutoff}", api(&sim, SESSIONS));
     let started = Instant::now();
     let mut closed = 0;
     loop {
-        let body: Value = get(&client, &token, &url, Some(5000))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body = get_json(&client, &token, &url, Some(5000)).await;
         let rows = body["value"].as_array().unwrap();
         for chunk in rows.chunks(1000) {
             let parts: Vec<String> = chunk
@@ -556,14 +573,11 @@ async fn a_generated_org_of_100k_sessions_closes_20k_through_batches_quickly() {
                     )
                 })
                 .collect();
-            let (_, text) =
-                post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+            let (_, text) = post_batch(&client, &sim, &token, &parts, true).await;
             closed += statuses(&text).iter().filter(|s| **s == 204).count();
         }
-        match body["@odata.nextLink"].as_str() {
-            Some(next) => url = next.to_string(),
-            None => break,
-        }
+        let Some(next) = next_link(&body) else { break };
+        url = next;
     }
     assert_eq!(closed, 20_000);
     assert!(
@@ -577,8 +591,7 @@ async fn a_generated_org_of_100k_sessions_closes_20k_through_batches_quickly() {
 async fn a_token_request_from_an_unknown_client_gets_400_unauthorized_client() {
     let sim = start(Dataset::whatsapp_empty()).await;
     let response = request_token(&sim, "someone-else", "sim-secret", None).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(
         (body["error"].as_str(), body["error_codes"][0].as_u64()),
         (Some("unauthorized_client"), Some(700016))
@@ -595,26 +608,20 @@ async fn a_token_request_with_a_scope_lacking_default_gets_invalid_scope() {
         Some(&format!("{}/user_impersonation", sim.url())),
     )
     .await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
+    let body = expect_json(response, StatusCode::BAD_REQUEST).await;
     assert_eq!(body["error"], "invalid_scope");
 }
 
 #[tokio::test]
 async fn ordered_paging_follows_the_order_and_returns_every_row_once() {
-    let sim = start(overdue_sessions(7)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(7)).await;
     let mut url = format!(
         "{}?$select=w4d_name&$orderby=w4d_name%20desc",
         api(&sim, SESSIONS)
     );
     let mut names = Vec::new();
     loop {
-        let body: Value = get(&client, &token, &url, Some(3))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let body = get_json(&client, &token, &url, Some(3)).await;
         names.extend(
             body["value"]
                 .as_array()
@@ -622,10 +629,8 @@ async fn ordered_paging_follows_the_order_and_returns_every_row_once() {
                 .iter()
                 .map(|r| r["w4d_name"].as_str().unwrap().to_string()),
         );
-        match body["@odata.nextLink"].as_str() {
-            Some(next) => url = next.to_string(),
-            None => break,
-        }
+        let Some(next) = next_link(&body) else { break };
+        url = next;
     }
     let expected: Vec<String> = (0..7).rev().map(guid).collect();
     assert_eq!(names, expected);
@@ -633,26 +638,21 @@ async fn ordered_paging_follows_the_order_and_returns_every_row_once() {
 
 #[tokio::test]
 async fn top_limits_the_rows_and_disables_paging() {
-    let sim = start(overdue_sessions(5)).await;
-    let (client, token) = connect(&sim).await;
-    let body: Value = get(
+    let (sim, client, token) = start_connected(overdue_sessions(5)).await;
+    let body = get_json(
         &client,
         &token,
         &format!("{}?$top=2", api(&sim, SESSIONS)),
         Some(1),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(body["value"].as_array().unwrap().len(), 2);
     assert!(body.get("@odata.nextLink").is_none());
 }
 
 #[tokio::test]
 async fn a_single_row_is_returned_with_its_etag_and_a_missing_one_is_404() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     let found = get(
         &client,
         &token,
@@ -676,34 +676,19 @@ async fn a_single_row_is_returned_with_its_etag_and_a_missing_one_is_404() {
 
 #[tokio::test]
 async fn a_patch_naming_an_unknown_column_is_a_400_and_changes_nothing() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     let before = etag_of(&sim, &guid(0));
-    let response = client
-        .patch(api(&sim, &format!("{SESSIONS}({})", guid(0))))
-        .bearer_auth(&token)
-        .header("If-Match", &before)
-        .json(&json!({"statecode": 1, "w4d_nope": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let change = json!({"statecode": 1, "w4d_nope": "x"});
+    let response = patch_session(&client, &sim, &token, &guid(0), &before, change).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(etag_of(&sim, &guid(0)), before);
 }
 
 #[tokio::test]
 async fn a_successful_change_set_answers_in_a_nested_change_set_response() {
-    let sim = start(overdue_sessions(2)).await;
-    let (client, token) = connect(&sim).await;
-    let change_set = batch_body(
-        "changeset_y",
-        &[
-            patch_part(&guid(0), &etag_of(&sim, &guid(0)), Some(1)),
-            patch_part(&guid(1), &etag_of(&sim, &guid(1)), Some(2)),
-        ],
-    );
-    let part = format!("Content-Type: multipart/mixed; boundary=changeset_y\r\n\r\n{change_set}");
-    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &[part]), false).await;
+    let (sim, client, token) = start_connected(overdue_sessions(2)).await;
+    let part = change_set(&[close_part(&sim, 0, Some(1)), close_part(&sim, 1, Some(2))]);
+    let (_, text) = post_batch(&client, &sim, &token, &[part], false).await;
     assert!(text.contains("Content-Type: multipart/mixed; boundary=changesetresponse_"));
     assert_eq!(statuses(&text), vec![204, 204]);
     assert!(text.contains("Content-ID: 2"));
@@ -711,48 +696,32 @@ async fn a_successful_change_set_answers_in_a_nested_change_set_response() {
 
 #[tokio::test]
 async fn batch_parts_may_use_absolute_urls() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
-    let part = patch_part(&guid(0), &etag_of(&sim, &guid(0)), None).replace(
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
+    let part = close_part(&sim, 0, None).replace(
         "PATCH w4d_chatsessions(",
         &format!("PATCH {}(", api(&sim, SESSIONS)),
     );
-    let (_, text) = post_batch(&client, &sim, &token, batch_body("batch_x", &[part]), true).await;
+    let (_, text) = post_batch(&client, &sim, &token, &[part], true).await;
     assert_eq!(statuses(&text), vec![204]);
 }
 
 #[tokio::test]
 async fn a_batch_of_more_than_1000_operations_is_rejected() {
-    let sim = start(overdue_sessions(1)).await;
-    let (client, token) = connect(&sim).await;
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     let parts: Vec<String> = (0..1001)
         .map(|_| patch_part(&guid(0), "W/\"1\"", None))
         .collect();
-    let (status, _) = post_batch(&client, &sim, &token, batch_body("batch_x", &parts), true).await;
+    let (status, _) = post_batch(&client, &sim, &token, &parts, true).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(sim.row(SESSIONS, &guid(0)).unwrap()["statecode"], 0);
+    assert_eq!(column_of(&sim, &guid(0), "statecode"), 0);
 }
 
 #[tokio::test]
 async fn admin_endpoints_serve_stats_and_tables_without_counting_themselves() {
     let sim = start(overdue_sessions(2)).await;
     let client = Client::new();
-    let rows: Value = client
-        .get(format!("{}/_sim/tables/{SESSIONS}", sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let stats: Value = client
-        .get(format!("{}/_sim/stats", sim.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rows = admin_json(&client, &sim, &format!("tables/{SESSIONS}")).await;
+    let stats = admin_json(&client, &sim, "stats").await;
     assert_eq!(rows.as_array().unwrap().len(), 2);
     assert_eq!(stats["requests"], 0);
 }

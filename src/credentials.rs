@@ -100,6 +100,17 @@ impl DataverseCredentials {
         let client_secret = SecretString::from(required("client_secret")?);
         let environment_url =
             parse_url(secret_id, "environment_url", &required("environment_url")?)?;
+        if environment_url.path() != "/" {
+            return Err(CredentialsError::BadUrl {
+                secret_id: secret_id.to_owned(),
+                field: "environment_url",
+                reason: format!(
+                    "it must be the environment's address without a path: write {}, without {:?} (this function adds the Web API path itself)",
+                    environment_url.origin().ascii_serialization(),
+                    environment_url.path()
+                ),
+            });
+        }
         let authority_url = parse_url(
             secret_id,
             "authority_url",
@@ -132,13 +143,9 @@ fn parse_url(secret_id: &str, field: &'static str, text: &str) -> Result<Url, Cr
     };
     let url = Url::parse(text.trim_end_matches('/'))
         .map_err(|error| bad(format!("not a URL ({error})")))?;
-    let loopback = matches!(
-        url.host_str(),
-        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
-    );
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if is_loopback(&url) => {}
         "http" => {
             return Err(bad(
                 "it must use https:// (http:// is allowed only on localhost)".into(),
@@ -152,6 +159,19 @@ fn parse_url(secret_id: &str, field: &'static str, text: &str) -> Result<Url, Cr
         ));
     }
     Ok(url)
+}
+
+/// Whether `url` names this machine: the only place plain `http://` may carry credentials.
+pub fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
 }
 
 /// Reads the credentials secret and keeps it for `ttl`, so a warm function does not pay a
@@ -344,6 +364,46 @@ mod tests {
             assert!(
                 DataverseCredentials::from_secret_json("id", &json).is_ok(),
                 "{local}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_environment_url_with_a_path_is_refused_with_what_to_write() {
+        let json = secret_json(&[(
+            "environment_url",
+            "https://org.crm.dynamics.com/api/data/v9.2".into(),
+        )]);
+
+        let error = DataverseCredentials::from_secret_json("my/secret", &json).unwrap_err();
+
+        assert!(matches!(
+            error,
+            CredentialsError::BadUrl {
+                field: "environment_url",
+                ..
+            }
+        ));
+        let message = error.to_string();
+        assert!(message.contains("environment_url"), "{message}");
+        assert!(
+            message.contains("write https://org.crm.dynamics.com,"),
+            "{message}"
+        );
+        assert!(message.contains("/api/data/v9.2"), "{message}");
+    }
+
+    #[test]
+    fn an_environment_url_with_only_a_slash_for_path_is_accepted() {
+        for url in [
+            "https://org.crm.dynamics.com",
+            "https://org.crm.dynamics.com/",
+        ] {
+            let json = secret_json(&[("environment_url", url.into())]);
+            let credentials = DataverseCredentials::from_secret_json("id", &json).unwrap();
+            assert_eq!(
+                credentials.environment_url.as_str(),
+                "https://org.crm.dynamics.com/"
             );
         }
     }

@@ -113,7 +113,7 @@ impl SessionTimeout {
         if trimmed.starts_with(['P', 'p']) {
             return Self::from_total(parse_iso8601(trimmed).ok_or_else(unparseable)?, trimmed);
         }
-        if trimmed.parse::<f64>().is_ok() {
+        if Decimal::parse(trimmed).is_some() {
             return Self::from_number(trimmed, unit);
         }
         let split = trimmed
@@ -150,25 +150,16 @@ impl SessionTimeout {
             .unwrap_or(cutoff)
     }
 
+    /// A decimal amount of `unit`, computed exactly: an amount that does not come to a whole
+    /// number of seconds (`0.001 minutes`) is refused, not rounded, because Dataverse stores
+    /// times to the second and a rounded timeout would close a session early or late.
     fn from_number(text: &str, unit: TimeoutUnit) -> Result<Self, TimeoutError> {
-        let unparseable = || TimeoutError::Unparseable(text.to_owned(), unit);
-        let seconds = if let Ok(whole) = text.parse::<i64>() {
-            whole.checked_mul(unit.seconds())
-        } else {
-            let value: f64 = text.parse().map_err(|_| unparseable())?;
-            if !value.is_finite() {
-                return Err(unparseable());
-            }
-            let seconds = value * unit.seconds() as f64;
-            // A fraction of a second cannot be stored in Dataverse; refuse rather than round.
-            if seconds.fract() != 0.0 || seconds.abs() > MAX_TIMEOUT_SECONDS as f64 * 2.0 {
-                return Err(unparseable());
-            }
-            Some(seconds as i64)
-        };
+        let decimal =
+            Decimal::parse(text).ok_or_else(|| TimeoutError::Unparseable(text.to_owned(), unit))?;
         let shown = format!("{text} {unit}");
-        match seconds {
-            Some(seconds) => Self::from_total(seconds, &shown),
+        match decimal.times(unit.seconds()) {
+            Some(Exact::Seconds(seconds)) => Self::from_total(seconds, &shown),
+            Some(Exact::Fraction) => Err(TimeoutError::Unparseable(text.to_owned(), unit)),
             None => Err(TimeoutError::TooLong(shown)),
         }
     }
@@ -181,6 +172,84 @@ impl SessionTimeout {
         } else {
             Ok(SessionTimeout { seconds })
         }
+    }
+}
+
+/// A decimal number as written (`-12.50`), kept as digits so that no binary rounding occurs.
+struct Decimal {
+    negative: bool,
+    /// The digits without the point, as one integer.
+    digits: i128,
+    /// How many of `digits` follow the point, trailing zeros removed.
+    scale: u32,
+}
+
+/// A decimal multiplied out to seconds.
+enum Exact {
+    Seconds(i64),
+    /// Not a whole number of seconds.
+    Fraction,
+}
+
+impl Decimal {
+    /// `[+-]digits[.digits]` or `[+-].digits`; no exponent, no other characters.
+    fn parse(text: &str) -> Option<Decimal> {
+        let (negative, unsigned) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+        if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+            return None;
+        }
+        let fraction = fraction.trim_end_matches('0');
+        let whole = whole.trim_start_matches('0');
+        // Beyond these lengths the amount is far too long, or (since a unit has at most two
+        // factors of five) cannot come to whole seconds; both are refused, not approximated.
+        if whole.len() > 19 {
+            return Some(Decimal {
+                negative,
+                digits: i128::MAX,
+                scale: 0,
+            });
+        }
+        if fraction.len() > 18 {
+            return Some(Decimal {
+                negative,
+                digits: 1,
+                scale: u32::MAX,
+            });
+        }
+        let joined = format!("{whole}{fraction}");
+        let digits = if joined.is_empty() {
+            0
+        } else {
+            joined.parse::<i128>().ok()?
+        };
+        Some(Decimal {
+            negative,
+            digits,
+            scale: fraction.len() as u32,
+        })
+    }
+
+    /// The value times `factor`, exactly; `None` when it does not fit in an `i64`.
+    fn times(&self, factor: i64) -> Option<Exact> {
+        let product = self.digits.checked_mul(i128::from(factor))?;
+        let divisor = 10i128.checked_pow(self.scale);
+        let seconds = match divisor {
+            Some(divisor) if product % divisor == 0 => product / divisor,
+            // A fraction of more than 38 digits cannot come to whole seconds.
+            _ => return Some(Exact::Fraction),
+        };
+        let seconds = i64::try_from(seconds).ok()?;
+        Some(Exact::Seconds(if self.negative {
+            -seconds
+        } else {
+            seconds
+        }))
     }
 }
 
@@ -352,6 +421,35 @@ mod tests {
     }
 
     #[test]
+    fn a_decimal_amount_is_computed_exactly_without_floating_point() {
+        assert_eq!(minutes("1.1 hours"), Ok(3_960));
+        assert_eq!(minutes("0.1 days"), Ok(8_640));
+        assert_eq!(minutes("2.05 hours"), Ok(7_380));
+        assert_eq!(minutes("1.10000000000000000000000 hours"), Ok(3_960));
+        assert_eq!(minutes("+.5"), Ok(30));
+    }
+
+    #[test]
+    fn a_decimal_that_is_not_whole_seconds_is_refused_not_rounded() {
+        for text in ["1.0001 hours", "0.01", "1.00000000000000000000001 days"] {
+            assert!(
+                matches!(minutes(text), Err(TimeoutError::Unparseable(..))),
+                "{text} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_decimals_are_refused() {
+        for text in [".", "-", "1.2.3", "1,5", "1e3", "0x10", "1 .5 hours"] {
+            assert!(
+                matches!(minutes(text), Err(TimeoutError::Unparseable(..))),
+                "{text} should be refused"
+            );
+        }
+    }
+
+    #[test]
     fn text_with_a_unit_word_is_accepted_in_any_case() {
         assert_eq!(minutes("1 Day"), Ok(86_400));
         assert_eq!(minutes("24 Hours"), Ok(86_400));
@@ -461,6 +559,65 @@ mod tests {
         assert_eq!("Hour".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Hours));
         assert_eq!("days".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Days));
         assert_eq!("weeks".parse::<TimeoutUnit>(), Err(()));
+    }
+
+    /// `value / 10^scale` written as a decimal text with exactly `scale` fraction digits.
+    fn render(value: i64, scale: u32) -> String {
+        let divisor = 10i64.pow(scale);
+        let whole = value / divisor;
+        if scale == 0 {
+            return whole.to_string();
+        }
+        let fraction = value % divisor;
+        format!("{whole}.{fraction:0width$}", width = scale as usize)
+    }
+
+    fn any_unit() -> impl proptest::strategy::Strategy<Value = TimeoutUnit> {
+        proptest::prop_oneof![
+            proptest::strategy::Just(TimeoutUnit::Minutes),
+            proptest::strategy::Just(TimeoutUnit::Hours),
+            proptest::strategy::Just(TimeoutUnit::Days),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any decimal amount of a unit reads back as its exact number of seconds when that is
+        /// whole, and is refused when it is not.
+        #[test]
+        fn a_decimal_text_reads_back_as_its_exact_seconds(
+            value in 1i64..10_000_000,
+            scale in 0u32..6,
+            unit in any_unit(),
+        ) {
+            let text = format!("{} {unit}", render(value, scale));
+            let product = i128::from(value) * i128::from(unit.seconds());
+            let divisor = 10i128.pow(scale);
+            let parsed = SessionTimeout::parse(&text, TimeoutUnit::Minutes);
+            if product % divisor != 0 {
+                proptest::prop_assert!(matches!(parsed, Err(TimeoutError::Unparseable(..))), "{text}: {parsed:?}");
+            } else if product / divisor > MAX_TIMEOUT_SECONDS as i128 {
+                proptest::prop_assert!(matches!(parsed, Err(TimeoutError::TooLong(_))), "{text}: {parsed:?}");
+            } else {
+                proptest::prop_assert_eq!(parsed.map(SessionTimeout::seconds), Ok((product / divisor) as i64), "{}", text);
+            }
+        }
+
+        /// Whole seconds written as a decimal of a unit, when that decimal terminates, read
+        /// back as the same seconds.
+        #[test]
+        fn whole_seconds_written_in_a_unit_read_back_unchanged(
+            seconds in 1i64..MAX_TIMEOUT_SECONDS,
+            unit in any_unit(),
+        ) {
+            // seconds / unit terminates within six digits only when the unit's factors of 3
+            // cancel; scale the seconds so that they always do.
+            let seconds = seconds - seconds % 27 + 27;
+            proptest::prop_assume!(seconds <= MAX_TIMEOUT_SECONDS);
+            let scaled = i128::from(seconds) * 1_000_000 / i128::from(unit.seconds());
+            proptest::prop_assume!(scaled * i128::from(unit.seconds()) == i128::from(seconds) * 1_000_000);
+            let text = format!("{} {unit}", render(scaled as i64, 6));
+            proptest::prop_assert_eq!(SessionTimeout::parse(&text, TimeoutUnit::Minutes).map(SessionTimeout::seconds), Ok(seconds), "{}", text);
+        }
     }
 
     proptest::proptest! {

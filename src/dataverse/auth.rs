@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 /// token that expires in flight.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(120);
 
+/// The longest a token is kept, whatever Entra ID says (it issues tokens of one to two hours):
+/// a bound that also keeps `Instant` arithmetic far from overflow.
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 /// Why Entra ID gave no token.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -65,12 +69,16 @@ impl TokenCache {
 
     /// Stores a token that Entra ID says lives `expires_in` seconds.
     pub fn store(&self, credentials: &DataverseCredentials, token: SecretString, expires_in: u64) {
-        let lifetime = Duration::from_secs(expires_in).saturating_sub(EXPIRY_MARGIN);
+        let lifetime = Duration::from_secs(expires_in)
+            .min(MAX_LIFETIME)
+            .saturating_sub(EXPIRY_MARGIN);
+        let now = Instant::now();
+        let renew_at = now.checked_add(lifetime).unwrap_or(now);
         if let Ok(mut cached) = self.cached.lock() {
             *cached = Some(Cached {
                 token,
                 issued_for: identity(credentials),
-                renew_at: Instant::now() + lifetime,
+                renew_at,
             });
         }
     }
@@ -119,4 +127,48 @@ pub fn token_form(credentials: &DataverseCredentials) -> Vec<(&'static str, Stri
             ),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credentials() -> DataverseCredentials {
+        let json = serde_json::json!({
+            "tenant_id": "tenant", "client_id": "client", "client_secret": "secret",
+            "environment_url": "https://contoso.crm.dynamics.com",
+        });
+        DataverseCredentials::from_secret_json("id", &json.to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_token_with_the_largest_lifetime_is_cached_without_panicking() {
+        let cache = TokenCache::new();
+        let credentials = credentials();
+
+        cache.store(&credentials, SecretString::from("token"), u64::MAX);
+
+        let token = cache.current(&credentials).expect("the token is cached");
+        assert_eq!(token.expose_secret(), "token");
+    }
+
+    #[test]
+    fn a_token_is_renewed_after_a_day_whatever_lifetime_entra_id_claims() {
+        let cache = TokenCache::new();
+        cache.store(&credentials(), SecretString::from("token"), u64::MAX);
+
+        let renew_at = cache.cached.lock().unwrap().as_ref().unwrap().renew_at;
+
+        assert!(renew_at <= Instant::now() + MAX_LIFETIME);
+    }
+
+    #[test]
+    fn a_token_that_expires_within_the_margin_is_not_reused() {
+        let cache = TokenCache::new();
+        let credentials = credentials();
+
+        cache.store(&credentials, SecretString::from("token"), 60);
+
+        assert!(cache.current(&credentials).is_none());
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::auth::{self, AuthError, TokenCache};
 use super::batch::{self, CloseOutcome, CloseRequest};
+use super::transport;
 use super::wire::{self, EntraError, ErrorBody, Page, TokenResponse};
 use super::DataverseError;
 use crate::credentials::SecretSource;
@@ -99,14 +100,7 @@ pub struct Dataverse {
 impl Dataverse {
     /// A client that reads its credentials from `secrets`.
     pub fn new(secrets: SecretSource, retry: RetryPolicy) -> Result<Self, DataverseError> {
-        let http = reqwest::Client::builder()
-            .timeout(retry.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(50))
-            .build()
-            .map_err(|error| {
-                DataverseError::Internal(format!("cannot build the HTTP client: {error}"))
-            })?;
+        let http = transport::http_client(retry.request_timeout)?;
         Ok(Dataverse {
             http,
             secrets,
@@ -403,10 +397,17 @@ impl Dataverse {
             if budget.exhausted() {
                 return Err(DataverseError::DeadlineReached);
             }
+            let request = build()
+                .build()
+                .map_err(|error| DataverseError::Internal(format!("request: {error}")))?;
+            transport::check_destination(request.url())?;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let (wait, failure) = match build().send().await {
+            let (wait, failure) = match self.http.execute(request).await {
+                Ok(response) if response.status().is_redirection() => {
+                    return Err(transport::redirected(&response))
+                }
                 Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
-                    let wait = retry_after(&response)
+                    let wait = transport::retry_after(response.headers(), chrono::Utc::now())
                         .unwrap_or_else(|| Duration::from_secs(1 << attempt.min(10)));
                     (wait, DataverseError::Throttled { attempts: attempt })
                 }
@@ -445,18 +446,6 @@ impl Dataverse {
 
 fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 500 | 502 | 503 | 504)
-}
-
-fn retry_after(response: &Response) -> Option<Duration> {
-    let seconds: u64 = response
-        .headers()
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(seconds))
 }
 
 /// The error and its causes, without the URL (which is named separately).

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod batch;
 pub mod client;
+pub mod transport;
 pub mod wire;
 
 pub use auth::{AuthError, TokenCache};
@@ -36,6 +37,17 @@ pub enum DataverseError {
         host: String,
         attempts: u32,
         reason: String,
+    },
+    /// A request that would send credentials over plain `http://` to another machine.
+    #[error("refused to send a request to http://{host}: plain http is allowed only to this machine (localhost); use https:// in the secret's environment_url and authority_url")]
+    InsecureUrl { host: String },
+    /// A redirect, which this client never follows so that the client secret and the token
+    /// are sent only to the addresses in the secret.
+    #[error("{host} answered {status} with a redirect to {location}; redirects are not followed, so that credentials go only to the addresses in the secret: check environment_url and authority_url")]
+    Redirected {
+        host: String,
+        status: u16,
+        location: String,
     },
     /// Still 401 after a fresh token and a freshly read secret.
     #[error("Dataverse refused the application user (401) even with a fresh token and secret: check that the app registration is an application user in this environment and is enabled")]

@@ -21,6 +21,12 @@ async fn server_and_app() -> (MockServer, App) {
         })))
         .mount(&server)
         .await;
+    let app = app_for(&server).await;
+    (server, app)
+}
+
+/// An app whose secret points at `server` for both Entra ID and Dataverse.
+async fn app_for(server: &MockServer) -> App {
     let secret_id = unique_secret_name("wiremock");
     let url = server.uri();
     let secret = serde_json::json!({
@@ -31,8 +37,7 @@ async fn server_and_app() -> (MockServer, App) {
     let settings =
         Settings::from_lookup(|name| (name == "DATAVERSE_SECRET_ID").then(|| secret_id.clone()))
             .unwrap();
-    let app = App::new(settings, secrets_client(), fast_retries()).unwrap();
-    (server, app)
+    App::new(settings, secrets_client(), fast_retries()).unwrap()
 }
 
 /// Configuration reads answer `first` (`times` times, then a normal page; always when
@@ -116,20 +121,47 @@ async fn requests_to(server: &MockServer, path_prefix: &str) -> usize {
         .count()
 }
 
+/// Runs `read` and returns how long it took.
+async fn timed<T>(read: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let result = read.await;
+    (result, started.elapsed())
+}
+
+// The fallback after a first 429 without Retry-After is 2 s: a Retry-After of 3 s that is
+// ignored waits 2 s, and one that is doubled or capped wrongly waits 6 s or more.
 #[tokio::test]
 async fn a_429_waits_the_retry_after_seconds_then_succeeds() {
     let (server, app) = configurations_answering(
-        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        ResponseTemplate::new(429).insert_header("Retry-After", "3"),
         Some(1),
     )
     .await;
 
-    let started = Instant::now();
-    let rows = read_configurations(&app).await.unwrap();
+    let (rows, waited) = timed(read_configurations(&app)).await;
 
-    assert_eq!(rows, 1);
-    assert!(started.elapsed() >= Duration::from_secs(1), "did not wait");
+    assert_eq!(rows.unwrap(), 1);
+    assert!(waited >= Duration::from_secs(3), "waited only {waited:?}");
+    assert!(waited < Duration::from_millis(4500), "waited {waited:?}");
     assert_eq!(requests_to(&server, CONFIGURATIONS_PATH).await, 2);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_as_an_http_date_waits_until_that_date() {
+    let at = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(429).insert_header("Retry-After", date.as_str()),
+        Some(1),
+    )
+    .await;
+
+    let (rows, waited) = timed(read_configurations(&app)).await;
+
+    assert_eq!(rows.unwrap(), 1);
+    // The date has whole seconds, so the wait is between four and five seconds.
+    assert!(waited >= Duration::from_secs(4), "waited only {waited:?}");
+    assert!(waited < Duration::from_millis(5500), "waited {waited:?}");
 }
 
 #[tokio::test]
@@ -263,4 +295,97 @@ async fn a_batch_is_sent_with_continue_on_error_and_conditional_patches() {
         sid(7)
     )));
     assert!(body.contains("If-Match: W/\"7\""));
+}
+
+#[tokio::test]
+async fn a_redirect_from_dataverse_is_an_error_naming_the_host_and_is_not_followed() {
+    let elsewhere = MockServer::start().await;
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(308).insert_header(
+            "Location",
+            format!(
+                "{}/api/data/v9.2/w4d_whatsappconfigurations",
+                elsewhere.uri()
+            )
+            .as_str(),
+        ),
+        None,
+    )
+    .await;
+
+    let result = read_configurations(&app).await;
+
+    assert!(
+        matches!(&result, Err(DataverseError::Redirected { host, status: 308, .. }) if host == "127.0.0.1"),
+        "{result:?}"
+    );
+    assert!(result.unwrap_err().to_string().contains("127.0.0.1"));
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_redirect_from_the_token_endpoint_does_not_post_the_client_secret_elsewhere() {
+    let elsewhere = MockServer::start().await;
+    let (server, app) = server_and_app().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant/oauth2/v2.0/token"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("Location", format!("{}/steal", elsewhere.uri()).as_str()),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+
+    let result = read_configurations(&app).await;
+
+    assert!(
+        matches!(result, Err(DataverseError::Redirected { status: 307, .. })),
+        "{result:?}"
+    );
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
+    let (_server, app) = server_and_app().await;
+    let remote = Url::parse("http://contoso.crm.dynamics.com/api/data/v9.2/accounts").unwrap();
+
+    let result = app.dataverse.page(&remote, &Budget::unlimited()).await;
+
+    assert!(
+        matches!(&result, Err(DataverseError::InsecureUrl { host }) if host == "contoso.crm.dynamics.com"),
+        "{result:?}"
+    );
+    assert_eq!(
+        app.dataverse.requests_sent(),
+        1,
+        "only the token request was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_token_with_an_enormous_lifetime_is_used_without_panicking() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"{{"token_type":"Bearer","expires_in":{},"access_token":"t"}}"#,
+                u64::MAX
+            ),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(CONFIGURATIONS_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": []})))
+        .mount(&server)
+        .await;
+    let app = app_for(&server).await;
+
+    assert_eq!(read_configurations(&app).await.unwrap(), 0);
+    assert_eq!(read_configurations(&app).await.unwrap(), 0);
+    assert_eq!(requests_to(&server, "/tenant/oauth2").await, 1);
 }

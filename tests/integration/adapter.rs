@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use reqwest::Url;
-use session_sweeper::dataverse::{Budget, CloseOutcome, CloseRequest, DataverseError};
+use session_sweeper::dataverse::{AuthError, Budget, CloseOutcome, CloseRequest, DataverseError};
 use session_sweeper::handler::App;
 use session_sweeper::settings::Settings;
 use std::time::{Duration, Instant};
@@ -388,4 +388,91 @@ async fn a_token_with_an_enormous_lifetime_is_used_without_panicking() {
     assert_eq!(read_configurations(&app).await.unwrap(), 0);
     assert_eq!(read_configurations(&app).await.unwrap(), 0);
     assert_eq!(requests_to(&server, "/tenant/oauth2").await, 1);
+}
+
+// Payloads from Microsoft's documentation (tests/fixtures/SOURCES.md names each page).
+
+#[test]
+fn microsofts_documented_page_decodes_with_its_rows_and_next_link() {
+    let text = include_str!("../fixtures/page-with-nextlink.json");
+
+    let page: session_sweeper::dataverse::wire::Page = serde_json::from_str(text).unwrap();
+
+    assert_eq!(page.value.len(), 2);
+    assert_eq!(
+        page.value[0]["contactid"],
+        "49b0be2e-d01c-ed11-b83e-000d3a572421"
+    );
+    assert!(page
+        .next_link
+        .unwrap()
+        .starts_with("[Organization URI]/api/data/v9.2/contacts?$select=fullname&$skiptoken="));
+}
+
+#[tokio::test]
+async fn microsofts_documented_404_is_read_with_its_code_and_the_unknown_name() {
+    let body = include_str!("../fixtures/error-404-resource-not-found.json");
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(404).set_body_raw(body, "application/json; odata.metadata=minimal"),
+        None,
+    )
+    .await;
+
+    let error = read_configurations(&app).await.unwrap_err();
+
+    assert!(
+        matches!(&error, DataverseError::Api { status: 404, code, .. } if code == "0x8006088a"),
+        "{error:?}"
+    );
+    assert_eq!(error.unknown_name(), Some("Account"));
+}
+
+#[tokio::test]
+async fn microsofts_documented_400_is_read_with_its_code_and_the_unknown_name() {
+    let body = include_str!("../fixtures/error-400-unknown-property.json");
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(400).set_body_raw(body, "application/json; odata.metadata=minimal"),
+        None,
+    )
+    .await;
+
+    let error = read_configurations(&app).await.unwrap_err();
+
+    assert!(
+        matches!(&error, DataverseError::Api { status: 400, code, .. } if code == "0x0"),
+        "{error:?}"
+    );
+    assert_eq!(error.unknown_name(), Some("Name"));
+}
+
+#[tokio::test]
+async fn microsofts_documented_token_error_is_read_with_its_code_and_first_line() {
+    let body = include_str!("../fixtures/token-error-400.json");
+    let (server, app) = server_and_app().await;
+    Mock::given(method("POST"))
+        .and(path("/tenant/oauth2/v2.0/token"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_raw(body, "application/json; charset=utf-8"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+
+    let error = read_configurations(&app).await.unwrap_err();
+
+    let DataverseError::Auth(AuthError::Refused {
+        status,
+        error,
+        description,
+        ..
+    }) = error
+    else {
+        panic!("{error:?}");
+    };
+    assert_eq!((status, error.as_str()), (400, "invalid_request"));
+    assert!(
+        description.starts_with("AADSTS90011: Request is ambiguous"),
+        "{description}"
+    );
+    assert!(!description.contains("Trace ID"), "{description}");
 }

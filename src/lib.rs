@@ -4,6 +4,7 @@
 //! Data flows one way: [`handler`] → [`sweep`] → ([`policy`], [`dataverse`], [`credentials`])
 //! → [`summary`]. [`policy`] is pure; every I/O type is built once in [`handler::App`].
 
+pub mod budget;
 pub mod credentials;
 pub mod dataverse;
 pub mod handler;

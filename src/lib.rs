@@ -2,7 +2,8 @@
 //! silent for longer than the Session Timeout of their WhatsApp Configuration.
 //!
 //! Data flows one way: [`handler`] → [`sweep`] → ([`policy`], [`dataverse`], [`credentials`])
-//! → [`summary`]. [`policy`] is pure; every I/O type is built once in [`handler::App`].
+//! → [`summary`]. [`policy`] is pure; every I/O type is built once in [`handler::App`]; the
+//! [`budget`] bounds the time of one invocation. `docs/architecture.md` explains the map.
 
 pub mod budget;
 pub mod credentials;

@@ -20,7 +20,7 @@ pub enum Form {
     Number { min: u64, max: u64 },
     /// One word of a list.
     OneOf(&'static [&'static str]),
-    /// Read by the logging set-up, not by [`Settings`].
+    /// Read by the logging set-up, not by [`super::Settings`].
     LogFilter,
 }
 

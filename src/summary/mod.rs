@@ -10,9 +10,14 @@ use chrono::{DateTime, Utc};
 use entries::utc;
 use serde::Serialize;
 
-/// At most this many entries are listed in each list; the counts stay exact and a
-/// `…_truncated` flag says the list was cut, so the response stays far below Lambda's 6 MB payload limit.
+/// At most this many closed (or would-close) sessions are listed; the counts stay exact and
+/// `sessions_truncated` says the list was cut.
 pub const SESSION_LIST_LIMIT: usize = 10_000;
+
+/// At most this many skipped, failed and unreadable entries are listed each; the counts stay
+/// exact and a `…_truncated` flag says the list was cut. With the session lists, the response
+/// stays below 3 MB, half Lambda's 6 MB payload limit, whatever the org holds.
+pub const REASON_LIST_LIMIT: usize = 1_000;
 
 /// The CloudWatch namespace of the metrics.
 pub const METRICS_NAMESPACE: &str = "SessionSweeper";
@@ -58,8 +63,8 @@ pub struct Summary {
 }
 
 /// Pushes `item` unless `list` is full; returns whether it was cut.
-fn push_capped<T>(list: &mut Vec<T>, item: T) -> bool {
-    if list.len() < SESSION_LIST_LIMIT {
+fn push_capped<T>(list: &mut Vec<T>, limit: usize, item: T) -> bool {
+    if list.len() < limit {
         list.push(item);
         false
     } else {
@@ -107,14 +112,16 @@ impl Summary {
     pub fn record_closed(&mut self, session: SessionReport) {
         self.eligible_overdue(session.overdue_seconds);
         self.closed += 1;
-        self.sessions_truncated |= push_capped(&mut self.closed_sessions, session);
+        self.sessions_truncated |=
+            push_capped(&mut self.closed_sessions, SESSION_LIST_LIMIT, session);
     }
 
     /// Records a session a dry run would close.
     pub fn record_would_close(&mut self, session: SessionReport) {
         self.eligible_overdue(session.overdue_seconds);
         *self.would_close.get_or_insert(0) += 1;
-        self.sessions_truncated |= push_capped(&mut self.would_close_sessions, session);
+        self.sessions_truncated |=
+            push_capped(&mut self.would_close_sessions, SESSION_LIST_LIMIT, session);
     }
 
     /// Records an eligible session deliberately not closed. Its overdue time is not part of
@@ -122,14 +129,16 @@ impl Summary {
     pub fn record_skipped(&mut self, id: String, reason: SkipReason) {
         self.eligible += 1;
         self.skipped_count += 1;
-        self.skipped_truncated |= push_capped(&mut self.skipped, Skipped { id, reason });
+        self.skipped_truncated |=
+            push_capped(&mut self.skipped, REASON_LIST_LIMIT, Skipped { id, reason });
     }
 
     /// Records an eligible session whose close failed.
     pub fn record_failed(&mut self, id: String, error: String, overdue_seconds: i64) {
         self.eligible_overdue(overdue_seconds);
         self.failed_count += 1;
-        self.failed_truncated |= push_capped(&mut self.failed, Failed { id, error });
+        self.failed_truncated |=
+            push_capped(&mut self.failed, REASON_LIST_LIMIT, Failed { id, error });
     }
 
     /// Records an eligible session left for the next sweep (cap or deadline).
@@ -142,7 +151,11 @@ impl Summary {
     /// is past its timeout is unknown.
     pub fn record_unreadable(&mut self, id: String, error: String) {
         self.unreadable += 1;
-        self.unreadable_truncated |= push_capped(&mut self.unreadable_rows, Failed { id, error });
+        self.unreadable_truncated |= push_capped(
+            &mut self.unreadable_rows,
+            REASON_LIST_LIMIT,
+            Failed { id, error },
+        );
     }
 
     /// Records that the sweep did not look at every candidate, and why.
@@ -219,7 +232,7 @@ impl Summary {
         &self.would_close_sessions
     }
 
-    /// Skipped sessions, at most `SESSION_LIST_LIMIT`.
+    /// Skipped sessions, at most `REASON_LIST_LIMIT`.
     pub fn skipped(&self) -> &[Skipped] {
         &self.skipped
     }
@@ -229,7 +242,7 @@ impl Summary {
         self.skipped_count
     }
 
-    /// Failed closes, at most `SESSION_LIST_LIMIT`.
+    /// Failed closes, at most `REASON_LIST_LIMIT`.
     pub fn failed(&self) -> &[Failed] {
         &self.failed
     }

@@ -120,7 +120,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
 #[test]
 fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
     let mut summary = Summary::new(now(), false);
-    for i in 0..SESSION_LIST_LIMIT + 2 {
+    for i in 0..REASON_LIST_LIMIT + 2 {
         summary.record_skipped(i.to_string(), SkipReason::NoConfigurationSeveralActive);
         summary.record_failed(i.to_string(), "e".into(), 0);
         summary.record_unreadable(i.to_string(), "e".into());
@@ -131,8 +131,8 @@ fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
         ("failed", "failed_count", "failed_truncated"),
         ("unreadable_rows", "unreadable", "unreadable_truncated"),
     ] {
-        assert_eq!(json[list].as_array().unwrap().len(), SESSION_LIST_LIMIT);
-        assert_eq!(json[count], SESSION_LIST_LIMIT + 2, "{count}");
+        assert_eq!(json[list].as_array().unwrap().len(), REASON_LIST_LIMIT);
+        assert_eq!(json[count], REASON_LIST_LIMIT + 2, "{count}");
         assert_eq!(json[flag], true, "{flag}");
     }
     assert!(json.get("sessions_truncated").is_none());

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, TEMPLATE
 
-# Every variable the README says the function reads (src/settings.rs SPECS holds the same list).
+# Every variable the README says the function reads (SPECS in src/settings/spec.rs holds the same list).
 FUNCTION_ENVIRONMENT = {
     "DATAVERSE_SECRET_ID",
     "DRY_RUN",

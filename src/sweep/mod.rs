@@ -9,7 +9,8 @@
 //! - `close`: batches in flight, and their outcomes in the summary.
 //! - `run`: the sweep from start to summary.
 //!
-//! The sweep asks [`crate::dataverse::Org`] for typed things; it never writes OData.
+//! The sweep asks [`crate::dataverse::Org`] for typed things; it never writes a query or a
+//! request body.
 
 mod close;
 mod judge;

@@ -255,3 +255,23 @@ async fn sessions_beyond_one_page_are_all_closed() {
     assert_eq!(summary.requests(), 13);
     assert!(summary.complete());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_clock_is_the_now_every_decision_of_the_sweep_uses() {
+    let mut harness = Harness::start(org(
+        vec![configuration(SUPPORT, json!(1440))],
+        vec![
+            session(1, Some(SUPPORT), Some(hours(23)), hours(30)),
+            session(2, Some(SUPPORT), Some(hours(21)), hours(30)),
+        ],
+    ))
+    .await;
+    let two_hours_later = chrono::Utc::now() + chrono::Duration::hours(2);
+    harness.app.clock = session_sweeper::handler::Clock::Fixed(two_hours_later);
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(summary.evaluated_at(), two_hours_later);
+    assert_eq!(harness.closed_ids(), ids(&[1]));
+    assert_eq!(harness.active_ids(), ids(&[2]));
+}

@@ -2,17 +2,17 @@
 //! `Diagnostic` with a stable `error_type`) out. Anything but a scheduled event is refused
 //! before any request is sent.
 
+use crate::budget::Budget;
 use crate::credentials::SecretSource;
-use crate::dataverse::{Budget, Dataverse, DataverseError, RetryPolicy};
+use crate::dataverse::{Dataverse, DataverseError, RetryPolicy};
 use crate::settings::{Settings, SettingsError};
 use crate::summary::Summary;
 use crate::sweep::{self, SweepError, SweepOptions};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tracing::{error, info};
 
 /// What the function holds across warm invocations: settings and clients, built once.
@@ -21,6 +21,28 @@ pub struct App {
     pub settings: Settings,
     /// The Dataverse client, with its secret and token caches.
     pub dataverse: Arc<Dataverse>,
+    /// Where the sweep's `now` comes from; a test fixes it to judge exact boundaries.
+    pub clock: Clock,
+}
+
+/// The source of the instant every decision of a sweep uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    #[default]
+    System,
+    /// Always this instant. The Lambda deadline is still measured on the system clock.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    /// The instant to decide with, given the system time `wall`.
+    pub fn now(self, wall: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Clock::System => wall,
+            Clock::Fixed(at) => at,
+        }
+    }
 }
 
 /// Why the function could not start.
@@ -57,6 +79,7 @@ impl App {
         Ok(App {
             settings,
             dataverse,
+            clock: Clock::System,
         })
     }
 }
@@ -140,7 +163,8 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     let (payload, context) = event.into_parts();
     let trigger =
         parse_event(payload).inspect_err(|error| error!(error = %error, "event refused"))?;
-    let now = Utc::now();
+    let wall = Utc::now();
+    let now = app.clock.now(wall);
     info!(
         request_id = %context.request_id,
         deadline_ms = context.deadline,
@@ -151,9 +175,9 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     let options = SweepOptions {
         now,
         dry_run: app.settings.dry_run || trigger.dry_run,
-        budget: budget(
+        budget: Budget::for_invocation(
             context.deadline,
-            now.timestamp_millis(),
+            wall.timestamp_millis(),
             app.settings.deadline_margin,
         ),
     };
@@ -172,33 +196,20 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     }
 }
 
-/// The Lambda deadline as a budget. Lambda sends milliseconds since the epoch; 0 means unknown.
-/// cargo lambda's emulator sends the function timeout in milliseconds instead, so a value too
-/// small to be a date is read as time left. The margin never takes more than a quarter of the
-/// time left, so a function configured with a short timeout still does some work.
-fn budget(deadline_ms: u64, now_ms: i64, margin: Duration) -> Budget {
-    const YEAR_2001_MS: u64 = 978_307_200_000;
-    let left = match deadline_ms {
-        0 => return Budget::unlimited(),
-        relative if relative < YEAR_2001_MS => Duration::from_millis(relative),
-        absolute => Duration::from_millis((absolute as i64).saturating_sub(now_ms).max(0) as u64),
-    };
-    Budget::until(Instant::now() + left, margin.min(left / 4))
-}
-
 /// One log line for the summary, and one Embedded Metric Format line for CloudWatch.
 fn report(summary: &Summary) {
     info!(
-        eligible = summary.eligible,
-        closed = summary.closed,
-        would_close = summary.would_close,
-        skipped = summary.skipped.len(),
-        failed = summary.failed.len(),
-        deferred = summary.deferred,
-        complete = summary.complete,
-        dry_run = summary.dry_run,
-        requests = summary.requests,
-        duration_ms = summary.duration_ms,
+        eligible = summary.eligible(),
+        closed = summary.closed(),
+        would_close = summary.would_close(),
+        skipped = summary.skipped_count(),
+        failed = summary.failed_count(),
+        deferred = summary.deferred(),
+        unreadable = summary.unreadable(),
+        complete = summary.complete(),
+        dry_run = summary.dry_run(),
+        requests = summary.requests(),
+        duration_ms = summary.duration_ms(),
         "sweep finished"
     );
     // EMF must be a log line of its own, not a field inside the tracing JSON.
@@ -261,29 +272,10 @@ mod tests {
     }
 
     #[test]
-    fn a_deadline_of_zero_means_no_budget_and_a_past_deadline_means_none_left() {
-        assert!(budget(0, 1_000, Duration::from_secs(20))
-            .remaining()
-            .is_none());
-        let now_ms = 1_795_642_831_013;
-        assert!(budget(now_ms as u64 - 1_000, now_ms, Duration::ZERO).exhausted());
-        let ample = budget(now_ms as u64 + 120_000, now_ms, Duration::from_secs(20));
-        let left = ample.remaining().unwrap();
-        assert!(left > Duration::from_secs(90) && left <= Duration::from_secs(100));
-    }
-
-    #[test]
-    fn a_deadline_too_small_to_be_a_date_is_read_as_time_left() {
-        let relative = budget(600_000, 1_795_642_831_013, Duration::from_secs(20));
-        let left = relative.remaining().unwrap();
-        assert!(left > Duration::from_secs(570) && left <= Duration::from_secs(580));
-    }
-
-    #[test]
-    fn the_margin_takes_at_most_a_quarter_of_the_time_left() {
-        let now_ms = 1_795_642_831_013;
-        let short = budget(now_ms as u64 + 20_000, now_ms, Duration::from_secs(20));
-        let left = short.remaining().unwrap();
-        assert!(left > Duration::from_secs(14) && left <= Duration::from_secs(15));
+    fn a_fixed_clock_decides_with_its_instant_and_the_system_clock_with_the_wall() {
+        let wall = Utc::now();
+        let fixed = "2026-11-24T15:00:00Z".parse().unwrap();
+        assert_eq!(Clock::Fixed(fixed).now(wall), fixed);
+        assert_eq!(Clock::System.now(wall), wall);
     }
 }

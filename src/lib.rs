@@ -2,8 +2,10 @@
 //! silent for longer than the Session Timeout of their WhatsApp Configuration.
 //!
 //! Data flows one way: [`handler`] → [`sweep`] → ([`policy`], [`dataverse`], [`credentials`])
-//! → [`summary`]. [`policy`] is pure; every I/O type is built once in [`handler::App`].
+//! → [`summary`]. [`policy`] is pure; every I/O type is built once in [`handler::App`]; the
+//! [`budget`] bounds the time of one invocation. `docs/architecture.md` explains the map.
 
+pub mod budget;
 pub mod credentials;
 pub mod dataverse;
 pub mod handler;

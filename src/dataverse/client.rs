@@ -1,56 +1,26 @@
 //! The Dataverse Web API client: one `reqwest::Client` with timeouts, authorised requests that
-//! survive throttling, outages and token expiry within bounds, paged reads, and `$batch` closes.
+//! survive throttling, outages and token expiry within bounds, paged reads, and `$batch`
+//! closes. It moves requests; what they ask for is built in `query` and read in `wire`.
 
-use super::auth::{self, AuthError, TokenCache};
+use super::auth::TokenCache;
 use super::batch::{self, CloseOutcome, CloseRequest};
 use super::transport;
-use super::wire::{self, EntraError, ErrorBody, Page, TokenResponse};
+use super::wire::{ErrorBody, Page};
 use super::DataverseError;
+use crate::budget::Budget;
 use crate::credentials::SecretSource;
 use crate::settings::Schema;
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use std::collections::hash_map::RandomState;
-use std::collections::HashSet;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The Web API version this client speaks.
 pub const API_PATH: &str = "api/data/v9.2/";
 /// Rows per page: Dataverse's maximum for standard tables.
 pub const PAGE_SIZE: usize = 5000;
-
-/// How long a sweep may keep starting work.
-#[derive(Debug, Clone, Copy)]
-pub struct Budget {
-    stop_at: Option<Instant>,
-}
-
-impl Budget {
-    /// No deadline (tests, and a context without one).
-    pub fn unlimited() -> Self {
-        Budget { stop_at: None }
-    }
-
-    /// Stops `margin` before `deadline`.
-    pub fn until(deadline: Instant, margin: Duration) -> Self {
-        Budget {
-            stop_at: Some(deadline.checked_sub(margin).unwrap_or_else(Instant::now)),
-        }
-    }
-
-    /// Whether no new work may start.
-    pub fn exhausted(&self) -> bool {
-        self.stop_at.is_some_and(|stop| Instant::now() >= stop)
-    }
-
-    /// Time left before the stop, when there is a stop.
-    pub fn remaining(&self) -> Option<Duration> {
-        self.stop_at
-            .map(|stop| stop.saturating_duration_since(Instant::now()))
-    }
-}
 
 /// Bounds on retries and on each request.
 #[derive(Debug, Clone, Copy)]
@@ -90,9 +60,9 @@ impl RetryPolicy {
 
 /// A Dataverse environment reached with the credentials in Secrets Manager.
 pub struct Dataverse {
-    http: reqwest::Client,
-    secrets: SecretSource,
-    tokens: TokenCache,
+    pub(super) http: reqwest::Client,
+    pub(super) secrets: SecretSource,
+    pub(super) tokens: TokenCache,
     retry: RetryPolicy,
     requests: AtomicU64,
 }
@@ -126,107 +96,12 @@ impl Dataverse {
             .map_err(|error| DataverseError::Internal(format!("environment URL: {error}")))
     }
 
-    /// The active configurations, all pages.
-    pub async fn active_configurations(
-        &self,
-        root: &Url,
-        schema: &Schema,
-        budget: &Budget,
-    ) -> Result<Vec<wire::ConfigurationRow>, DataverseError> {
-        let mut url = query_url(
-            root,
-            schema.configuration_table.as_str(),
-            &wire::configuration_columns(schema),
-            "statecode eq 0",
-        )?;
-        let mut rows = Vec::new();
-        loop {
-            let page = self.page(&url, budget).await?;
-            for row in &page.value {
-                rows.push(wire::configuration_row(schema, row)?);
-            }
-            match page.next_link {
-                Some(next) => url = self.next_url(root, &next)?,
-                None => return Ok(rows),
-            }
-        }
-    }
-
-    /// The URL of the first page of active sessions matching `filter` (which the caller
-    /// builds from validated names and typed values only).
-    pub fn sessions_url(
-        &self,
-        root: &Url,
-        schema: &Schema,
-        filter: &str,
-    ) -> Result<Url, DataverseError> {
-        query_url(
-            root,
-            schema.session_table.as_str(),
-            &wire::session_columns(schema),
-            filter,
-        )
-    }
-
-    /// Which of `ids` are in the closed state now. After a 412 this tells a session closed
-    /// earlier (by a retried batch whose first answer was lost, or by an agent) from one that
-    /// received a message. `ids` are GUIDs, checked when the rows were read.
-    pub async fn closed_among(
-        &self,
-        root: &Url,
-        schema: &Schema,
-        ids: &[String],
-        budget: &Budget,
-    ) -> Result<HashSet<String>, DataverseError> {
-        // Fifty GUIDs keep the URL near 3 KB, far below the Web API's limit.
-        const IDS_PER_QUERY: usize = 50;
-        let key = schema.session_id.as_str();
-        let mut closed = HashSet::new();
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            let filter = chunk
-                .iter()
-                .map(|id| format!("{key} eq {id}"))
-                .collect::<Vec<_>>()
-                .join(" or ");
-            let url = query_url(
-                root,
-                schema.session_table.as_str(),
-                &format!("{key},statecode"),
-                &filter,
-            )?;
-            let page = self.page(&url, budget).await?;
-            closed.extend(page.value.iter().filter_map(|row| {
-                let id = row.get(key)?.as_str()?;
-                (row.get("statecode")?.as_i64()? == schema.closed_statecode)
-                    .then(|| id.to_ascii_lowercase())
-            }));
-        }
-        Ok(closed)
-    }
-
-    /// A `@odata.nextLink`, accepted only on the environment's own host.
-    pub fn next_url(&self, root: &Url, next: &str) -> Result<Url, DataverseError> {
-        let url = root
-            .join(next)
-            .map_err(|error| DataverseError::BadResponse(format!("@odata.nextLink {error}")))?;
-        if url.origin() != root.origin() {
-            return Err(DataverseError::BadResponse(
-                "@odata.nextLink points outside the environment".into(),
-            ));
-        }
-        Ok(url)
-    }
-
     /// One page of a collection query.
-    pub async fn page(&self, url: &Url, budget: &Budget) -> Result<Page, DataverseError> {
+    pub(super) async fn page(&self, url: &Url, budget: &Budget) -> Result<Page, DataverseError> {
         let response = self
             .send_authorized(
                 || {
-                    self.http
-                        .get(url.clone())
-                        .header("Accept", "application/json")
-                        .header("OData-MaxVersion", "4.0")
-                        .header("OData-Version", "4.0")
+                    odata(self.http.get(url.clone()))
                         .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"))
                 },
                 budget,
@@ -241,7 +116,7 @@ impl Dataverse {
 
     /// Closes `closes` in one `$batch`; one outcome per close, in order. Operations Dataverse
     /// did not answer are reported as failed, never as closed.
-    pub async fn close_batch(
+    pub(super) async fn close_batch(
         &self,
         root: &Url,
         schema: &Schema,
@@ -263,15 +138,11 @@ impl Dataverse {
         let response = self
             .send_authorized(
                 || {
-                    self.http
-                        .post(url.clone())
+                    odata(self.http.post(url.clone()))
                         .header(
                             "Content-Type",
                             format!("multipart/mixed; boundary={boundary}"),
                         )
-                        .header("Accept", "application/json")
-                        .header("OData-MaxVersion", "4.0")
-                        .header("OData-Version", "4.0")
                         .header("Prefer", "odata.continue-on-error")
                         .body(body.clone())
                 },
@@ -326,67 +197,9 @@ impl Dataverse {
         Err(DataverseError::Unauthorized)
     }
 
-    async fn token(&self, budget: &Budget) -> Result<SecretString, DataverseError> {
-        let credentials = self.secrets.get().await?;
-        if let Some(token) = self.tokens.current(&credentials) {
-            return Ok(token);
-        }
-        match self.request_token(&credentials, budget).await {
-            Err(DataverseError::Auth(error)) if error.may_be_rotation() => {
-                tracing::warn!(
-                    "Entra ID refused the cached client secret; reading the secret again"
-                );
-                let fresh = self.secrets.refresh().await?;
-                self.request_token(&fresh, budget).await
-            }
-            other => other,
-        }
-    }
-
-    async fn request_token(
-        &self,
-        credentials: &crate::credentials::DataverseCredentials,
-        budget: &Budget,
-    ) -> Result<SecretString, DataverseError> {
-        let url = auth::token_url(credentials);
-        let form = auth::token_form(credentials);
-        let response = self
-            .send_with_retries(|| self.http.post(url.as_str()).form(&form), budget)
-            .await?;
-        let status = response.status().as_u16();
-        if response.status().is_success() {
-            let token: TokenResponse = response
-                .json()
-                .await
-                .map_err(|_| AuthError::BadResponse { status })?;
-            let secret = SecretString::from(token.access_token);
-            self.tokens
-                .store(credentials, secret.clone(), token.expires_in);
-            return Ok(secret);
-        }
-        let error: EntraError = response.json().await.unwrap_or(EntraError {
-            error: "unknown_error".into(),
-            error_description: "Entra ID sent no error description".into(),
-        });
-        Err(AuthError::Refused {
-            status,
-            error: error.error,
-            // The first line holds the AADSTS code and the reason; the rest is trace noise.
-            description: error
-                .error_description
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-            client_id: credentials.client_id.clone(),
-            tenant_id: credentials.tenant_id.clone(),
-        }
-        .into())
-    }
-
     /// Sends, retrying 429 after `Retry-After` (or 2^attempt seconds), and 5xx and connection
     /// errors with exponential backoff, within the retry bounds and the budget.
-    async fn send_with_retries(
+    pub(super) async fn send_with_retries(
         &self,
         build: impl Fn() -> RequestBuilder,
         budget: &Budget,
@@ -435,13 +248,21 @@ impl Dataverse {
                 return Err(failure);
             }
             let wait = wait.min(self.retry.max_wait);
-            if budget.remaining().is_some_and(|left| wait >= left) {
+            if !budget.allows(wait) {
                 return Err(DataverseError::DeadlineReached);
             }
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The headers every Web API request carries, set here only.
+fn odata(request: RequestBuilder) -> RequestBuilder {
+    request
+        .header("Accept", "application/json")
+        .header("OData-MaxVersion", "4.0")
+        .header("OData-Version", "4.0")
 }
 
 fn is_transient(status: StatusCode) -> bool {
@@ -484,50 +305,9 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
     })
 }
 
-/// `{root}{table}?$select=…&$filter=…`, with spaces encoded as `%20` as the Web API expects.
-fn query_url(root: &Url, table: &str, select: &str, filter: &str) -> Result<Url, DataverseError> {
-    let text = format!(
-        "{root}{table}?$select={}&$filter={}",
-        encode_query(select),
-        encode_query(filter)
-    );
-    Url::parse(&text).map_err(|error| DataverseError::Internal(format!("query URL: {error}")))
-}
-
-fn encode_query(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 2);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'('
-            | b')'
-            | b','
-            | b'\''
-            | b':' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_filter_is_encoded_with_percent_twenty_for_spaces() {
-        assert_eq!(
-            encode_query("statecode eq 0 and x le 2026-11-24T15:00:00Z"),
-            "statecode%20eq%200%20and%20x%20le%202026-11-24T15:00:00Z"
-        );
-        assert_eq!(encode_query("a+b&c=d"), "a%2Bb%26c%3Dd");
-    }
 
     #[test]
     fn backoff_grows_and_stays_within_the_cap() {
@@ -541,13 +321,5 @@ mod tests {
         let fourth = policy.backoff(4);
         assert!(fourth >= Duration::from_millis(400) && fourth <= Duration::from_millis(800));
         assert!(policy.backoff(30) <= Duration::from_secs(1));
-    }
-
-    #[test]
-    fn a_budget_stops_its_margin_before_the_deadline() {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        assert!(Budget::until(deadline, Duration::from_secs(10)).exhausted());
-        assert!(!Budget::until(deadline, Duration::from_secs(1)).exhausted());
-        assert!(!Budget::unlimited().exhausted());
     }
 }

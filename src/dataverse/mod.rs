@@ -1,17 +1,29 @@
 //! Everything that speaks HTTP to Microsoft: the Entra ID token, the Dataverse Web API queries
-//! and the `$batch` closes. Column names and JSON shapes stay inside this module; callers get
-//! typed rows and typed errors. Nothing here decides whether a session is eligible.
+//! and the `$batch` closes. OData syntax, column names and JSON shapes stay inside this module:
+//! callers hold an [`Org`] and ask it for typed things ([`SessionQuery`] in, [`SessionRow`]s
+//! and [`CloseOutcome`]s out). Nothing here decides whether a session is eligible.
+//!
+//! - `client`: the HTTP client, retries, paging and `$batch` transport.
+//! - `auth`: the Entra ID token and its cache.
+//! - `org`: the per-sweep handle (client, API root, schema, budget).
+//! - `query`: `$filter` text, query URLs and PATCH bodies.
+//! - `wire`: JSON shapes and their decoding into typed rows.
+//! - `batch`: the multipart `$batch` format.
 
 pub mod auth;
 pub mod batch;
 pub mod client;
+pub mod org;
+pub mod query;
 pub mod transport;
 pub mod wire;
 
 pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
-pub use client::{Budget, Dataverse, RetryPolicy};
-pub use wire::{ConfigurationRow, SessionRow};
+pub use client::{Dataverse, RetryPolicy};
+pub use org::{Org, ReadRow, SessionPages};
+pub use query::{Owner, SessionQuery, CLOSE_REASON};
+pub use wire::{ConfigurationRow, Guid, RowError, SessionRow};
 
 use crate::credentials::CredentialsError;
 

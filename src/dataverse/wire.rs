@@ -150,6 +150,28 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
     })
 }
 
+/// A key checked to be a GUID, lowercased: the only key shape placed in a URL or a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Guid(String);
+
+impl Guid {
+    /// `text` as a GUID, or `None` when it is not one.
+    pub fn parse(text: &str) -> Option<Self> {
+        is_guid(text).then(|| Guid(text.to_ascii_lowercase()))
+    }
+
+    /// The GUID as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Guid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Whether `text` is a GUID (`8-4-4-4-12` hex digits), the only key shape placed in a URL or
 /// a filter.
 pub fn is_guid(text: &str) -> bool {

@@ -1,5 +1,5 @@
 """template.yaml: it lints clean, its SweepRate pattern admits exactly the rate expressions
-EventBridge accepts, and the function is deployed the way DESIGN.md says."""
+EventBridge accepts, and the function is deployed the way the README says."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, TEMPLATE
 
-# Every variable DESIGN.md and the brief say the function reads.
+# Every variable the README says the function reads (SPECS in src/settings/spec.rs holds the same list).
 FUNCTION_ENVIRONMENT = {
     "DATAVERSE_SECRET_ID",
     "DRY_RUN",

@@ -1,10 +1,11 @@
 //! Edge cases of the Dataverse adapter that need exact responses, served by wiremock.
 
 use crate::support::*;
-use reqwest::Url;
-use session_sweeper::dataverse::{AuthError, Budget, CloseOutcome, CloseRequest, DataverseError};
+use session_sweeper::budget::Budget;
+use session_sweeper::dataverse::{AuthError, CloseOutcome, CloseRequest, DataverseError, Org};
 use session_sweeper::handler::App;
 use session_sweeper::settings::Settings;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -70,7 +71,7 @@ async fn configurations_answering(
 }
 
 /// `$batch` answers `body` as multipart with boundary `boundary`.
-async fn batch_answering(body: &str, boundary: &str) -> (MockServer, App, Url) {
+async fn batch_answering(body: &str, boundary: &str) -> (MockServer, App, Org) {
     let (server, app) = server_and_app().await;
     Mock::given(method("POST"))
         .and(path_regex(r"/\$batch$"))
@@ -80,11 +81,21 @@ async fn batch_answering(body: &str, boundary: &str) -> (MockServer, App, Url) {
         ))
         .mount(&server)
         .await;
-    let root = app.dataverse.api_root().await.unwrap();
-    (server, app, root)
+    let org = open(&app, Budget::unlimited()).await.unwrap();
+    (server, app, org)
 }
 
-async fn close(app: &App, root: &Url, ids: &[u32]) -> Result<Vec<CloseOutcome>, DataverseError> {
+/// The per-sweep handle over `app`'s client.
+async fn open(app: &App, budget: Budget) -> Result<Org, DataverseError> {
+    Org::open(
+        app.dataverse.clone(),
+        Arc::new(app.settings.schema.clone()),
+        budget,
+    )
+    .await
+}
+
+async fn close(org: &Org, ids: &[u32]) -> Result<Vec<CloseOutcome>, DataverseError> {
     let closes: Vec<CloseRequest> = ids
         .iter()
         .map(|n| CloseRequest {
@@ -92,23 +103,12 @@ async fn close(app: &App, root: &Url, ids: &[u32]) -> Result<Vec<CloseOutcome>, 
             etag: format!("W/\"{n}\""),
         })
         .collect();
-    app.dataverse
-        .close_batch(
-            root,
-            &app.settings.schema,
-            "{}",
-            &closes,
-            &Budget::unlimited(),
-        )
-        .await
+    org.close(&closes).await
 }
 
 async fn read_configurations(app: &App) -> Result<usize, DataverseError> {
-    let root = app.dataverse.api_root().await?;
-    app.dataverse
-        .active_configurations(&root, &app.settings.schema, &Budget::unlimited())
-        .await
-        .map(|rows| rows.len())
+    let org = open(app, Budget::unlimited()).await?;
+    org.active_configurations().await.map(|rows| rows.len())
 }
 
 async fn requests_to(server: &MockServer, path_prefix: &str) -> usize {
@@ -185,14 +185,11 @@ async fn throttling_longer_than_the_budget_stops_at_once_instead_of_waiting() {
         None,
     )
     .await;
-    let root = app.dataverse.api_root().await.unwrap();
     let budget = Budget::until(Instant::now() + Duration::from_secs(5), Duration::ZERO);
+    let org = open(&app, budget).await.unwrap();
 
     let started = Instant::now();
-    let result = app
-        .dataverse
-        .active_configurations(&root, &app.settings.schema, &budget)
-        .await;
+    let result = org.active_configurations().await;
 
     assert!(
         matches!(result, Err(DataverseError::DeadlineReached)),
@@ -245,9 +242,9 @@ async fn a_401_renews_the_token_then_rereads_the_secret_then_gives_up() {
 #[tokio::test]
 async fn a_torn_batch_response_closes_nothing_in_the_report() {
     let torn = "--batchresponse_x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 2";
-    let (_server, app, root) = batch_answering(torn, "batchresponse_x").await;
+    let (_server, _app, org) = batch_answering(torn, "batchresponse_x").await;
 
-    let result = close(&app, &root, &[1]).await;
+    let result = close(&org, &[1]).await;
 
     assert!(
         matches!(result, Err(DataverseError::BadResponse(_))),
@@ -259,9 +256,9 @@ async fn a_torn_batch_response_closes_nothing_in_the_report() {
 async fn operations_missing_from_a_batch_response_are_failed_not_closed() {
     let one_answer =
         "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
-    let (_server, app, root) = batch_answering(one_answer, "b").await;
+    let (_server, _app, org) = batch_answering(one_answer, "b").await;
 
-    let outcomes = close(&app, &root, &[1, 2]).await.unwrap();
+    let outcomes = close(&org, &[1, 2]).await.unwrap();
 
     assert_eq!(outcomes[0], CloseOutcome::Closed);
     assert!(matches!(
@@ -272,9 +269,9 @@ async fn operations_missing_from_a_batch_response_are_failed_not_closed() {
 
 #[tokio::test]
 async fn a_batch_is_sent_with_continue_on_error_and_conditional_patches() {
-    let (server, app, root) = batch_answering("--b--\r\n", "b").await;
+    let (server, _app, org) = batch_answering("--b--\r\n", "b").await;
 
-    close(&app, &root, &[7]).await.unwrap();
+    close(&org, &[7]).await.unwrap();
 
     let requests = server.received_requests().await.unwrap();
     let batch = requests
@@ -344,24 +341,6 @@ async fn a_redirect_from_the_token_endpoint_does_not_post_the_client_secret_else
         "{result:?}"
     );
     assert!(elsewhere.received_requests().await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
-    let (_server, app) = server_and_app().await;
-    let remote = Url::parse("http://contoso.crm.dynamics.com/api/data/v9.2/accounts").unwrap();
-
-    let result = app.dataverse.page(&remote, &Budget::unlimited()).await;
-
-    assert!(
-        matches!(&result, Err(DataverseError::InsecureUrl { host }) if host == "contoso.crm.dynamics.com"),
-        "{result:?}"
-    );
-    assert_eq!(
-        app.dataverse.requests_sent(),
-        1,
-        "only the token request was sent"
-    );
 }
 
 #[tokio::test]

@@ -6,4 +6,5 @@ mod emulator;
 mod refusals;
 mod reliability;
 mod scenarios;
+mod settings_docs;
 mod support;

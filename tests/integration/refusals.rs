@@ -124,9 +124,9 @@ async fn a_bad_timeout_on_one_configuration_spares_its_sessions_only() {
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(harness.closed_ids(), [sid(2)].into_iter().collect());
-    assert!(!summary.complete);
+    assert!(!summary.complete());
     let support = summary
-        .configurations
+        .configurations()
         .iter()
         .find(|c| c.id == SUPPORT)
         .unwrap();
@@ -223,8 +223,8 @@ async fn sessions_without_a_configuration_are_reported_when_several_are_active()
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(harness.closed_ids(), [sid(2)].into_iter().collect());
-    assert_eq!(summary.skipped.len(), 1);
-    assert_eq!(summary.skipped[0].id, sid(1));
+    assert_eq!(summary.skipped().len(), 1);
+    assert_eq!(summary.skipped()[0].id, sid(1));
     assert!(summary.adds_up());
 }
 
@@ -238,6 +238,6 @@ async fn a_single_configuration_owns_sessions_without_one() {
 
     let summary = harness.sweep().await.unwrap();
 
-    assert_eq!(summary.closed_sessions[0].configuration_id, SUPPORT);
+    assert_eq!(summary.closed_sessions()[0].configuration_id, SUPPORT);
     assert_eq!(harness.closed_ids(), [sid(1)].into_iter().collect());
 }

@@ -43,7 +43,7 @@ async fn sweep_until_complete(harness: &Harness, limit: usize) -> BTreeSet<Strin
         for id in summary_closed(&summary) {
             assert!(closed.insert(id.clone()), "{id} reported closed twice");
         }
-        if summary.complete {
+        if summary.complete() {
             return closed;
         }
     }
@@ -109,11 +109,11 @@ async fn a_deadline_shorter_than_the_work_stops_early_and_the_next_sweep_finishe
     let after_partial = harness.closed_ids();
     let rest = harness.sweep().await.unwrap();
 
-    assert!(!partial.complete);
+    assert!(!partial.complete());
     assert!(partial.adds_up(), "{partial:?}");
-    assert!(partial.closed < eligible.len(), "{partial:?}");
+    assert!(partial.closed() < eligible.len(), "{partial:?}");
     assert_eq!(summary_closed(&partial), after_partial);
-    assert!(rest.complete);
+    assert!(rest.complete());
     assert!(summary_closed(&rest).is_disjoint(&after_partial));
     assert_eq!(harness.closed_ids(), eligible);
     assert_eq!(harness.active_ids(), ineligible);
@@ -129,9 +129,9 @@ async fn the_closure_cap_defers_the_rest_to_the_next_sweep() {
 
     let first = harness.sweep().await.unwrap();
 
-    assert_eq!(first.closed, 7);
-    assert_eq!(first.deferred, eligible.len() - 7);
-    assert!(!first.complete && first.adds_up());
+    assert_eq!(first.closed(), 7);
+    assert_eq!(first.deferred(), eligible.len() - 7);
+    assert!(!first.complete() && first.adds_up());
     assert_eq!(harness.closed_ids().len(), 7);
 }
 
@@ -259,7 +259,7 @@ proptest! {
 
             let summary = harness.sweep().await.unwrap();
 
-            let now = summary.evaluated_at;
+            let now = summary.evaluated_at();
             let expected: BTreeSet<String> = rows.iter().filter(|row| {
                 let last = row["w4d_lastcustomermessageon"].as_str().or(row["createdon"].as_str()).unwrap();
                 let last = chrono::DateTime::parse_from_rfc3339(last).unwrap().with_timezone(&Utc);
@@ -288,14 +288,17 @@ async fn a_close_whose_answer_was_lost_is_reported_already_closed_not_changed() 
     assert_eq!(harness.active_ids(), ineligible);
     assert!(harness.sim.stats().lost > 0);
     let already: BTreeSet<String> = summary
-        .skipped
+        .skipped()
         .iter()
-        .filter(|s| s.reason == "already closed")
+        .filter(|s| s.reason.as_str() == "already closed")
         .map(|s| s.id.clone())
         .collect();
     assert!(!already.is_empty(), "{summary:?}");
     assert!(
-        summary.skipped.iter().all(|s| s.reason == "already closed"),
+        summary
+            .skipped()
+            .iter()
+            .all(|s| s.reason.as_str() == "already closed"),
         "{summary:?}"
     );
     assert_eq!(&summary_closed(&summary) | &already, eligible);

@@ -27,9 +27,9 @@ async fn only_sessions_past_their_timeout_are_closed_and_listed() {
     assert_eq!(harness.closed_ids(), ids(&[1, 3]));
     assert_eq!(harness.active_ids(), ids(&[2, 4]));
     assert_eq!(summary_closed(&summary), ids(&[1, 3]));
-    assert_eq!((summary.eligible, summary.closed), (2, 2));
+    assert_eq!((summary.eligible(), summary.closed()), (2, 2));
     let first = summary
-        .closed_sessions
+        .closed_sessions()
         .iter()
         .find(|s| s.id == sid(1))
         .unwrap();
@@ -38,10 +38,10 @@ async fn only_sessions_past_their_timeout_are_closed_and_listed() {
     assert_eq!(first.eligible_at, last + chrono::Duration::days(1));
     assert_eq!(
         first.overdue_seconds,
-        (summary.evaluated_at - first.eligible_at).num_seconds()
+        (summary.evaluated_at() - first.eligible_at).num_seconds()
     );
     assert!((3_590..=3_610).contains(&first.overdue_seconds));
-    assert!(summary.complete && summary.adds_up());
+    assert!(summary.complete() && summary.adds_up());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,14 +64,14 @@ async fn each_session_uses_the_timeout_of_its_own_configuration() {
 
     assert_eq!(harness.closed_ids(), ids(&[2, 4]));
     let timeouts: Vec<(String, Option<i64>)> = summary
-        .configurations
+        .configurations()
         .iter()
         .map(|c| (c.id.clone(), c.timeout_seconds))
         .collect();
     assert!(timeouts.contains(&(SUPPORT.to_owned(), Some(86_400))));
     assert!(timeouts.contains(&(SALES.to_owned(), Some(1_800))));
     let sales = summary
-        .closed_sessions
+        .closed_sessions()
         .iter()
         .find(|s| s.id == sid(2))
         .unwrap();
@@ -92,7 +92,7 @@ async fn a_session_whose_customer_never_wrote_is_judged_from_its_creation() {
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(harness.closed_ids(), ids(&[1]));
-    assert_eq!(summary.closed_sessions[0].last_customer_message_at, None);
+    assert_eq!(summary.closed_sessions()[0].last_customer_message_at, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,8 +115,8 @@ async fn closed_sessions_are_never_touched_and_a_second_sweep_closes_nothing() {
 
     assert_eq!(summary_closed(&first), ids(&[2]));
     assert_eq!(harness.sim.row(SESSIONS, &sid(1)).unwrap(), untouched);
-    assert_eq!((second.eligible, second.closed), (0, 0));
-    assert!(second.failed.is_empty() && second.skipped.is_empty());
+    assert_eq!((second.eligible(), second.closed()), (0, 0));
+    assert!(second.failed().is_empty() && second.skipped().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,8 +133,8 @@ async fn a_changed_timeout_applies_to_the_next_sweep() {
         .update(CONFIGURATIONS, SUPPORT, json!({"w4d_sessiontimeout": 120}));
     let after = harness.sweep().await.unwrap();
 
-    assert_eq!(before.closed, 0);
-    assert_eq!(after.configurations[0].timeout_seconds, Some(7_200));
+    assert_eq!(before.closed(), 0);
+    assert_eq!(after.configurations()[0].timeout_seconds, Some(7_200));
     assert_eq!(summary_closed(&after), ids(&[1]));
 }
 
@@ -158,18 +158,18 @@ async fn a_dry_run_reports_the_same_eligible_set_and_closes_nothing() {
         .unwrap();
     let done = real.sweep().await.unwrap();
 
-    assert!(report.dry_run);
-    assert_eq!(report.closed, 0);
+    assert!(report.dry_run());
+    assert_eq!(report.closed(), 0);
     assert!(dry.closed_ids().is_empty());
     assert_eq!(dry.sim.stats().patches, 0);
     let would: BTreeSet<String> = report
-        .would_close_sessions
+        .would_close_sessions()
         .iter()
         .map(|s| s.id.clone())
         .collect();
     assert_eq!(would, summary_closed(&done));
-    assert_eq!(report.eligible, done.eligible);
-    assert_eq!(report.would_close, Some(2));
+    assert_eq!(report.eligible(), done.eligible());
+    assert_eq!(report.would_close(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,8 +184,8 @@ async fn the_dry_run_setting_closes_nothing_either() {
 
     let summary = harness.sweep().await.unwrap();
 
-    assert!(summary.dry_run);
-    assert_eq!(summary.would_close, Some(1));
+    assert!(summary.dry_run());
+    assert_eq!(summary.would_close(), Some(1));
     assert!(harness.closed_ids().is_empty());
 }
 
@@ -208,9 +208,9 @@ async fn a_session_that_changed_between_read_and_close_is_skipped() {
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(harness.closed_ids(), ids(&[1]));
-    assert_eq!(summary.skipped.len(), 1);
-    assert_eq!(summary.skipped[0].id, sid(2));
-    assert_eq!(summary.skipped[0].reason, "changed since read");
+    assert_eq!(summary.skipped().len(), 1);
+    assert_eq!(summary.skipped()[0].id, sid(2));
+    assert_eq!(summary.skipped()[0].reason.as_str(), "changed since read");
     assert!(summary.adds_up());
 }
 
@@ -245,13 +245,33 @@ async fn sessions_beyond_one_page_are_all_closed() {
 
     let summary = harness.sweep().await.unwrap();
 
-    assert_eq!(summary.eligible, 9_000);
-    assert_eq!(summary.closed, 9_000);
+    assert_eq!(summary.eligible(), 9_000);
+    assert_eq!(summary.closed(), 9_000);
     assert_eq!(harness.closed_ids().len(), 9_000);
     assert_eq!(harness.active_ids().len(), 3_000);
     let stats = harness.sim.stats();
     assert_eq!(stats.batches, 9);
     // 1 token + 1 configuration page + 2 session pages + 9 batches: no per-session request.
-    assert_eq!(summary.requests, 13);
-    assert!(summary.complete);
+    assert_eq!(summary.requests(), 13);
+    assert!(summary.complete());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixed_clock_is_the_now_every_decision_of_the_sweep_uses() {
+    let mut harness = Harness::start(org(
+        vec![configuration(SUPPORT, json!(1440))],
+        vec![
+            session(1, Some(SUPPORT), Some(hours(23)), hours(30)),
+            session(2, Some(SUPPORT), Some(hours(21)), hours(30)),
+        ],
+    ))
+    .await;
+    let two_hours_later = chrono::Utc::now() + chrono::Duration::hours(2);
+    harness.app.clock = session_sweeper::handler::Clock::Fixed(two_hours_later);
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(summary.evaluated_at(), two_hours_later);
+    assert_eq!(harness.closed_ids(), ids(&[1]));
+    assert_eq!(harness.active_ids(), ids(&[2]));
 }

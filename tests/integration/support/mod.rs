@@ -327,7 +327,7 @@ pub fn org(configurations: Vec<Value>, sessions: Vec<Value>) -> Dataset {
 /// Ids of a summary's closed sessions.
 pub fn summary_closed(summary: &Summary) -> BTreeSet<String> {
     summary
-        .closed_sessions
+        .closed_sessions()
         .iter()
         .map(|s| s.id.clone())
         .collect()

@@ -1,7 +1,17 @@
 //! Typed settings read once from the function's environment. Every value is checked here, so
 //! the rest of the crate works with names and numbers that cannot be wrong.
+//!
+//! [`SPECS`] is the one list of settings: name, template parameter, default, allowed form and
+//! meaning. Parsing and its errors read it, and a test holds the README's table and
+//! `template.yaml` to it; a new setting is one row there, one in the README, one in the
+//! template.
+
+mod spec;
+
+pub use spec::{Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 
 use crate::policy::TimeoutUnit;
+use spec::{spec_of, Reader};
 use std::fmt;
 use std::time::Duration;
 
@@ -19,7 +29,7 @@ pub enum SettingsError {
     BadValue {
         name: &'static str,
         value: String,
-        expected: &'static str,
+        expected: String,
     },
 }
 
@@ -131,25 +141,6 @@ pub struct Settings {
     pub schema: Schema,
 }
 
-/// The defaults of DESIGN.md, in one place for the code, the README and the template.
-pub mod defaults {
-    /// `MAX_CLOSURES_PER_SWEEP`.
-    pub const MAX_CLOSURES: usize = 5000;
-    /// `SECRET_CACHE_SECONDS`.
-    pub const SECRET_CACHE_SECONDS: u64 = 300;
-    /// `CLOSE_BATCH_SIZE`.
-    pub const CLOSE_BATCH_SIZE: usize = 100;
-    /// `CLOSE_CONCURRENCY`.
-    pub const CLOSE_CONCURRENCY: usize = 4;
-    /// `DEADLINE_MARGIN_SECONDS`.
-    pub const DEADLINE_MARGIN_SECONDS: u64 = 20;
-}
-
-/// Dataverse refuses a `$batch` of more than 1000 operations.
-pub const MAX_BATCH_SIZE: usize = 1000;
-/// More parallel batches than this only earns 429s from service protection.
-pub const MAX_CONCURRENCY: usize = 16;
-
 impl Settings {
     /// Reads the settings from the process environment.
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -158,121 +149,35 @@ impl Settings {
 
     /// Reads the settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let read = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let name = |setting: &'static str, default: &str| {
-            Name::parse(setting, read(setting).as_deref().unwrap_or(default).trim())
-        };
-        let number =
-            |setting: &'static str, default: u64, min: u64, max: u64, expected| match read(setting)
-            {
-                None => Ok(default),
-                Some(text) => text
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or(SettingsError::BadValue {
-                        name: setting,
-                        value: text,
-                        expected,
-                    }),
-            };
-
-        let secret_id = read("DATAVERSE_SECRET_ID")
-            .map(|id| id.trim().to_owned())
-            .ok_or(SettingsError::Missing("DATAVERSE_SECRET_ID"))?;
-        let dry_run = match read("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()) {
-            None => false,
-            Some(v) if ["true", "1", "yes"].contains(&v.as_str()) => true,
-            Some(v) if ["false", "0", "no"].contains(&v.as_str()) => false,
-            Some(v) => {
-                return Err(SettingsError::BadValue {
-                    name: "DRY_RUN",
-                    value: v,
-                    expected: "true or false",
-                })
-            }
-        };
-        let timeout_unit = match read("CONFIGURATION_TIMEOUT_UNIT") {
-            None => TimeoutUnit::Minutes,
-            Some(text) => text.parse().map_err(|()| SettingsError::BadValue {
-                name: "CONFIGURATION_TIMEOUT_UNIT",
-                value: text,
-                expected: "minutes, hours or days",
-            })?,
-        };
-        let statecode = |setting, default| {
-            number(setting, default, 0, i32::MAX as u64, "a whole number").map(|n| n as i64)
-        };
-        let close_reason = read("SESSION_CLOSE_REASON_COLUMN")
-            .map(|value| Name::parse("SESSION_CLOSE_REASON_COLUMN", value.trim()))
-            .transpose()?;
-
-        let schema = Schema {
-            session_table: name("SESSION_TABLE", "w4d_chatsessions")?,
-            session_id: name("SESSION_ID_COLUMN", "w4d_chatsessionid")?,
-            last_customer_message: name(
-                "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
-                "w4d_lastcustomermessageon",
-            )?,
-            configuration_lookup: name(
-                "SESSION_CONFIGURATION_LOOKUP",
-                "_w4d_configurationid_value",
-            )?,
-            closed_statecode: statecode("SESSION_CLOSED_STATECODE", 1)?,
-            closed_statuscode: statecode("SESSION_CLOSED_STATUSCODE", 2)?,
-            close_reason,
-            configuration_table: name("CONFIGURATION_TABLE", "w4d_whatsappconfigurations")?,
-            configuration_id: name("CONFIGURATION_ID_COLUMN", "w4d_whatsappconfigurationid")?,
-            timeout_column: name("CONFIGURATION_TIMEOUT_COLUMN", "w4d_sessiontimeout")?,
-            timeout_unit,
-        };
-        if schema.closed_statecode == 0 {
+        let read = Reader::new(lookup);
+        if read.raw(spec_of("SESSION_CLOSED_STATECODE")).as_deref() == Some("0") {
             return Err(SettingsError::BadValue {
                 name: "SESSION_CLOSED_STATECODE",
                 value: "0".into(),
-                expected: "not 0, which is the active state",
+                expected: "not 0, which is the active state".into(),
             });
         }
-
+        let schema = Schema {
+            session_table: read.name("SESSION_TABLE")?,
+            session_id: read.name("SESSION_ID_COLUMN")?,
+            last_customer_message: read.name("SESSION_LAST_CUSTOMER_MESSAGE_COLUMN")?,
+            configuration_lookup: read.name("SESSION_CONFIGURATION_LOOKUP")?,
+            closed_statecode: read.number("SESSION_CLOSED_STATECODE")? as i64,
+            closed_statuscode: read.number("SESSION_CLOSED_STATUSCODE")? as i64,
+            close_reason: read.optional_name("SESSION_CLOSE_REASON_COLUMN")?,
+            configuration_table: read.name("CONFIGURATION_TABLE")?,
+            configuration_id: read.name("CONFIGURATION_ID_COLUMN")?,
+            timeout_column: read.name("CONFIGURATION_TIMEOUT_COLUMN")?,
+            timeout_unit: read.one_of::<TimeoutUnit>("CONFIGURATION_TIMEOUT_UNIT")?,
+        };
         Ok(Settings {
-            secret_id,
-            dry_run,
-            max_closures: number(
-                "MAX_CLOSURES_PER_SWEEP",
-                defaults::MAX_CLOSURES as u64,
-                1,
-                1_000_000,
-                "a whole number from 1 to 1000000",
-            )? as usize,
-            secret_cache: Duration::from_secs(number(
-                "SECRET_CACHE_SECONDS",
-                defaults::SECRET_CACHE_SECONDS,
-                0,
-                86_400,
-                "a number of seconds from 0 to 86400",
-            )?),
-            close_batch_size: number(
-                "CLOSE_BATCH_SIZE",
-                defaults::CLOSE_BATCH_SIZE as u64,
-                1,
-                MAX_BATCH_SIZE as u64,
-                "a whole number from 1 to 1000 (Dataverse's limit per $batch)",
-            )? as usize,
-            close_concurrency: number(
-                "CLOSE_CONCURRENCY",
-                defaults::CLOSE_CONCURRENCY as u64,
-                1,
-                MAX_CONCURRENCY as u64,
-                "a whole number from 1 to 16",
-            )? as usize,
-            deadline_margin: Duration::from_secs(number(
-                "DEADLINE_MARGIN_SECONDS",
-                defaults::DEADLINE_MARGIN_SECONDS,
-                0,
-                900,
-                "a number of seconds from 0 to 900",
-            )?),
+            secret_id: read.text("DATAVERSE_SECRET_ID")?,
+            dry_run: read.flag("DRY_RUN")?,
+            max_closures: read.number("MAX_CLOSURES_PER_SWEEP")? as usize,
+            secret_cache: Duration::from_secs(read.number("SECRET_CACHE_SECONDS")?),
+            close_batch_size: read.number("CLOSE_BATCH_SIZE")? as usize,
+            close_concurrency: read.number("CLOSE_CONCURRENCY")? as usize,
+            deadline_margin: Duration::from_secs(read.number("DEADLINE_MARGIN_SECONDS")?),
             schema,
         })
     }
@@ -283,7 +188,7 @@ pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    /// The schema of the design's defaults, for other modules' tests.
+    /// The schema of the default settings, for other modules' tests.
     pub(crate) fn default_schema() -> Schema {
         settings(&[("DATAVERSE_SECRET_ID", "s")]).unwrap().schema
     }
@@ -297,7 +202,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn only_the_secret_id_is_required_and_the_rest_default_to_the_design() {
+    fn only_the_secret_id_is_required_and_the_rest_have_defaults() {
         let s = settings(&[("DATAVERSE_SECRET_ID", "sweeper/dataverse")]).unwrap();
         assert_eq!(s.secret_id, "sweeper/dataverse");
         assert!(!s.dry_run);
@@ -396,6 +301,27 @@ pub(crate) mod tests {
         ])
         .unwrap_err();
         assert!(error.to_string().contains("CONFIGURATION_TIMEOUT_UNIT"));
+    }
+
+    #[test]
+    fn every_setting_is_read_under_its_own_name() {
+        for spec in SPECS {
+            let bad = match spec.form {
+                Form::Name | Form::OptionalName => "not a name!",
+                Form::Number { .. } | Form::Flag | Form::OneOf(_) => "999999999999x",
+                Form::Text | Form::LogFilter => continue,
+            };
+            let error =
+                settings(&[("DATAVERSE_SECRET_ID", "s"), (spec.name, bad)]).expect_err(spec.name);
+            assert!(error.to_string().contains(spec.name), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_number_out_of_range_names_the_allowed_range() {
+        let error =
+            settings(&[("DATAVERSE_SECRET_ID", "s"), ("CLOSE_CONCURRENCY", "17")]).unwrap_err();
+        assert!(error.to_string().contains("from 1 to 16"), "{error}");
     }
 
     #[test]

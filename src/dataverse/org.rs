@@ -1,0 +1,176 @@
+//! One sweep's view of the Dataverse environment: the client, the Web API root, the schema and
+//! the budget, held together so that callers ask for typed things ("the active
+//! configurations", "the sessions matching this query", "close these") and never see a URL, a
+//! filter or a JSON body.
+
+use super::batch::{CloseOutcome, CloseRequest};
+use super::client::Dataverse;
+use super::query::{self, SessionQuery};
+use super::wire::{self, ConfigurationRow, RowError, SessionRow};
+use super::DataverseError;
+use crate::budget::Budget;
+use crate::settings::Schema;
+use reqwest::Url;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The environment as one sweep sees it; cheap to clone into a task.
+#[derive(Clone)]
+pub struct Org {
+    dataverse: Arc<Dataverse>,
+    root: Url,
+    schema: Arc<Schema>,
+    close_body: Arc<str>,
+    budget: Budget,
+}
+
+/// A session row as read, or why it cannot be judged.
+pub type ReadRow = Result<SessionRow, RowError>;
+
+/// Where a paged session query stands.
+pub struct SessionPages {
+    /// The next page, or the error met reading the last page's `@odata.nextLink`; reported
+    /// after that page's rows, so they are judged first.
+    next: Option<Result<Url, DataverseError>>,
+}
+
+impl Org {
+    /// Resolves the Web API root from the secret and holds what every request needs.
+    pub async fn open(
+        dataverse: Arc<Dataverse>,
+        schema: Arc<Schema>,
+        budget: Budget,
+    ) -> Result<Self, DataverseError> {
+        let root = dataverse.api_root().await?;
+        let close_body = Arc::from(query::close_body(&schema));
+        Ok(Org {
+            dataverse,
+            root,
+            schema,
+            close_body,
+            budget,
+        })
+    }
+
+    /// The schema the queries use.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The budget every request of this sweep respects.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// HTTP requests sent so far by the underlying client, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.dataverse.requests_sent()
+    }
+
+    /// The active configurations, all pages.
+    pub async fn active_configurations(&self) -> Result<Vec<ConfigurationRow>, DataverseError> {
+        let schema = &self.schema;
+        let mut url = query::query_url(
+            &self.root,
+            schema.configuration_table.as_str(),
+            &wire::configuration_columns(schema),
+            query::active_configurations_filter(),
+        )?;
+        let mut rows = Vec::new();
+        loop {
+            let page = self.dataverse.page(&url, &self.budget).await?;
+            for row in &page.value {
+                rows.push(wire::configuration_row(schema, row)?);
+            }
+            match page.next_link {
+                Some(next) => url = self.next_url(&next)?,
+                None => return Ok(rows),
+            }
+        }
+    }
+
+    /// The first position of a paged read of the sessions `query` asks for.
+    pub fn sessions(&self, query: &SessionQuery) -> SessionPages {
+        let url = query::query_url(
+            &self.root,
+            self.schema.session_table.as_str(),
+            &wire::session_columns(&self.schema),
+            &query.filter(&self.schema),
+        );
+        SessionPages { next: Some(url) }
+    }
+
+    /// The next page of `pages`, decoded row by row; `None` after the last page.
+    pub async fn next_page(
+        &self,
+        pages: &mut SessionPages,
+    ) -> Result<Option<Vec<ReadRow>>, DataverseError> {
+        let Some(url) = pages.next.take() else {
+            return Ok(None);
+        };
+        let page = self.dataverse.page(&url?, &self.budget).await?;
+        pages.next = page.next_link.as_deref().map(|link| self.next_url(link));
+        let rows = page
+            .value
+            .iter()
+            .map(|raw| wire::session_row(&self.schema, raw))
+            .collect();
+        Ok(Some(rows))
+    }
+
+    /// Closes `closes` in one `$batch`; one outcome per close, in order.
+    pub async fn close(
+        &self,
+        closes: &[CloseRequest],
+    ) -> Result<Vec<CloseOutcome>, DataverseError> {
+        self.dataverse
+            .close_batch(
+                &self.root,
+                &self.schema,
+                &self.close_body,
+                closes,
+                &self.budget,
+            )
+            .await
+    }
+
+    /// Which of `ids` are in the closed state now, lowercased. After a 412 this tells a
+    /// session closed earlier (by a retried batch whose first answer was lost, or by an agent)
+    /// from one that received a message. `ids` are GUIDs, checked when the rows were read.
+    pub async fn closed_among(&self, ids: &[String]) -> Result<HashSet<String>, DataverseError> {
+        // Fifty GUIDs keep the URL near 3 KB, far below the Web API's limit.
+        const IDS_PER_QUERY: usize = 50;
+        let schema = &self.schema;
+        let key = schema.session_id.as_str();
+        let mut closed = HashSet::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let url = query::query_url(
+                &self.root,
+                schema.session_table.as_str(),
+                &format!("{key},statecode"),
+                &query::any_of_filter(schema, chunk),
+            )?;
+            let page = self.dataverse.page(&url, &self.budget).await?;
+            closed.extend(page.value.iter().filter_map(|row| {
+                let id = row.get(key)?.as_str()?;
+                (row.get("statecode")?.as_i64()? == schema.closed_statecode)
+                    .then(|| id.to_ascii_lowercase())
+            }));
+        }
+        Ok(closed)
+    }
+
+    /// A `@odata.nextLink`, accepted only on the environment's own host.
+    fn next_url(&self, next: &str) -> Result<Url, DataverseError> {
+        let url = self
+            .root
+            .join(next)
+            .map_err(|error| DataverseError::BadResponse(format!("@odata.nextLink {error}")))?;
+        if url.origin() != self.root.origin() {
+            return Err(DataverseError::BadResponse(
+                "@odata.nextLink points outside the environment".into(),
+            ));
+        }
+        Ok(url)
+    }
+}

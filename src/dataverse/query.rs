@@ -1,0 +1,189 @@
+//! The OData text this function sends: `$filter` expressions built from typed values, the
+//! query URLs around them, and the PATCH body of a close. Only names checked by `settings`
+//! and GUIDs checked by [`Guid::parse`] are placed in a query, so nothing needs escaping
+//! beyond URL encoding.
+
+use super::wire::Guid;
+use super::DataverseError;
+use crate::settings::Schema;
+use chrono::{DateTime, SecondsFormat, Utc};
+use reqwest::Url;
+
+/// The text written to the optional close-reason column.
+pub const CLOSE_REASON: &str = "Closed by session timeout";
+
+/// Whose sessions a query asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// The sessions of this configuration.
+    Configuration(Guid),
+    /// The sessions of this configuration and those without one (it is the only active one).
+    ConfigurationOrUnassigned(Guid),
+    /// The sessions without a configuration.
+    Unassigned,
+}
+
+/// "The active sessions of `owner` whose last activity is at or before `cutoff`": the
+/// customer's last message, or creation when the customer never wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionQuery {
+    /// Whose sessions.
+    pub owner: Owner,
+    /// The latest last activity that is past the timeout.
+    pub cutoff: DateTime<Utc>,
+}
+
+impl SessionQuery {
+    /// The `$filter` expression.
+    pub fn filter(&self, schema: &Schema) -> String {
+        let lookup = &schema.configuration_lookup;
+        let owner = match &self.owner {
+            Owner::Configuration(id) => format!("{lookup} eq {id}"),
+            Owner::ConfigurationOrUnassigned(id) => {
+                format!("({lookup} eq {id} or {lookup} eq null)")
+            }
+            Owner::Unassigned => format!("{lookup} eq null"),
+        };
+        format!(
+            "statecode eq 0 and {owner} and {}",
+            past(schema, self.cutoff)
+        )
+    }
+}
+
+/// Last activity at or before `cutoff`.
+fn past(schema: &Schema, cutoff: DateTime<Utc>) -> String {
+    let cutoff = cutoff.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let last = &schema.last_customer_message;
+    format!("({last} le {cutoff} or ({last} eq null and createdon le {cutoff}))")
+}
+
+/// The active configurations.
+pub fn active_configurations_filter() -> &'static str {
+    "statecode eq 0"
+}
+
+/// The rows among `ids` (GUIDs, checked when the rows were read), for a state check.
+pub fn any_of_filter(schema: &Schema, ids: &[String]) -> String {
+    let key = schema.session_id.as_str();
+    ids.iter()
+        .map(|id| format!("{key} eq {id}"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The body of the PATCH that closes a session.
+pub fn close_body(schema: &Schema) -> String {
+    let mut body = serde_json::Map::new();
+    body.insert("statecode".into(), schema.closed_statecode.into());
+    body.insert("statuscode".into(), schema.closed_statuscode.into());
+    if let Some(column) = &schema.close_reason {
+        body.insert(column.to_string(), CLOSE_REASON.into());
+    }
+    serde_json::Value::Object(body).to_string()
+}
+
+/// `{root}{table}?$select=…&$filter=…`, with spaces encoded as `%20` as the Web API expects.
+pub fn query_url(
+    root: &Url,
+    table: &str,
+    select: &str,
+    filter: &str,
+) -> Result<Url, DataverseError> {
+    let text = format!(
+        "{root}{table}?$select={}&$filter={}",
+        encode_query(select),
+        encode_query(filter)
+    );
+    Url::parse(&text).map_err(|error| DataverseError::Internal(format!("query URL: {error}")))
+}
+
+fn encode_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'('
+            | b')'
+            | b','
+            | b'\''
+            | b':' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    use crate::settings::tests::default_schema as schema;
+
+    const A: &str = "6f1c2a3b-0000-4000-8000-00000000000a";
+
+    fn cutoff() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
+    }
+
+    fn query(owner: Owner) -> SessionQuery {
+        SessionQuery {
+            owner,
+            cutoff: cutoff(),
+        }
+    }
+
+    fn a() -> Guid {
+        Guid::parse(A).unwrap()
+    }
+
+    #[test]
+    fn the_only_configuration_also_asks_for_the_sessions_without_a_lookup() {
+        assert_eq!(
+            query(Owner::ConfigurationOrUnassigned(a())).filter(&schema()),
+            format!(
+                "statecode eq 0 and (_w4d_configurationid_value eq {A} or _w4d_configurationid_value eq null) and \
+                 (w4d_lastcustomermessageon le 2026-11-24T15:00:00Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-24T15:00:00Z))"
+            )
+        );
+    }
+
+    #[test]
+    fn one_of_several_configurations_asks_only_for_its_own_sessions() {
+        let filter = query(Owner::Configuration(a())).filter(&schema());
+        assert!(filter.starts_with(&format!(
+            "statecode eq 0 and _w4d_configurationid_value eq {A} and ("
+        )));
+        assert!(!filter.contains("eq null and ("));
+    }
+
+    #[test]
+    fn the_unassigned_query_asks_for_sessions_without_a_lookup() {
+        let filter = query(Owner::Unassigned).filter(&schema());
+        assert!(filter.starts_with("statecode eq 0 and _w4d_configurationid_value eq null and ("));
+    }
+
+    #[test]
+    fn a_filter_is_encoded_with_percent_twenty_for_spaces() {
+        assert_eq!(
+            encode_query("statecode eq 0 and x le 2026-11-24T15:00:00Z"),
+            "statecode%20eq%200%20and%20x%20le%202026-11-24T15:00:00Z"
+        );
+        assert_eq!(encode_query("a+b&c=d"), "a%2Bb%26c%3Dd");
+    }
+
+    #[test]
+    fn the_close_body_sets_the_closed_state_and_optionally_the_reason() {
+        let mut schema = schema();
+        assert_eq!(close_body(&schema), r#"{"statecode":1,"statuscode":2}"#);
+        schema.close_reason = Some(crate::settings::Name::parse("X", "w4d_closereason").unwrap());
+        assert!(close_body(&schema).contains(r#""w4d_closereason":"Closed by session timeout""#));
+    }
+}

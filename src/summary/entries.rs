@@ -1,0 +1,120 @@
+//! The entries of a summary: configurations, sessions, skip reasons, failures, and why a sweep
+//! stopped early; each serialises to the shape the README documents.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+/// Why a sweep stopped before it had looked at every candidate; the next sweep continues.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Incomplete {
+    /// The time budget ran out.
+    Deadline,
+    /// `MAX_CLOSURES_PER_SWEEP` was reached.
+    Cap,
+    /// A configuration's timeout is unusable, so its sessions were not looked at.
+    UnusableConfiguration,
+    /// A request or a batch failed.
+    Error,
+}
+
+/// Why an eligible session was not closed, with a text that stays the same across versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Dataverse answered 412: the row changed after it was read.
+    ChangedSinceRead,
+    /// Dataverse answered 412 and the session is in the closed state already.
+    AlreadyClosed,
+    /// Dataverse answered 404.
+    NoLongerExists,
+    /// No configuration, and several are active: which timeout applies would be a guess.
+    NoConfigurationSeveralActive,
+}
+
+impl SkipReason {
+    /// The stable text written in the summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::ChangedSinceRead => "changed since read",
+            SkipReason::AlreadyClosed => "already closed",
+            SkipReason::NoLongerExists => "no longer exists",
+            SkipReason::NoConfigurationSeveralActive => {
+                "it has no configuration and several configurations are active"
+            }
+        }
+    }
+}
+
+impl Serialize for SkipReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One active configuration as the sweep saw it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConfigurationReport {
+    /// Primary key.
+    pub id: String,
+    /// The timeout applied, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<i64>,
+    /// Why none of its sessions was touched, when the timeout is not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A session closed (or, in a dry run, to be closed).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SessionReport {
+    /// Primary key.
+    pub id: String,
+    /// The configuration whose timeout applied.
+    pub configuration_id: String,
+    /// The customer's last message; null when the session was judged from its creation.
+    #[serde(serialize_with = "optional_utc")]
+    pub last_customer_message_at: Option<DateTime<Utc>>,
+    /// When it became eligible.
+    #[serde(serialize_with = "utc")]
+    pub eligible_at: DateTime<Utc>,
+    /// Seconds between `eligible_at` and `evaluated_at`.
+    pub overdue_seconds: i64,
+}
+
+/// An eligible session that was not closed, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    /// Primary key.
+    pub id: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// A session whose close failed, or a row that could not be read, and the error.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Failed {
+    /// Primary key (empty when Dataverse returned a row without one).
+    pub id: String,
+    /// The error.
+    pub error: String,
+}
+
+pub(super) fn utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn optional_utc<S: Serializer>(
+    time: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => utc(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}

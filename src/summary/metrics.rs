@@ -1,0 +1,39 @@
+//! The summary as one CloudWatch Embedded Metric Format line, so dashboards and alarms need
+//! no code.
+
+use super::{Summary, METRICS_NAMESPACE};
+use serde_json::json;
+
+impl Summary {
+    /// The summary as a CloudWatch Embedded Metric Format object (one log line).
+    pub fn metrics_line(&self) -> serde_json::Value {
+        json!({
+            "_aws": {
+                "Timestamp": self.evaluated_at.timestamp_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": METRICS_NAMESPACE,
+                    "Dimensions": [["Service"]],
+                    "Metrics": [
+                        {"Name": "SessionsClosed", "Unit": "Count"},
+                        {"Name": "SessionsEligible", "Unit": "Count"},
+                        {"Name": "SessionsFailed", "Unit": "Count"},
+                        {"Name": "SessionsDeferred", "Unit": "Count"},
+                        {"Name": "SessionsUnreadable", "Unit": "Count"},
+                        {"Name": "MaxOverdueSeconds", "Unit": "Seconds"},
+                        {"Name": "SweepDurationMs", "Unit": "Milliseconds"},
+                    ],
+                }],
+            },
+            "Service": "session-sweeper",
+            "SessionsClosed": self.closed,
+            "SessionsEligible": self.eligible,
+            "SessionsFailed": self.failed_count,
+            "SessionsDeferred": self.deferred,
+            "SessionsUnreadable": self.unreadable,
+            "MaxOverdueSeconds": self.max_overdue_seconds,
+            "SweepDurationMs": self.duration_ms,
+            "DryRun": self.dry_run,
+            "Complete": self.complete,
+        })
+    }
+}

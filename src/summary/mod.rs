@@ -1,0 +1,288 @@
+//! The result of one sweep: the JSON the function returns, its one-line log, and the same
+//! figures as a CloudWatch Embedded Metric Format line, so dashboards and alarms need no code.
+
+mod entries;
+mod metrics;
+
+pub use entries::{ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped};
+
+use chrono::{DateTime, Utc};
+use entries::utc;
+use serde::Serialize;
+
+/// At most this many closed (or would-close) sessions are listed; the counts stay exact and
+/// `sessions_truncated` says the list was cut.
+pub const SESSION_LIST_LIMIT: usize = 10_000;
+
+/// At most this many skipped, failed and unreadable entries are listed each; the counts stay
+/// exact and a `…_truncated` flag says the list was cut. With the session lists, the response
+/// stays below 3 MB, half Lambda's 6 MB payload limit, whatever the org holds.
+pub const REASON_LIST_LIMIT: usize = 1_000;
+
+/// The CloudWatch namespace of the metrics.
+pub const METRICS_NAMESPACE: &str = "SessionSweeper";
+
+/// What one sweep found and did. Only its own methods change it, so that
+/// `eligible = closed + skipped + failed + deferred (+ would_close)` holds at every moment.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    #[serde(serialize_with = "utc")]
+    evaluated_at: DateTime<Utc>,
+    dry_run: bool,
+    complete: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    incomplete_because: Vec<Incomplete>,
+    configurations: Vec<ConfigurationReport>,
+    eligible: usize,
+    closed: usize,
+    deferred: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_close: Option<usize>,
+    closed_sessions: Vec<SessionReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    would_close_sessions: Vec<SessionReport>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    sessions_truncated: bool,
+    skipped: Vec<Skipped>,
+    skipped_count: usize,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    skipped_truncated: bool,
+    failed: Vec<Failed>,
+    failed_count: usize,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    failed_truncated: bool,
+    unreadable: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable_rows: Vec<Failed>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unreadable_truncated: bool,
+    #[serde(skip)]
+    max_overdue_seconds: i64,
+    requests: u64,
+    duration_ms: u64,
+}
+
+/// Pushes `item` unless `list` is full; returns whether it was cut.
+fn push_capped<T>(list: &mut Vec<T>, limit: usize, item: T) -> bool {
+    if list.len() < limit {
+        list.push(item);
+        false
+    } else {
+        true
+    }
+}
+
+impl Summary {
+    /// An empty summary for a sweep evaluated at `now`.
+    pub fn new(now: DateTime<Utc>, dry_run: bool) -> Self {
+        Summary {
+            evaluated_at: now,
+            dry_run,
+            complete: true,
+            incomplete_because: Vec::new(),
+            configurations: Vec::new(),
+            eligible: 0,
+            closed: 0,
+            deferred: 0,
+            would_close: dry_run.then_some(0),
+            closed_sessions: Vec::new(),
+            would_close_sessions: Vec::new(),
+            sessions_truncated: false,
+            skipped: Vec::new(),
+            skipped_count: 0,
+            skipped_truncated: false,
+            failed: Vec::new(),
+            failed_count: 0,
+            failed_truncated: false,
+            unreadable: 0,
+            unreadable_rows: Vec::new(),
+            unreadable_truncated: false,
+            max_overdue_seconds: 0,
+            requests: 0,
+            duration_ms: 0,
+        }
+    }
+
+    /// Records how a configuration was read.
+    pub fn record_configuration(&mut self, report: ConfigurationReport) {
+        self.configurations.push(report);
+    }
+
+    /// Records a closed session.
+    pub fn record_closed(&mut self, session: SessionReport) {
+        self.eligible_overdue(session.overdue_seconds);
+        self.closed += 1;
+        self.sessions_truncated |=
+            push_capped(&mut self.closed_sessions, SESSION_LIST_LIMIT, session);
+    }
+
+    /// Records a session a dry run would close.
+    pub fn record_would_close(&mut self, session: SessionReport) {
+        self.eligible_overdue(session.overdue_seconds);
+        *self.would_close.get_or_insert(0) += 1;
+        self.sessions_truncated |=
+            push_capped(&mut self.would_close_sessions, SESSION_LIST_LIMIT, session);
+    }
+
+    /// Records an eligible session deliberately not closed. Its overdue time is not part of
+    /// the maximum: a skipped session stays overdue on purpose, and would hide the signal.
+    pub fn record_skipped(&mut self, id: String, reason: SkipReason) {
+        self.eligible += 1;
+        self.skipped_count += 1;
+        self.skipped_truncated |=
+            push_capped(&mut self.skipped, REASON_LIST_LIMIT, Skipped { id, reason });
+    }
+
+    /// Records an eligible session whose close failed.
+    pub fn record_failed(&mut self, id: String, error: String, overdue_seconds: i64) {
+        self.eligible_overdue(overdue_seconds);
+        self.failed_count += 1;
+        self.failed_truncated |=
+            push_capped(&mut self.failed, REASON_LIST_LIMIT, Failed { id, error });
+    }
+
+    /// Records an eligible session left for the next sweep (cap or deadline).
+    pub fn record_deferred(&mut self, overdue_seconds: i64) {
+        self.eligible_overdue(overdue_seconds);
+        self.deferred += 1;
+    }
+
+    /// Records a row that cannot be judged; it is not counted as eligible, since whether it
+    /// is past its timeout is unknown.
+    pub fn record_unreadable(&mut self, id: String, error: String) {
+        self.unreadable += 1;
+        self.unreadable_truncated |= push_capped(
+            &mut self.unreadable_rows,
+            REASON_LIST_LIMIT,
+            Failed { id, error },
+        );
+    }
+
+    /// Records that the sweep did not look at every candidate, and why.
+    pub fn mark_incomplete(&mut self, why: Incomplete) {
+        self.complete = false;
+        if !self.incomplete_because.contains(&why) {
+            self.incomplete_because.push(why);
+        }
+    }
+
+    /// Records the sweep's cost, once it is over.
+    pub fn finish(&mut self, requests: u64, duration_ms: u64) {
+        self.requests = requests;
+        self.duration_ms = duration_ms;
+    }
+
+    fn eligible_overdue(&mut self, overdue_seconds: i64) {
+        self.eligible += 1;
+        self.max_overdue_seconds = self.max_overdue_seconds.max(overdue_seconds);
+    }
+
+    /// The `now` every decision used.
+    pub fn evaluated_at(&self) -> DateTime<Utc> {
+        self.evaluated_at
+    }
+
+    /// Whether nothing was closed on purpose.
+    pub fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// False when the sweep stopped early; the next sweep continues.
+    pub fn complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Why the sweep stopped early, in the order met.
+    pub fn incomplete_because(&self) -> &[Incomplete] {
+        &self.incomplete_because
+    }
+
+    /// The active configurations and the timeout each applied, or why it could not.
+    pub fn configurations(&self) -> &[ConfigurationReport] {
+        &self.configurations
+    }
+
+    /// Sessions past their timeout.
+    pub fn eligible(&self) -> usize {
+        self.eligible
+    }
+
+    /// Sessions closed.
+    pub fn closed(&self) -> usize {
+        self.closed
+    }
+
+    /// Eligible sessions left for the next sweep.
+    pub fn deferred(&self) -> usize {
+        self.deferred
+    }
+
+    /// In a dry run, sessions that would have been closed.
+    pub fn would_close(&self) -> Option<usize> {
+        self.would_close
+    }
+
+    /// The closed sessions, at most `SESSION_LIST_LIMIT`.
+    pub fn closed_sessions(&self) -> &[SessionReport] {
+        &self.closed_sessions
+    }
+
+    /// In a dry run, the sessions that would have been closed, at most `SESSION_LIST_LIMIT`.
+    pub fn would_close_sessions(&self) -> &[SessionReport] {
+        &self.would_close_sessions
+    }
+
+    /// Skipped sessions, at most `REASON_LIST_LIMIT`.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// How many sessions were skipped, listed or not.
+    pub fn skipped_count(&self) -> usize {
+        self.skipped_count
+    }
+
+    /// Failed closes, at most `REASON_LIST_LIMIT`.
+    pub fn failed(&self) -> &[Failed] {
+        &self.failed
+    }
+
+    /// How many closes failed, listed or not.
+    pub fn failed_count(&self) -> usize {
+        self.failed_count
+    }
+
+    /// Rows that could not be read.
+    pub fn unreadable(&self) -> usize {
+        self.unreadable
+    }
+
+    /// HTTP requests sent to Entra ID and Dataverse, retries included.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Wall time of the sweep.
+    pub fn duration_ms(&self) -> u64 {
+        self.duration_ms
+    }
+
+    /// The largest `overdue_seconds` over every session the sweep meant to close (closed,
+    /// would close, failed, deferred), listed or not.
+    pub fn max_overdue_seconds(&self) -> i64 {
+        self.max_overdue_seconds
+    }
+
+    /// Whether the counts add up: eligible = closed + would close + skipped + failed + deferred.
+    pub fn adds_up(&self) -> bool {
+        self.eligible
+            == self.closed
+                + self.would_close.unwrap_or(0)
+                + self.skipped_count
+                + self.failed_count
+                + self.deferred
+    }
+}
+
+#[cfg(test)]
+mod tests;

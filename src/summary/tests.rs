@@ -1,0 +1,203 @@
+//! The summary keeps its counts exact, its lists capped and its JSON in the documented shape.
+
+use super::*;
+use chrono::TimeZone;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
+}
+
+fn session(id: &str, overdue_seconds: i64) -> SessionReport {
+    SessionReport {
+        id: id.into(),
+        configuration_id: "c".into(),
+        last_customer_message_at: None,
+        eligible_at: now(),
+        overdue_seconds,
+    }
+}
+
+#[test]
+fn the_summary_serialises_to_the_documented_shape() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_closed(session("a", 5));
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["evaluated_at"], "2026-11-24T15:00:00Z");
+    assert_eq!(
+        json["closed_sessions"][0]["eligible_at"],
+        "2026-11-24T15:00:00Z"
+    );
+    assert_eq!(
+        json["closed_sessions"][0]["last_customer_message_at"],
+        serde_json::Value::Null
+    );
+    assert_eq!(json["eligible"], 1);
+    for key in [
+        "dry_run",
+        "complete",
+        "configurations",
+        "eligible",
+        "closed",
+        "deferred",
+        "skipped",
+        "skipped_count",
+        "failed",
+        "failed_count",
+        "unreadable",
+        "requests",
+        "duration_ms",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing");
+    }
+    assert!(json.get("would_close").is_none());
+}
+
+#[test]
+fn the_session_list_is_cut_at_the_limit_but_the_count_stays_exact() {
+    let mut summary = Summary::new(now(), false);
+    for i in 0..SESSION_LIST_LIMIT + 3 {
+        summary.record_closed(session(&i.to_string(), 0));
+    }
+    assert_eq!(summary.closed, SESSION_LIST_LIMIT + 3);
+    assert_eq!(summary.closed_sessions.len(), SESSION_LIST_LIMIT);
+    assert!(summary.sessions_truncated);
+}
+
+#[test]
+fn the_counts_add_up_after_every_kind_of_record() {
+    let mut summary = Summary::new(now(), true);
+    summary.record_closed(session("a", 1));
+    summary.record_would_close(session("b", 2));
+    summary.record_skipped("c".into(), SkipReason::ChangedSinceRead);
+    summary.record_failed("d".into(), "500: boom".into(), 3);
+    summary.record_deferred(4);
+    summary.record_unreadable("e".into(), "no ETag".into());
+    assert_eq!(summary.eligible(), 5);
+    assert!(summary.adds_up());
+    assert_eq!(summary.unreadable(), 1);
+}
+
+#[test]
+fn an_unreadable_row_is_counted_apart_not_as_eligible() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_unreadable("e".into(), "no ETag".into());
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["eligible"], 0);
+    assert_eq!(json["failed_count"], 0);
+    assert_eq!(json["unreadable"], 1);
+    assert_eq!(json["unreadable_rows"][0]["error"], "no ETag");
+}
+
+#[test]
+fn skip_reasons_serialise_to_their_stable_text() {
+    let mut summary = Summary::new(now(), false);
+    for reason in [
+        SkipReason::ChangedSinceRead,
+        SkipReason::AlreadyClosed,
+        SkipReason::NoLongerExists,
+        SkipReason::NoConfigurationSeveralActive,
+    ] {
+        summary.record_skipped("x".into(), reason);
+    }
+    let json = serde_json::to_value(&summary).unwrap();
+    let reasons: Vec<&str> = json["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|skipped| skipped["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "changed since read",
+            "already closed",
+            "no longer exists",
+            "it has no configuration and several configurations are active"
+        ]
+    );
+}
+
+#[test]
+fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
+    let mut summary = Summary::new(now(), false);
+    for i in 0..REASON_LIST_LIMIT + 2 {
+        summary.record_skipped(i.to_string(), SkipReason::NoConfigurationSeveralActive);
+        summary.record_failed(i.to_string(), "e".into(), 0);
+        summary.record_unreadable(i.to_string(), "e".into());
+    }
+    let json = serde_json::to_value(&summary).unwrap();
+    for (list, count, flag) in [
+        ("skipped", "skipped_count", "skipped_truncated"),
+        ("failed", "failed_count", "failed_truncated"),
+        ("unreadable_rows", "unreadable", "unreadable_truncated"),
+    ] {
+        assert_eq!(json[list].as_array().unwrap().len(), REASON_LIST_LIMIT);
+        assert_eq!(json[count], REASON_LIST_LIMIT + 2, "{count}");
+        assert_eq!(json[flag], true, "{flag}");
+    }
+    assert!(json.get("sessions_truncated").is_none());
+    assert!(summary.adds_up());
+}
+
+#[test]
+fn max_overdue_counts_deferred_sessions_and_those_beyond_the_list_cap() {
+    let mut summary = Summary::new(now(), false);
+    for i in 0..SESSION_LIST_LIMIT {
+        summary.record_closed(session(&i.to_string(), 10));
+    }
+    summary.record_closed(session("unlisted", 500));
+    assert_eq!(summary.max_overdue_seconds(), 500);
+    summary.record_deferred(9_000);
+    assert_eq!(summary.max_overdue_seconds(), 9_000);
+    assert_eq!(summary.metrics_line()["MaxOverdueSeconds"], 9_000);
+}
+
+#[test]
+fn a_skipped_session_does_not_raise_max_overdue_but_marks_nothing_incomplete() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_closed(session("a", 10));
+    summary.record_skipped("b".into(), SkipReason::NoConfigurationSeveralActive);
+    assert_eq!(summary.max_overdue_seconds(), 10);
+    assert!(summary.complete());
+}
+
+#[test]
+fn marking_incomplete_records_each_reason_once() {
+    let mut summary = Summary::new(now(), false);
+    summary.mark_incomplete(Incomplete::Cap);
+    summary.mark_incomplete(Incomplete::Cap);
+    summary.mark_incomplete(Incomplete::Deadline);
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["complete"], false);
+    assert_eq!(
+        json["incomplete_because"],
+        serde_json::json!(["cap", "deadline"])
+    );
+}
+
+#[test]
+fn the_metrics_line_is_embedded_metric_format_with_the_documented_names() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_closed(session("a", 7));
+    summary.record_closed(session("b", 70));
+    let line = summary.metrics_line();
+    let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|metric| metric["Name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "SessionsClosed",
+        "SessionsEligible",
+        "SessionsFailed",
+        "MaxOverdueSeconds",
+        "SweepDurationMs",
+    ] {
+        assert!(names.contains(&name), "{name}");
+        assert!(line.get(name).is_some(), "{name} value");
+    }
+    assert_eq!(line["SessionsClosed"], 2);
+    assert_eq!(line["MaxOverdueSeconds"], 70);
+    assert_eq!(line["_aws"]["Timestamp"], now().timestamp_millis());
+}

@@ -1,0 +1,210 @@
+//! Closing: eligible sessions grouped into `$batch` requests, up to `concurrency` of them in
+//! flight while the sweep reads on, and each outcome recorded in the summary. A batch that
+//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed.
+
+use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org};
+use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
+use std::collections::{HashMap, HashSet};
+use tokio::task::{Id, JoinSet};
+use tracing::{error, info, warn};
+
+type BatchResult = Result<Vec<CloseOutcome>, DataverseError>;
+
+/// Groups closes into batches and keeps up to `concurrency` of them in flight.
+pub(super) struct Closer {
+    org: Org,
+    batch_size: usize,
+    concurrency: usize,
+    pending: Vec<(SessionReport, String)>,
+    in_flight: JoinSet<BatchResult>,
+    /// The sessions of each batch in flight, kept here so that even a batch whose task
+    /// panicked has its sessions reported.
+    sessions: HashMap<Id, Vec<SessionReport>>,
+    /// The first batch-level error: no new batch starts after it.
+    error: Option<DataverseError>,
+}
+
+impl Closer {
+    /// A closer with no batch yet.
+    pub fn new(org: Org, batch_size: usize, concurrency: usize) -> Self {
+        Closer {
+            org,
+            batch_size,
+            concurrency,
+            pending: Vec::new(),
+            in_flight: JoinSet::new(),
+            sessions: HashMap::new(),
+            error: None,
+        }
+    }
+
+    /// Whether a batch failed, so no new work should start.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The first batch-level error, once.
+    pub fn take_error(&mut self) -> Option<DataverseError> {
+        self.error.take()
+    }
+
+    /// Queues a close conditional on `etag`; sends a batch when one is full.
+    pub async fn push(&mut self, session: SessionReport, etag: String, summary: &mut Summary) {
+        self.pending.push((session, etag));
+        if self.pending.len() >= self.batch_size {
+            self.flush(summary).await;
+        }
+    }
+
+    /// Sends what is queued and awaits every batch in flight.
+    pub async fn finish(&mut self, summary: &mut Summary) {
+        self.flush(summary).await;
+        while !self.in_flight.is_empty() {
+            self.settle_one(summary).await;
+        }
+    }
+
+    async fn flush(&mut self, summary: &mut Summary) {
+        if self.pending.is_empty() {
+            return;
+        }
+        if self.org.budget().exhausted() || self.error.is_some() {
+            for (session, _) in self.pending.drain(..) {
+                summary.record_deferred(session.overdue_seconds);
+            }
+            summary.mark_incomplete(if self.error.is_some() {
+                Incomplete::Error
+            } else {
+                Incomplete::Deadline
+            });
+            return;
+        }
+        while self.in_flight.len() >= self.concurrency {
+            self.settle_one(summary).await;
+        }
+        let (sessions, closes): (Vec<SessionReport>, Vec<CloseRequest>) = self
+            .pending
+            .drain(..)
+            .map(|(session, etag)| {
+                let close = CloseRequest {
+                    id: session.id.clone(),
+                    etag,
+                };
+                (session, close)
+            })
+            .unzip();
+        let org = self.org.clone();
+        let task = self
+            .in_flight
+            .spawn(async move { org.close(&closes).await });
+        self.sessions.insert(task.id(), sessions);
+    }
+
+    async fn settle_one(&mut self, summary: &mut Summary) {
+        let Some(joined) = self.in_flight.join_next_with_id().await else {
+            return;
+        };
+        let (id, result) = match joined {
+            Ok((id, result)) => (id, Ok(result)),
+            Err(panic) => (panic.id(), Err(panic)),
+        };
+        let sessions = self.sessions.remove(&id).unwrap_or_default();
+        match result {
+            Ok(Ok(outcomes)) => self.record_outcomes(sessions, outcomes, summary).await,
+            Ok(Err(DataverseError::DeadlineReached)) => {
+                for session in sessions {
+                    summary.record_deferred(session.overdue_seconds);
+                }
+                summary.mark_incomplete(Incomplete::Deadline);
+            }
+            Ok(Err(failure)) => self.record_failure(sessions, failure, summary),
+            Err(panic) => {
+                error!(error = %panic, "a close batch task failed");
+                let failure = DataverseError::Internal(format!(
+                    "a close batch stopped unexpectedly: {panic}"
+                ));
+                self.record_failure(sessions, failure, summary);
+            }
+        }
+    }
+
+    fn record_failure(
+        &mut self,
+        sessions: Vec<SessionReport>,
+        failure: DataverseError,
+        summary: &mut Summary,
+    ) {
+        let message = failure.to_string();
+        for session in sessions {
+            error!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close failed");
+            summary.record_failed(session.id, message.clone(), session.overdue_seconds);
+        }
+        self.error.get_or_insert(failure);
+        summary.mark_incomplete(Incomplete::Error);
+    }
+
+    async fn record_outcomes(
+        &self,
+        sessions: Vec<SessionReport>,
+        outcomes: Vec<CloseOutcome>,
+        summary: &mut Summary,
+    ) {
+        let closed_before = self.closed_before(&sessions, &outcomes).await;
+        for (session, outcome) in sessions.into_iter().zip(outcomes) {
+            let already_closed = outcome == CloseOutcome::Changed
+                && closed_before.contains(&session.id.to_ascii_lowercase());
+            record(summary, session, outcome, already_closed);
+        }
+    }
+
+    /// Among the sessions a batch answered 412 for, those already closed; empty when there is
+    /// none, no time, or the check itself fails (they then stay "changed since read").
+    async fn closed_before(
+        &self,
+        sessions: &[SessionReport],
+        outcomes: &[CloseOutcome],
+    ) -> HashSet<String> {
+        let changed: Vec<String> = sessions
+            .iter()
+            .zip(outcomes)
+            .filter(|(_, outcome)| **outcome == CloseOutcome::Changed)
+            .map(|(session, _)| session.id.clone())
+            .collect();
+        if changed.is_empty() || self.org.budget().exhausted() {
+            return HashSet::new();
+        }
+        self.org
+            .closed_among(&changed)
+            .await
+            .unwrap_or_else(|error| {
+                warn!(error = %error, "could not check whether the changed sessions are closed");
+                HashSet::new()
+            })
+    }
+}
+
+fn record(
+    summary: &mut Summary,
+    session: SessionReport,
+    outcome: CloseOutcome,
+    already_closed: bool,
+) {
+    let (id, configuration_id) = (session.id.clone(), session.configuration_id.clone());
+    let reason = match outcome {
+        CloseOutcome::Closed => {
+            info!(session_id = %id, configuration_id = %configuration_id, eligible_at = %session.eligible_at, overdue_s = session.overdue_seconds, "session closed");
+            summary.record_closed(session);
+            return;
+        }
+        CloseOutcome::Failed { status, message } => {
+            error!(session_id = %id, configuration_id = %configuration_id, status, error = %message, "close failed");
+            summary.record_failed(id, format!("{status}: {message}"), session.overdue_seconds);
+            return;
+        }
+        CloseOutcome::Changed if already_closed => SkipReason::AlreadyClosed,
+        CloseOutcome::Changed => SkipReason::ChangedSinceRead,
+        CloseOutcome::Gone => SkipReason::NoLongerExists,
+    };
+    info!(session_id = %id, configuration_id = %configuration_id, "skipped: {reason}");
+    summary.record_skipped(id, reason);
+}

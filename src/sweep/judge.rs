@@ -1,0 +1,115 @@
+//! Judging: page through each planned query and apply the policy to every row as its page
+//! arrives. What is eligible goes to the closer (or, in a dry run, straight to the summary);
+//! the server's filter is never trusted alone.
+
+use super::close::Closer;
+use super::plan::Planned;
+use super::SweepOptions;
+use crate::dataverse::{DataverseError, Org, ReadRow};
+use crate::policy::decide;
+use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
+use tracing::{error, info, warn};
+
+/// The reading and judging part of a sweep, with what it has decided so far.
+pub(super) struct Pass {
+    pub options: SweepOptions,
+    pub max_closures: usize,
+    pub scheduled: usize,
+    pub cap_reached: bool,
+    pub summary: Summary,
+    pub closer: Closer,
+}
+
+impl Pass {
+    /// Pages through every query, judging each row as its page arrives. Stops early, with
+    /// `complete: false`, at the deadline, at the cap or after a failed batch; returns the
+    /// error that interrupted it, if any.
+    pub async fn read(&mut self, org: &Org, queries: &[Planned]) -> Option<DataverseError> {
+        for planned in queries {
+            let mut pages = org.sessions(&planned.query);
+            loop {
+                if org.budget().exhausted() {
+                    self.summary.mark_incomplete(Incomplete::Deadline);
+                    return None;
+                }
+                if self.closer.failed() {
+                    self.summary.mark_incomplete(Incomplete::Error);
+                    return None;
+                }
+                let rows = match org.next_page(&mut pages).await {
+                    Ok(Some(rows)) => rows,
+                    Ok(None) => break,
+                    Err(DataverseError::DeadlineReached) => {
+                        self.summary.mark_incomplete(Incomplete::Deadline);
+                        return None;
+                    }
+                    Err(error) => return Some(error),
+                };
+                for row in rows {
+                    self.judge(planned, row).await;
+                }
+                if self.cap_reached {
+                    warn!(
+                        cap = self.max_closures,
+                        "MAX_CLOSURES_PER_SWEEP reached; the rest waits for the next sweep"
+                    );
+                    self.summary.mark_incomplete(Incomplete::Cap);
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    /// Decides about one row and records or schedules what follows.
+    async fn judge(&mut self, planned: &Planned, row: ReadRow) {
+        let summary = &mut self.summary;
+        let row = match row {
+            Ok(row) => row,
+            Err(problem) => {
+                let id = problem.id.unwrap_or_default();
+                error!(session_id = %id, configuration_id = %planned.configuration_id, reason = %problem.reason, "session cannot be judged");
+                summary.record_unreadable(id, problem.reason);
+                return;
+            }
+        };
+        // The server filter asked for active rows; a row in another state is never closed.
+        if row.statecode != 0 {
+            return;
+        }
+        let decision = decide(
+            planned.timeout,
+            self.options.now,
+            row.last_customer_message,
+            row.created_on,
+        );
+        if !decision.close {
+            warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
+            return;
+        }
+        if planned.unassigned {
+            info!(session_id = %row.id, "skipped: no configuration and several are active");
+            summary.record_skipped(row.id, SkipReason::NoConfigurationSeveralActive);
+            return;
+        }
+        if self.scheduled >= self.max_closures {
+            summary.record_deferred(decision.overdue_seconds);
+            self.cap_reached = true;
+            return;
+        }
+        self.scheduled += 1;
+        let report = SessionReport {
+            id: row.id,
+            configuration_id: planned.configuration_id.clone(),
+            last_customer_message_at: row.last_customer_message,
+            eligible_at: decision.eligible_at,
+            overdue_seconds: decision.overdue_seconds,
+        };
+        if self.options.dry_run {
+            info!(session_id = %report.id, configuration_id = %report.configuration_id, overdue_s = report.overdue_seconds, "would close (dry run)");
+            summary.record_would_close(report);
+        } else {
+            self.closer.push(report, row.etag, summary).await;
+        }
+    }
+}

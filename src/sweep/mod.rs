@@ -1,0 +1,80 @@
+//! One sweep: read the active configurations and their timeouts, page through the sessions the
+//! server says are past the cutoff, judge each one again with `policy`, and close the eligible
+//! ones in `$batch` requests while the next page is read. Every path that is unsure closes
+//! nothing: a bad timeout skips its configuration, an unknown table or column stops the sweep
+//! before the first close, and a session that changed since it was read is left alone.
+//!
+//! - `plan`: which configurations are usable, and which queries follow from them.
+//! - `judge`: reading the pages and applying the policy to each row.
+//! - `close`: batches in flight, and their outcomes in the summary.
+//! - `run`: the sweep from start to summary.
+//!
+//! The sweep asks [`crate::dataverse::Org`] for typed things; it never writes a query or a
+//! request body.
+
+mod close;
+mod judge;
+mod plan;
+mod run;
+
+pub use run::run;
+
+use crate::budget::Budget;
+use crate::dataverse::DataverseError;
+use crate::settings::Schema;
+use crate::summary::Summary;
+use chrono::{DateTime, Utc};
+
+/// What one sweep is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepOptions {
+    /// The instant every decision uses.
+    pub now: DateTime<Utc>,
+    /// Report, close nothing.
+    pub dry_run: bool,
+    /// When to stop starting new work.
+    pub budget: Budget,
+}
+
+/// Why a sweep stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A table or column setting names something the environment does not have.
+    #[error("{setting} is set to {name:?}, which this Dataverse environment does not have; correct {setting} (Dataverse said: {source}). No session was closed")]
+    UnknownName {
+        setting: &'static str,
+        name: String,
+        source: Box<DataverseError>,
+    },
+    /// No configuration is active, so no timeout is known.
+    #[error("no active WhatsApp configuration was found in {table}; no session was closed")]
+    NoActiveConfiguration { table: String },
+    /// Every active configuration has an unusable timeout.
+    #[error("no active WhatsApp configuration has a usable Session Timeout ({column}), so no session was closed: {problems}")]
+    NoUsableConfiguration { column: String, problems: String },
+    /// Dataverse or Entra ID failed.
+    #[error("{0}")]
+    Dataverse(DataverseError),
+    /// The sweep failed part-way; what it did before is in `summary`.
+    #[error("the sweep stopped after closing {} sessions: {source}", summary.closed())]
+    Interrupted {
+        summary: Box<Summary>,
+        source: Box<SweepError>,
+    },
+}
+
+impl SweepError {
+    fn from_dataverse(schema: &Schema, error: DataverseError) -> Self {
+        match error
+            .unknown_name()
+            .and_then(|name| Some((schema.setting_named(name)?, name.to_owned())))
+        {
+            Some((setting, name)) => SweepError::UnknownName {
+                setting,
+                name,
+                source: Box::new(error),
+            },
+            None => SweepError::Dataverse(error),
+        }
+    }
+}

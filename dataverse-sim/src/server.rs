@@ -28,7 +28,7 @@ use crate::reply::{codes, dataverse_error, Reply};
 use crate::state::{lock, Shared, State};
 use crate::store::Store;
 use crate::webapi::{self, Headers, API_PREFIX};
-use crate::{auth, batch, Dataset, Faults, SimOptions, Stats};
+use crate::{auth, batch, Dataset, Faults, Limits, SimOptions, Stats};
 
 /// A running simulator; dropping it stops accepting connections.
 pub struct Sim {
@@ -121,6 +121,11 @@ impl Sim {
     /// touched again.
     pub fn set_faults(&self, faults: Faults) {
         self.lock().faults.replace(faults);
+    }
+
+    /// Replaces the limits, cost and dop hint; what the window already holds still counts.
+    pub fn set_limits(&self, limits: Limits) {
+        self.lock().options.limits = limits;
     }
 
     /// Changes the client secret and revokes every token issued so far.

@@ -225,3 +225,19 @@ async fn a_request_over_the_concurrency_limit_gets_429_0x80072326_with_retry_aft
     assert_eq!(code, "0x80072326");
     assert_eq!(sim.stats().peak_in_flight, 1);
 }
+
+#[tokio::test]
+async fn limits_set_while_running_apply_to_the_next_request() {
+    let (sim, client, token) = start(Limits::default()).await;
+    assert_eq!(list(&sim, &client, &token).await.status(), StatusCode::OK);
+
+    sim.set_limits(Limits {
+        max_requests: Some(0),
+        dop_hint: Some(2),
+        ..Limits::default()
+    });
+    let response = list(&sim, &client, &token).await;
+
+    assert_eq!(response.headers()["x-ms-dop-hint"], "2");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}

@@ -3,8 +3,10 @@
 //! sweeper can be tested end to end without a tenant.
 //!
 //! Crate map (data flows top to bottom):
-//! - [`server`]: [`Sim`], the connection loop, routing, admin endpoints; it carries out what
-//!   `faults` and `limits` decide and charges the execution cost.
+//! - [`server`]: [`Sim`], the connection loop, routing, admin endpoints; it sleeps the
+//!   execution cost outside the lock and holds each request's concurrency slot.
+//! - `pipeline`: one Web API request under the lock: faults, bearer check, limits, the
+//!   operation and its execution cost.
 //! - `auth`: the `/{tenant}/oauth2/v2.0/token` endpoint and bearer-token checks.
 //! - `batch`: `$batch` multipart parsing, change sets and the multipart response.
 //! - `webapi`: single Web API operations (GET collection/row, PATCH) on the store.
@@ -24,6 +26,7 @@ pub mod dataset;
 mod faults;
 mod filter;
 mod limits;
+mod pipeline;
 mod reply;
 pub mod server;
 mod state;

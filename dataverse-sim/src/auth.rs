@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::codec::{hex_encode, parse_query};
 use crate::reply::Reply;
-use crate::server::State;
+use crate::state::State;
 
 /// Entra's error JSON: `error`, `error_description` (starting with the AADSTS code and
 /// ending with trace id, correlation id and timestamp), `error_codes`, `timestamp`,

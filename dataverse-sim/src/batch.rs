@@ -5,7 +5,7 @@
 //! `Prefer: odata.continue-on-error` processing stops at the first failure.
 
 use crate::reply::{bad_query, codes, dataverse_error, Reply};
-use crate::server::State;
+use crate::state::State;
 use crate::webapi::{self, parse_resource, Headers, API_PREFIX};
 
 /// Dataverse's limit on operations in one batch.

@@ -3,11 +3,17 @@
 //! sweeper can be tested end to end without a tenant.
 //!
 //! Crate map (data flows top to bottom):
-//! - [`server`]: [`Sim`], the connection loop, routing, fault injection, admin endpoints.
+//! - [`server`]: [`Sim`], the connection loop, routing, admin endpoints; it sleeps the
+//!   execution cost outside the lock and holds each request's concurrency slot.
+//! - `pipeline`: one Web API request under the lock: faults, bearer check, limits, the
+//!   operation and its execution cost.
 //! - `auth`: the `/{tenant}/oauth2/v2.0/token` endpoint and bearer-token checks.
 //! - `batch`: `$batch` multipart parsing, change sets and the multipart response.
 //! - `webapi`: single Web API operations (GET collection/row, PATCH) on the store.
 //! - `filter`: the `$filter` subset, parsed once and evaluated per row.
+//! - `faults`: [`Faults`], the switches and the clock that decides which request they hit.
+//! - `limits`: [`Limits`], the service protection limits, execution cost and `x-ms-dop-hint`.
+//! - `state`: `State`, everything the sim knows, and its lock (data only, no handlers).
 //! - `store`: the in-memory tables, row versions and ETags.
 //! - [`dataset`]: seed data ([`Dataset`], [`Table`]): JSON seeds, the demo org, generated orgs.
 //! - `reply`: the transport-neutral response type and Dataverse's error JSON.
@@ -17,18 +23,23 @@ mod auth;
 mod batch;
 mod codec;
 pub mod dataset;
+mod faults;
 mod filter;
+mod limits;
+mod pipeline;
 mod reply;
 pub mod server;
+mod state;
 mod store;
 mod webapi;
 
 use std::fmt;
-use std::time::Duration;
 
 use serde::Serialize;
 
 pub use dataset::{Dataset, Table};
+pub use faults::Faults;
+pub use limits::{Limits, DEFAULT_DOP_HINT};
 pub use server::Sim;
 
 /// How the simulator authenticates clients and shapes its answers.
@@ -44,6 +55,8 @@ pub struct SimOptions {
     pub max_page_size: usize,
     /// Faults injected from the start.
     pub faults: Faults,
+    /// Service protection limits, execution cost and `x-ms-dop-hint`.
+    pub limits: Limits,
 }
 
 impl Default for SimOptions {
@@ -54,30 +67,9 @@ impl Default for SimOptions {
             token_lifetime_secs: 3599,
             max_page_size: 5000,
             faults: Faults::default(),
+            limits: Limits::default(),
         }
     }
-}
-
-/// Fault switches; every counter counts Web API requests only (not token, not admin).
-#[derive(Clone, Debug, Default)]
-pub struct Faults {
-    /// Added to every request, token endpoint included.
-    pub latency: Duration,
-    /// Every k-th Web API request answers 429.
-    pub throttle_every: Option<u64>,
-    /// `Retry-After` seconds on those 429s; `None` omits the header.
-    pub retry_after_secs: Option<u64>,
-    /// Every k-th Web API request answers 503 with Dataverse error JSON.
-    pub unavailable_every: Option<u64>,
-    /// Every k-th Web API request has its connection closed without any response.
-    pub drop_every: Option<u64>,
-    /// Every k-th Web API request is carried out, then its connection is closed without the
-    /// answer (a response lost on the way back: the client cannot tell it from a drop).
-    pub lose_response_every: Option<u64>,
-    /// Ids of rows that "receive a customer message" right after a GET first returned them.
-    pub touch_after_read: Vec<String>,
-    /// Column set to now when a row is touched (the version is bumped either way).
-    pub touch_column: Option<String>,
 }
 
 /// Counters of what the simulator has served since start or the last reset.
@@ -103,6 +95,16 @@ pub struct Stats {
     pub dropped: u64,
     /// Requests carried out whose answer the fault injector then dropped.
     pub lost: u64,
+    /// Requests answered 429 by the request-count limit.
+    pub limited_requests: u64,
+    /// Requests answered 429 by the execution-time limit.
+    pub limited_execution_time: u64,
+    /// Requests answered 429 by the concurrency limit.
+    pub limited_concurrency: u64,
+    /// Execution time charged, in milliseconds (operations × `Limits::operation_cost`).
+    pub execution_ms: u64,
+    /// Most Web API requests in progress at once.
+    pub peak_in_flight: u64,
 }
 
 /// Errors from building a simulator (seed files, arguments).

@@ -7,14 +7,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::Utc;
-use dataverse_sim::{Dataset, Faults, Sim, SimOptions};
+use dataverse_sim::{Dataset, Faults, Limits, Sim, SimOptions};
 use tokio::net::TcpListener;
 
 const USAGE: &str =
     "usage: dataverse-sim [--port P] [--seed FILE | --demo | --sessions N --eligible-ratio R]
                      [--latency-ms MS] [--throttle-every K] [--retry-after S]
                      [--unavailable-every K] [--drop-every K] [--lose-response-every K]
-                     [--client-id ID] [--client-secret SECRET] [--max-page-size N]";
+                     [--client-id ID] [--client-secret SECRET] [--max-page-size N]
+                     [--operation-cost-ms MS] [--dataverse-limits] [--limit-window-ms MS]
+                     [--max-requests N] [--max-execution-ms MS] [--max-concurrent N]
+                     [--dop-hint N (0 omits the header)]";
 
 /// Parsed command line.
 struct Args {
@@ -43,8 +46,12 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut sessions: Option<usize> = None;
     let mut ratio: Option<f64> = None;
     let mut options = SimOptions::default();
-    let mut faults = Faults::default();
     while let Some(flag) = argv.next() {
+        if fault_flag(&flag, &mut options.faults, &mut argv)?
+            || limit_flag(&flag, &mut options.limits, &mut argv)?
+        {
+            continue;
+        }
         match flag.as_str() {
             "--port" => port = parse_number(&flag, argv.next())?,
             "--seed" => {
@@ -53,18 +60,6 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             "--demo" => data = DataSource::Demo,
             "--sessions" => sessions = Some(parse_number(&flag, argv.next())?),
             "--eligible-ratio" => ratio = Some(parse_number(&flag, argv.next())?),
-            "--latency-ms" => {
-                faults.latency = Duration::from_millis(parse_number(&flag, argv.next())?);
-            }
-            "--throttle-every" => faults.throttle_every = Some(parse_number(&flag, argv.next())?),
-            "--retry-after" => faults.retry_after_secs = Some(parse_number(&flag, argv.next())?),
-            "--unavailable-every" => {
-                faults.unavailable_every = Some(parse_number(&flag, argv.next())?);
-            }
-            "--drop-every" => faults.drop_every = Some(parse_number(&flag, argv.next())?),
-            "--lose-response-every" => {
-                faults.lose_response_every = Some(parse_number(&flag, argv.next())?)
-            }
             "--client-id" => options.client_id = argv.next().ok_or("--client-id needs a value")?,
             "--client-secret" => {
                 options.client_secret = argv.next().ok_or("--client-secret needs a value")?;
@@ -83,12 +78,63 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             ratio: ratio.unwrap_or(0.2),
         };
     }
-    options.faults = faults;
     Ok(Args {
         port,
         data,
         options,
     })
+}
+
+/// Applies a fault flag; false when `flag` is not one.
+fn fault_flag(
+    flag: &str,
+    faults: &mut Faults,
+    argv: &mut impl Iterator<Item = String>,
+) -> Result<bool, String> {
+    match flag {
+        "--latency-ms" => faults.latency = Duration::from_millis(parse_number(flag, argv.next())?),
+        "--throttle-every" => faults.throttle_every = Some(parse_number(flag, argv.next())?),
+        "--retry-after" => faults.retry_after_secs = Some(parse_number(flag, argv.next())?),
+        "--unavailable-every" => faults.unavailable_every = Some(parse_number(flag, argv.next())?),
+        "--drop-every" => faults.drop_every = Some(parse_number(flag, argv.next())?),
+        "--lose-response-every" => {
+            faults.lose_response_every = Some(parse_number(flag, argv.next())?);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Applies a limits flag; false when `flag` is not one. `--dataverse-limits` sets the
+/// documented values, so flags after it override single limits.
+fn limit_flag(
+    flag: &str,
+    limits: &mut Limits,
+    argv: &mut impl Iterator<Item = String>,
+) -> Result<bool, String> {
+    let millis = |value: u64| Duration::from_millis(value);
+    match flag {
+        "--operation-cost-ms" => limits.operation_cost = millis(parse_number(flag, argv.next())?),
+        "--dataverse-limits" => {
+            *limits = Limits {
+                operation_cost: limits.operation_cost,
+                dop_hint: limits.dop_hint,
+                ..Limits::dataverse()
+            }
+        }
+        "--limit-window-ms" => limits.window = millis(parse_number(flag, argv.next())?),
+        "--max-requests" => limits.max_requests = Some(parse_number(flag, argv.next())?),
+        "--max-execution-ms" => {
+            limits.max_execution_time = Some(millis(parse_number(flag, argv.next())?));
+        }
+        "--max-concurrent" => limits.max_concurrent = Some(parse_number(flag, argv.next())?),
+        "--dop-hint" => {
+            let hint: u64 = parse_number(flag, argv.next())?;
+            limits.dop_hint = (hint > 0).then_some(hint);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn load(source: &DataSource) -> Result<Dataset, String> {

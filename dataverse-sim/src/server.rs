@@ -1,16 +1,14 @@
 //! [`Sim`]: the HTTP server. It owns the connection loop (hyper, not a framework, because an
 //! injected "dropped connection" must close the socket without writing any response: the
 //! service returns an error and hyper tears the connection down), routes requests to the
-//! token endpoint, the Web API and the admin endpoints, applies faults and keeps [`Stats`].
+//! token endpoint, the Web API (through `pipeline`) and the admin endpoints, and keeps
+//! [`Stats`].
 //!
-//! All state sits behind one `std::sync::Mutex`: nothing awaits while it is held, and one
-//! lock makes a `$batch` (and its change sets) atomic with respect to other requests.
+//! The execution cost is slept after the lock is released, so concurrent requests cost
+//! time in parallel while the operations of one `$batch` add up, as in Dataverse.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -23,28 +21,12 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::codec::Prng;
+use crate::pipeline::{web_api, InFlight, Outcome};
 use crate::reply::{codes, dataverse_error, Reply};
+use crate::state::{lock, Shared, State};
 use crate::store::Store;
 use crate::webapi::{self, Headers, API_PREFIX};
-use crate::{auth, batch, Dataset, Faults, SimOptions, Stats};
-
-/// Everything the simulator knows; guarded by one mutex.
-pub(crate) struct State {
-    pub base_url: String,
-    pub options: SimOptions,
-    pub faults: Faults,
-    pub store: Store,
-    pub stats: Stats,
-    pub tokens: HashMap<String, Instant>,
-    /// Rows already touched by `Faults::touch_after_read` (each is touched once).
-    pub touched: HashSet<String>,
-    /// Web API requests seen, the clock of the `*_every` faults.
-    pub web_requests: u64,
-    pub rng: Prng,
-}
-
-type Shared = Arc<Mutex<State>>;
+use crate::{auth, Dataset, Faults, Limits, SimOptions, Stats};
 
 /// A running simulator; dropping it stops accepting connections.
 pub struct Sim {
@@ -79,17 +61,7 @@ impl Sim {
         data: Dataset,
     ) -> std::io::Result<Sim> {
         let url = url_of(listener.local_addr()?);
-        let state = Arc::new(Mutex::new(State {
-            base_url: url.clone(),
-            faults: options.faults.clone(),
-            options,
-            store: Store::from_dataset(data),
-            stats: Stats::default(),
-            tokens: HashMap::new(),
-            touched: HashSet::new(),
-            web_requests: 0,
-            rng: Prng::from_clock(),
-        }));
+        let state = State::shared(url.clone(), options, Store::from_dataset(data));
         let accept_loop = tokio::spawn(accept_loop(listener, state.clone()));
         Ok(Sim {
             state,
@@ -103,7 +75,7 @@ impl Sim {
         self.url.clone()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         lock(&self.state)
     }
 
@@ -146,9 +118,12 @@ impl Sim {
     /// Replaces the fault switches; rows touched by an earlier `touch_after_read` may be
     /// touched again.
     pub fn set_faults(&self, faults: Faults) {
-        let mut state = self.lock();
-        state.faults = faults;
-        state.touched.clear();
+        self.lock().faults.replace(faults);
+    }
+
+    /// Replaces the limits, cost and dop hint; what the window already holds still counts.
+    pub fn set_limits(&self, limits: Limits) {
+        self.lock().options.limits = limits;
     }
 
     /// Changes the client secret and revokes every token issued so far.
@@ -163,14 +138,6 @@ impl Drop for Sim {
     fn drop(&mut self) {
         self.accept_loop.abort();
     }
-}
-
-/// Poisoning only means another request panicked mid-update; the data is still usable for a
-/// test tool, and refusing every later request would hide the first failure.
-fn lock(state: &Shared) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn url_of(address: SocketAddr) -> String {
@@ -270,7 +237,7 @@ async fn handle(
     let latency = {
         let mut state = lock(&state);
         state.stats.requests += 1;
-        state.faults.latency
+        state.faults.switches.latency
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -280,117 +247,42 @@ async fn handle(
         Err(_) => return Err(DropConnection),
     };
 
-    let reply = {
+    let outcome = {
         let mut state = lock(&state);
         match route {
-            Route::Token(tenant) => {
-                state.stats.token_requests += 1;
-                if method == "POST" {
-                    auth::token(&mut state, &tenant, &body)
-                } else {
-                    Reply::json(
-                        405,
-                        &serde_json::json!({"error": "invalid_request", "error_description": "The token endpoint only accepts POST."}),
-                    )
-                }
-            }
-            Route::WebApi(target) => {
-                match web_api(&mut state, &method, &target, &query, &headers, &body) {
-                    Some(reply) => reply,
-                    None => return Err(DropConnection),
-                }
-            }
-            Route::Admin | Route::Unknown => dataverse_error(
+            Route::Token(tenant) => Outcome::answered(token(&mut state, &method, &tenant, &body)),
+            Route::WebApi(target) => web_api(&mut state, &method, &target, &query, &headers, &body),
+            Route::Admin | Route::Unknown => Outcome::answered(dataverse_error(
                 404,
                 codes::RESOURCE_NOT_FOUND,
                 format!("No HTTP resource was found that matches the request URI '{path}'."),
-            ),
+            )),
         }
     };
-    Ok(to_response(reply))
+    // Held across the sleep: a request occupies its concurrency slot while it executes.
+    let _slot = outcome.admitted.then(|| InFlight {
+        state: state.clone(),
+        cost: outcome.cost,
+    });
+    if !outcome.cost.is_zero() {
+        tokio::time::sleep(outcome.cost).await;
+    }
+    match outcome.reply {
+        Some(reply) => Ok(to_response(reply)),
+        None => Err(DropConnection),
+    }
 }
 
-/// A Web API request after latency: faults, then auth, then the operation. `None` means
-/// "drop the connection".
-fn web_api(
-    state: &mut State,
-    method: &str,
-    target: &str,
-    query: &str,
-    headers: &Headers,
-    body: &[u8],
-) -> Option<Reply> {
-    state.web_requests += 1;
-    let n = state.web_requests;
-    let due = |every: Option<u64>| every.is_some_and(|k| k > 0 && n.is_multiple_of(k));
-    let lose_response = due(state.faults.lose_response_every);
-    if due(state.faults.drop_every) {
-        state.stats.dropped += 1;
-        return None;
-    }
-    if due(state.faults.unavailable_every) {
-        state.stats.unavailable += 1;
-        return Some(dataverse_error(
-            503,
-            codes::UNEXPECTED,
-            "The service is temporarily unavailable (injected by dataverse-sim).",
-        ));
-    }
-    if due(state.faults.throttle_every) {
-        state.stats.throttled += 1;
-        let mut reply = dataverse_error(
-            429,
-            codes::THROTTLED_REQUESTS,
-            "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
-        );
-        if let Some(seconds) = state.faults.retry_after_secs {
-            reply = reply.with_header("Retry-After", seconds.to_string());
-        }
-        return Some(reply);
-    }
-    if !auth::is_authorized(state, headers.get("Authorization")) {
-        let challenge = format!(
-            "Bearer authorization_uri={}/common/oauth2/authorize, resource_id={}/",
-            state.base_url, state.base_url
-        );
-        return Some(
-            dataverse_error(
-                401,
-                "0x0",
-                "The request is not authenticated: a valid bearer token is required.",
-            )
-            .with_header("WWW-Authenticate", challenge),
-        );
-    }
-    let full_target = if query.is_empty() {
-        target.to_string()
+fn token(state: &mut State, method: &str, tenant: &str, body: &[u8]) -> Reply {
+    state.stats.token_requests += 1;
+    if method == "POST" {
+        auth::token(state, tenant, body)
     } else {
-        format!("{target}?{query}")
-    };
-    if target == "$batch" || target.eq_ignore_ascii_case("%24batch") {
-        if method != "POST" {
-            return Some(dataverse_error(
-                405,
-                codes::QUERY_SYNTAX,
-                "The $batch resource only accepts POST.",
-            ));
-        }
-        state.stats.batches += 1;
-        let reply = batch::handle(state, headers, body);
-        return answer_or_lose(state, reply, lose_response);
+        Reply::json(
+            405,
+            &serde_json::json!({"error": "invalid_request", "error_description": "The token endpoint only accepts POST."}),
+        )
     }
-    let reply = webapi::dispatch(state, method, &full_target, headers, body);
-    answer_or_lose(state, reply, lose_response)
-}
-
-/// The reply, or `None` (close the connection) when the fault says the answer of a request
-/// that was carried out gets lost on its way back.
-fn answer_or_lose(state: &mut State, reply: Reply, lose: bool) -> Option<Reply> {
-    if lose {
-        state.stats.lost += 1;
-        return None;
-    }
-    Some(reply)
 }
 
 fn admin(state: &Shared, method: &str, path: &str) -> Reply {

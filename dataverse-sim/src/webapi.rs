@@ -20,7 +20,7 @@ use crate::filter::{self, Expr};
 use crate::reply::{
     bad_query, codes, dataverse_error, property_not_found, resource_not_found, row_not_found, Reply,
 };
-use crate::server::State;
+use crate::state::State;
 use crate::store::{etag, key, Row, TableState};
 
 /// The path prefix of the Web API.
@@ -450,14 +450,13 @@ fn get_row(state: &mut State, set: &str, id: &str, query: &str) -> Reply {
 
 /// Simulates a customer message arriving right after a read: once per configured id.
 fn touch_after_read(state: &mut State, set: &str, ids: &[String]) {
-    if state.faults.touch_after_read.is_empty() {
+    if state.faults.touches_nothing() {
         return;
     }
     for id in ids {
-        let wanted = state.faults.touch_after_read.iter().any(|t| key(t) == *id);
-        if wanted && state.touched.insert(id.clone()) {
+        if state.faults.should_touch(id, key) {
             let mut changes = Map::new();
-            if let Some(column) = &state.faults.touch_column {
+            if let Some(column) = &state.faults.switches.touch_column {
                 changes.insert(column.clone(), Value::from(stamp(Utc::now())));
             }
             state.store.merge(set, id, &changes);

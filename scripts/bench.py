@@ -192,8 +192,8 @@ def main(argv: list[str]) -> int:
         "close_batch_size": CLOSE_BATCH_SIZE,
         "page_size": PAGE_SIZE,
         "function_env": function_env,
-        "sim_args": SimSettings(0, ELIGIBLE_RATIO, args.latency_ms, args.operation_cost_ms, args.dop_hint).args()[4:],
-        "limits": {"sim_args": limits_settings(args).args()[2:]} if args.limits_sessions > 0 else None,
+        "sim_args": SimSettings(0, ELIGIBLE_RATIO, args.latency_ms, args.operation_cost_ms, args.dop_hint).model_args(),
+        "limits": {"sim_args": limits_settings(args).model_args()} if args.limits_sessions > 0 else None,
     }
     results: dict = {"config": config, "runs": []}
     processes = Processes(out.parent / "logs", STARTUP_SECONDS, TAIL_LINES)

@@ -209,7 +209,8 @@ def print_limits(limits: dict) -> None:
         if not run or not fig:
             continue
         rows.append([who, fmt(run["closed"]), fmt(run.get("not_sent")), f"{run['wall_s']:.1f}",
-                     fmt(fig["closed_per_s"], 0), f"{fig['ceiling_share']:.0%}", fmt(fig["throttled"]),
+                     fmt(fig["closed_per_s"], 0),
+                     "-" if fig["ceiling_share"] is None else f"{fig['ceiling_share']:.0%}", fmt(fig["throttled"]),
                      fmt(fig["web_requests"]), fmt(fig["failed"])])
     print(table(["run", "closed", "not sent", "wall s", "closed/s", "of ceiling", "429s", "requests", "failed"], rows, left=(0,)))
     if limits.get("baseline") and limits["baseline"].get("not_sent"):

@@ -40,9 +40,11 @@ class SimSettings:
     max_concurrent: int | None = None
 
     def args(self) -> list[str]:
+        return ["--sessions", str(self.sessions), "--eligible-ratio", str(self.eligible_ratio), *self.model_args()]
+
+    def model_args(self) -> list[str]:
+        """The flags that shape how the simulator answers (not which data it holds)."""
         args = [
-            "--sessions", str(self.sessions),
-            "--eligible-ratio", str(self.eligible_ratio),
             "--latency-ms", str(self.latency_ms),
             "--operation-cost-ms", str(self.operation_cost_ms),
         ]

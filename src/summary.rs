@@ -176,6 +176,7 @@ impl Summary {
                         {"Name": "SessionsDeferred", "Unit": "Count"},
                         {"Name": "MaxOverdueSeconds", "Unit": "Seconds"},
                         {"Name": "SweepDurationMs", "Unit": "Milliseconds"},
+                        {"Name": "SweepIncomplete", "Unit": "Count"},
                     ],
                 }],
             },
@@ -186,6 +187,8 @@ impl Summary {
             "SessionsDeferred": self.deferred,
             "MaxOverdueSeconds": self.max_overdue_seconds(),
             "SweepDurationMs": self.duration_ms,
+            // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.
+            "SweepIncomplete": u8::from(!self.complete),
             "DryRun": self.dry_run,
             "Complete": self.complete,
         })
@@ -293,5 +296,19 @@ mod tests {
         assert_eq!(line["SessionsClosed"], 2);
         assert_eq!(line["MaxOverdueSeconds"], 70);
         assert_eq!(line["_aws"]["Timestamp"], now().timestamp_millis());
+    }
+
+    #[test]
+    fn the_metrics_line_counts_an_incomplete_sweep_as_one_and_a_complete_one_as_zero() {
+        let mut summary = Summary::new(now(), false);
+        summary.complete = true;
+        assert_eq!(summary.metrics_line()["SweepIncomplete"], 0);
+
+        summary.complete = false;
+        let line = summary.metrics_line();
+
+        assert_eq!(line["SweepIncomplete"], 1);
+        let names = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].to_string();
+        assert!(names.contains("\"SweepIncomplete\""), "{names}");
     }
 }

@@ -9,7 +9,9 @@
 Steps: start dataverse-sim, start moto and store the Dataverse secret in it, start the Runtime
 API emulator, start the built function against it, invoke it with the event file, print the
 summary and the sessions before and after. Every process started here is stopped on the way
-out, also on an error or Ctrl-C. Exits non-zero when the invocation fails.
+out, also on an error or Ctrl-C. Exits non-zero when the invocation fails, and with
+--check-demo (make demo) also when the sweep did not close exactly the sessions that the demo
+org's names mark "close".
 
 Used by `make demo` and `make invoke EVENT=...`; needs only the standard library and boto3
 (installed in .venv with moto). The processes, dataverse-sim and the secret in moto are set up
@@ -47,6 +49,9 @@ FUNCTION_NAME = "_"
 STARTUP_SECONDS = 30
 TAIL_LINES = 30
 INVOKE_SECONDS = 900
+# Each demo session's name ends with what a correct sweep does with it: "(…: close)" or "(…: keep)".
+DEMO_NAME_COLUMN = "w4d_name"
+DEMO_CLOSE_MARK = ": close)"
 # The function Timeout in template.yaml; the deadline the function sees is this far away.
 FUNCTION_TIMEOUT_SECONDS = 300
 ENV_LINE = re.compile(r"\b(AWS_LAMBDA_[A-Z_]+)=(\S+)")
@@ -255,6 +260,41 @@ def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Pat
         raise StepError(f"the function answered something other than JSON:\n    {stdout.strip()[:2000]}") from error
 
 
+def check_demo(before: list[dict] | None, after: list[dict] | None, summary: dict, env: dict[str, str]) -> None:
+    """The sweep closed exactly the demo org's sessions whose names say "close", reported each
+    one, and touched no other: the expectation comes from the sample data, not from a count."""
+    if before is None or after is None:
+        raise StepError("--check-demo: the simulator's admin endpoint did not list the sessions")
+    id_column = env.get("SESSION_ID_COLUMN", "w4d_chatsessionid")
+
+    def active(row: dict) -> bool:
+        return row.get("statecode") == 0
+
+    expected = {
+        row[id_column] for row in before if active(row) and DEMO_CLOSE_MARK in str(row.get(DEMO_NAME_COLUMN, ""))
+    }
+    still_active = {row[id_column] for row in after if active(row)}
+    became_closed = {row[id_column] for row in before if active(row)} - still_active
+    reported = {session["id"] for session in summary.get("closed_sessions", [])}
+    problems = []
+    if not expected:
+        problems.append(f"no active demo session is named '…{DEMO_CLOSE_MARK}': is this the demo org?")
+    if became_closed != expected:
+        problems.append(
+            f"closed in Dataverse: {len(became_closed)}, expected {len(expected)}; "
+            f"not closed: {sorted(expected - became_closed)}; closed wrongly: {sorted(became_closed - expected)}"
+        )
+    if reported != expected or summary.get("closed") != len(expected):
+        problems.append(
+            f"the summary reports closed={summary.get('closed')} and these ids: {sorted(reported)}; expected {sorted(expected)}"
+        )
+    if summary.get("failed") or summary.get("complete") is not True:
+        problems.append(f"the sweep reported failed={summary.get('failed')} complete={summary.get('complete')}")
+    if problems:
+        raise StepError("the demo sweep did not do what the sample org expects:\n    " + "\n    ".join(problems))
+    print(f"\ncheck: exactly the {len(expected)} sessions the sample org marks 'close' were closed and reported")
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -338,6 +378,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--event", type=Path, default=ROOT / "events" / "scheduled.json", help="event file to invoke with (default: events/scheduled.json)")
     parser.add_argument("--demo", action="store_true", help="seed the simulator with its demo org")
     parser.add_argument("--keep-logs", action="store_true", help="keep every process's log and print where")
+    parser.add_argument("--check-demo", action="store_true", help="with --demo and a scheduled event: fail unless exactly the demo sessions named 'close' were closed")
     parser.add_argument("--show-log", action="store_true", help="print the function's log after the invocation")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra or overriding function environment, e.g. --env DRY_RUN=true (repeatable)")
     parser.add_argument("--sim-arg", action="append", default=[], metavar="ARG", help="extra argument for dataverse-sim, repeatable; write it with =, e.g. --sim-arg=--latency-ms --sim-arg=50")
@@ -346,6 +387,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=int, default=FUNCTION_TIMEOUT_SECONDS, help=f"seconds until the deadline the function is given (default {FUNCTION_TIMEOUT_SECONDS}, as deployed)")
     parser.add_argument("--rows", type=int, default=40, help="session rows to show (default 40)")
     args = parser.parse_args(argv)
+    if args.check_demo and not args.demo:
+        parser.error("--check-demo needs --demo")
     args.function = args.function.resolve()
     args.sim = args.sim.resolve()
     for pair in args.env:
@@ -403,6 +446,8 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
 
     print_summary(summary)
     print_sessions(before, after, env, args.rows)
+    if args.check_demo:
+        check_demo(before, after, summary, env)
     return 0
 
 

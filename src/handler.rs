@@ -213,7 +213,7 @@ fn report(summary: &Summary) {
         "sweep finished"
     );
     // EMF must be a log line of its own, not a field inside the tracing JSON.
-    println!("{}", summary.metrics_line());
+    crate::logging::emit_metrics(&summary.metrics_line());
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use session_sweeper::handler::{handle, App};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    session_sweeper::init_logging();
+    session_sweeper::logging::init();
     let app = match App::from_env().await {
         Ok(app) => app,
         Err(error) => {

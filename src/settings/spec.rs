@@ -20,7 +20,8 @@ pub enum Form {
     Number { min: u64, max: u64 },
     /// One word of a list.
     OneOf(&'static [&'static str]),
-    /// Read by the logging set-up, not by [`super::Settings`].
+    /// Read by the logging set-up, not by [`super::Settings`]; Lambda sets it from the
+    /// template's `LoggingConfig`, not from an environment variable of the template.
     LogFilter,
 }
 
@@ -81,7 +82,7 @@ pub const SPECS: &[Spec] = &[
     spec("CLOSE_BATCH_SIZE", "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)"),
     spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "$batch requests in flight at once"),
     spec("DEADLINE_MARGIN_SECONDS", "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout"),
-    spec("RUST_LOG", "LogLevel", Some("info"), Form::LogFilter, "log filter"),
+    spec("AWS_LAMBDA_LOG_LEVEL", "ApplicationLogLevel", Some("INFO"), Form::LogFilter, "log level; Lambda sets it from LoggingConfig, RUST_LOG wins in local runs"),
 ];
 
 /// The spec named `name`. Every name passed here is a literal in `Settings::from_lookup`,

@@ -21,6 +21,7 @@ impl Summary {
                         {"Name": "SessionsUnreadable", "Unit": "Count"},
                         {"Name": "MaxOverdueSeconds", "Unit": "Seconds"},
                         {"Name": "SweepDurationMs", "Unit": "Milliseconds"},
+                        {"Name": "SweepIncomplete", "Unit": "Count"},
                     ],
                 }],
             },
@@ -32,6 +33,8 @@ impl Summary {
             "SessionsUnreadable": self.unreadable,
             "MaxOverdueSeconds": self.max_overdue_seconds,
             "SweepDurationMs": self.duration_ms,
+            // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.
+            "SweepIncomplete": u8::from(!self.complete),
             "DryRun": self.dry_run,
             "Complete": self.complete,
         })

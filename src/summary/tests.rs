@@ -201,3 +201,17 @@ fn the_metrics_line_is_embedded_metric_format_with_the_documented_names() {
     assert_eq!(line["MaxOverdueSeconds"], 70);
     assert_eq!(line["_aws"]["Timestamp"], now().timestamp_millis());
 }
+
+#[test]
+fn the_metrics_line_counts_an_incomplete_sweep_as_one_and_a_complete_one_as_zero() {
+    let complete = Summary::new(now(), false);
+    assert_eq!(complete.metrics_line()["SweepIncomplete"], 0);
+
+    let mut stopped = Summary::new(now(), false);
+    stopped.mark_incomplete(Incomplete::Deadline);
+    let line = stopped.metrics_line();
+
+    assert_eq!(line["SweepIncomplete"], 1);
+    let names = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].to_string();
+    assert!(names.contains("\"SweepIncomplete\""), "{names}");
+}

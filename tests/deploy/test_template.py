@@ -12,7 +12,8 @@ import pytest
 
 from conftest import ROOT, TEMPLATE
 
-# Every variable the README says the function reads (SPECS in src/settings/spec.rs holds the same list).
+# Every variable the README says the function reads (SPECS in src/settings/spec.rs holds the same
+# list); the log level comes from LoggingConfig.
 FUNCTION_ENVIRONMENT = {
     "DATAVERSE_SECRET_ID",
     "DRY_RUN",
@@ -32,7 +33,6 @@ FUNCTION_ENVIRONMENT = {
     "CLOSE_BATCH_SIZE",
     "CLOSE_CONCURRENCY",
     "DEADLINE_MARGIN_SECONDS",
-    "RUST_LOG",
 }
 
 
@@ -123,8 +123,13 @@ def test_the_function_is_built_from_the_session_sweeper_binary_with_cargo_lambda
     assert function["Metadata"]["BuildProperties"]["Binary"] == "session-sweeper"
 
 
-def test_sweeps_never_overlap_because_reserved_concurrency_is_one(function):
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 1
+def test_reserved_concurrency_is_one_only_when_the_parameter_asks_for_it(template, function):
+    parameter = template["Parameters"]["ReservedConcurrency"]
+    condition, reserved, otherwise = function["Properties"]["ReservedConcurrentExecutions"]["Fn::If"]
+
+    assert parameter["Default"] == 0
+    assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": "ReservedConcurrency"}, 1]}
+    assert (reserved, otherwise) == (1, {"Ref": "AWS::NoValue"})
 
 
 def test_the_function_may_read_only_the_one_dataverse_secret(function):
@@ -172,13 +177,13 @@ def test_no_policy_statement_grants_every_resource(function):
     assert all("'*'" not in resource for resource in resources)
 
 
-def test_the_function_receives_every_setting_the_design_names(function):
+def test_the_function_receives_every_setting_the_readme_lists(function):
     variables = function["Properties"]["Environment"]["Variables"]
 
     assert set(variables) == FUNCTION_ENVIRONMENT
 
 
-def test_every_setting_has_the_design_default(template, function):
+def test_every_setting_has_the_readme_default(template, function):
     variables = function["Properties"]["Environment"]["Variables"]
     parameters = template["Parameters"]
     defaults = {
@@ -205,7 +210,6 @@ def test_every_setting_has_the_design_default(template, function):
         "CLOSE_BATCH_SIZE": "100",
         "CLOSE_CONCURRENCY": "4",
         "DEADLINE_MARGIN_SECONDS": "20",
-        "RUST_LOG": "info",
     }
 
 

@@ -92,6 +92,15 @@ async fn emulator_with_function(
 }
 
 async fn invoke(port: u16, event_file: &str) -> (u16, Value) {
+    let (status, _, answer) = invoke_with_headers(port, event_file).await;
+    (status, answer)
+}
+
+/// The status, the response headers and the JSON answer of one invocation.
+async fn invoke_with_headers(
+    port: u16,
+    event_file: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let event = std::fs::read_to_string(root().join(event_file)).unwrap();
     let response = reqwest::Client::new()
         .post(format!(
@@ -103,7 +112,12 @@ async fn invoke(port: u16, event_file: &str) -> (u16, Value) {
         .await
         .expect("invoke through the emulator");
     let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response.json().await.expect("a JSON answer"),
+    )
 }
 
 fn demo_harness_org() -> dataverse_sim::Dataset {
@@ -188,4 +202,41 @@ async fn the_function_logs_json_lines_and_one_embedded_metric_format_line() {
     );
     assert_eq!(metrics[0]["SessionsClosed"], 1);
     assert_eq!(metrics[0]["SessionsEligible"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_line_of_an_invocation_carries_that_invocations_request_id() {
+    let harness = Harness::start(demo_harness_org()).await;
+    let log_path =
+        std::env::temp_dir().join(format!("sweeper-request-id-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (port, _emulator, function) = emulator_with_function(&harness, Some(log)).await;
+
+    invoke(port, "events/scheduled.json").await;
+    invoke(port, "events/dry-run.json").await;
+    drop(function);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+
+    // The handler logs the request id it was given on "sweep started"; every line after it,
+    // up to the next invocation's, must carry the same id in the runtime's `requestId`.
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let mut current: Option<&Value> = None;
+    let mut invocations = Vec::new();
+    for line in lines.iter().filter(|line| line["message"] != "ready") {
+        if line["message"] == "sweep started" {
+            current = Some(&line["request_id"]);
+            invocations.push(&line["request_id"]);
+        }
+        let expected = current.unwrap_or_else(|| panic!("a line before any invocation: {line}"));
+        assert_eq!(&line["requestId"], expected, "{line}");
+    }
+    assert_eq!(invocations.len(), 2, "{text}");
+    assert_ne!(invocations[0], invocations[1]);
+    assert!(lines
+        .iter()
+        .any(|line| line.get("_aws").is_some() && line["requestId"] == *invocations[0]));
 }

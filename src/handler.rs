@@ -106,6 +106,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::Sweep(SweepError::NoUsableConfiguration { .. }) => {
                 "InvalidSessionTimeout"
             }
+            HandlerError::Sweep(SweepError::DefaultConfigurationNotActive { .. }) => "Settings",
             HandlerError::Sweep(SweepError::Dataverse(DataverseError::Credentials(_))) => {
                 "Credentials"
             }

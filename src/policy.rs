@@ -25,6 +25,9 @@ pub enum TimeoutError {
     /// Longer than ten years.
     #[error("the session timeout {0:?} is longer than ten years")]
     TooLong(String),
+    /// Shorter than `MIN_SESSION_TIMEOUT`: most likely a unit mistake ("24" meant as hours).
+    #[error("the session timeout of {seconds} s is shorter than MIN_SESSION_TIMEOUT ({minimum} s); check the value and CONFIGURATION_TIMEOUT_UNIT")]
+    TooShort { seconds: i64, minimum: i64 },
 }
 
 /// The unit of a numeric Session Timeout column.
@@ -129,6 +132,19 @@ impl SessionTimeout {
             TimeoutError::Unparseable(..) => unparseable(),
             other => other,
         })
+    }
+
+    /// This timeout, or an error when it is shorter than `minimum`: a timeout below the floor
+    /// is far more often a unit mistake than a wish, and would close a whole org at once.
+    pub fn at_least(self, minimum: SessionTimeout) -> Result<Self, TimeoutError> {
+        if self < minimum {
+            Err(TimeoutError::TooShort {
+                seconds: self.seconds,
+                minimum: minimum.seconds,
+            })
+        } else {
+            Ok(self)
+        }
     }
 
     /// The timeout in whole seconds.
@@ -324,11 +340,57 @@ pub fn decide(
     }
 }
 
+/// Whether a session waits on an agent: its customer wrote, and no agent message came at or
+/// after the customer's last one. Such a session is never closed, whatever its timeout,
+/// because a customer nobody answered is what a supervisor needs to see, not a closed chat.
+pub fn awaiting_agent(
+    last_customer_message: Option<DateTime<Utc>>,
+    last_agent_message: Option<DateTime<Utc>>,
+) -> bool {
+    match (last_customer_message, last_agent_message) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(customer), Some(agent)) => agent < customer,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
     use serde_json::json;
+
+    #[test]
+    fn a_timeout_below_the_minimum_is_refused_and_one_at_it_accepted() {
+        let five = SessionTimeout::from_seconds(300).unwrap();
+        let two = SessionTimeout::from_seconds(120).unwrap();
+        assert_eq!(
+            two.at_least(five),
+            Err(TimeoutError::TooShort {
+                seconds: 120,
+                minimum: 300
+            })
+        );
+        assert_eq!(five.at_least(five), Ok(five));
+    }
+
+    #[test]
+    fn a_customer_message_without_an_agent_reply_awaits_the_agent() {
+        assert!(awaiting_agent(Some(at(10, 0, 0)), None));
+        assert!(awaiting_agent(Some(at(10, 0, 0)), Some(at(9, 59, 59))));
+    }
+
+    #[test]
+    fn an_agent_reply_at_or_after_the_customer_message_does_not_await_the_agent() {
+        assert!(!awaiting_agent(Some(at(10, 0, 0)), Some(at(10, 0, 0))));
+        assert!(!awaiting_agent(Some(at(10, 0, 0)), Some(at(11, 0, 0))));
+    }
+
+    #[test]
+    fn a_session_whose_customer_never_wrote_does_not_await_the_agent() {
+        assert!(!awaiting_agent(None, None));
+        assert!(!awaiting_agent(None, Some(at(10, 0, 0))));
+    }
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).unwrap()

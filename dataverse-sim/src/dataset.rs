@@ -153,6 +153,7 @@ impl Dataset {
                         "w4d_chatsessionid",
                         "w4d_name",
                         "w4d_lastcustomermessageon",
+                        "w4d_lastagentmessageon",
                         "_w4d_configurationid_value",
                         "w4d_closereason",
                         "statecode",

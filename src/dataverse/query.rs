@@ -17,10 +17,11 @@ pub const CLOSE_REASON: &str = "Closed by session timeout";
 pub enum Owner {
     /// The sessions of this configuration.
     Configuration(Guid),
-    /// The sessions of this configuration and those without one (it is the only active one).
-    ConfigurationOrUnassigned(Guid),
-    /// The sessions without a configuration.
-    Unassigned,
+    /// The sessions whose configuration lookup is empty or none of these configurations
+    /// (with an empty list, every session). Given the other active configurations, it is one
+    /// configuration's sessions together with those that have no active configuration;
+    /// given every active configuration, it is only the latter.
+    NoneOf(Vec<Guid>),
 }
 
 /// "The active sessions of `owner` whose last activity is at or before `cutoff`": the
@@ -38,16 +39,20 @@ impl SessionQuery {
     pub fn filter(&self, schema: &Schema) -> String {
         let lookup = &schema.configuration_lookup;
         let owner = match &self.owner {
-            Owner::Configuration(id) => format!("{lookup} eq {id}"),
-            Owner::ConfigurationOrUnassigned(id) => {
-                format!("({lookup} eq {id} or {lookup} eq null)")
+            Owner::Configuration(id) => format!("{lookup} eq {id} and "),
+            Owner::NoneOf(ids) if ids.is_empty() => String::new(),
+            Owner::NoneOf(ids) => {
+                // `eq null` is spelled out rather than left to how `ne` treats an empty
+                // lookup, so the filter means the same whatever that treatment is.
+                let others = ids
+                    .iter()
+                    .map(|id| format!("{lookup} ne {id}"))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                format!("({lookup} eq null or ({others})) and ")
             }
-            Owner::Unassigned => format!("{lookup} eq null"),
         };
-        format!(
-            "statecode eq 0 and {owner} and {}",
-            past(schema, self.cutoff)
-        )
+        format!("statecode eq 0 and {owner}{}", past(schema, self.cutoff))
     }
 }
 
@@ -144,15 +149,25 @@ mod tests {
         Guid::parse(A).unwrap()
     }
 
+    const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
+
     #[test]
-    fn the_only_configuration_also_asks_for_the_sessions_without_a_lookup() {
+    fn the_only_configuration_asks_for_every_active_session_past_the_cutoff() {
         assert_eq!(
-            query(Owner::ConfigurationOrUnassigned(a())).filter(&schema()),
-            format!(
-                "statecode eq 0 and (_w4d_configurationid_value eq {A} or _w4d_configurationid_value eq null) and \
-                 (w4d_lastcustomermessageon le 2026-11-24T15:00:00Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-24T15:00:00Z))"
-            )
+            query(Owner::NoneOf(Vec::new())).filter(&schema()),
+            "statecode eq 0 and \
+             (w4d_lastcustomermessageon le 2026-11-24T15:00:00Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-24T15:00:00Z))"
         );
+    }
+
+    #[test]
+    fn sessions_without_an_active_configuration_are_those_with_an_empty_or_other_lookup() {
+        let b = Guid::parse(B).unwrap();
+        let filter = query(Owner::NoneOf(vec![a(), b])).filter(&schema());
+        assert!(filter.starts_with(&format!(
+            "statecode eq 0 and (_w4d_configurationid_value eq null or \
+             (_w4d_configurationid_value ne {A} and _w4d_configurationid_value ne {B})) and ("
+        )));
     }
 
     #[test]
@@ -162,12 +177,6 @@ mod tests {
             "statecode eq 0 and _w4d_configurationid_value eq {A} and ("
         )));
         assert!(!filter.contains("eq null and ("));
-    }
-
-    #[test]
-    fn the_unassigned_query_asks_for_sessions_without_a_lookup() {
-        let filter = query(Owner::Unassigned).filter(&schema());
-        assert!(filter.starts_with("statecode eq 0 and _w4d_configurationid_value eq null and ("));
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct SessionRow {
     pub configuration_id: Option<String>,
     /// The customer's last message, when the customer wrote.
     pub last_customer_message: Option<DateTime<Utc>>,
+    /// When an agent last wrote; always `None` unless `SESSION_LAST_AGENT_MESSAGE_COLUMN`
+    /// is set.
+    pub last_agent_message: Option<DateTime<Utc>>,
     /// When the session was created.
     pub created_on: DateTime<Utc>,
     /// The row's statecode (0 = active).
@@ -90,6 +93,9 @@ pub fn session_columns(schema: &Schema) -> String {
         schema.configuration_lookup.as_str(),
         "statecode",
     ]
+    .into_iter()
+    .chain(schema.last_agent_message.as_ref().map(|name| name.as_str()))
+    .collect::<Vec<_>>()
     .join(",")
 }
 
@@ -129,6 +135,10 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
     let etag = text(row, "@odata.etag").map_err(|_| fail("the row has no ETag".into()))?;
     let last_customer_message =
         optional_time(row, schema.last_customer_message.as_str()).map_err(&fail)?;
+    let last_agent_message = match &schema.last_agent_message {
+        Some(column) => optional_time(row, column.as_str()).map_err(&fail)?,
+        None => None,
+    };
     let created_on = optional_time(row, "createdon")
         .map_err(&fail)?
         .ok_or_else(|| fail("the row has no createdon".into()))?;
@@ -145,6 +155,7 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
         etag,
         configuration_id,
         last_customer_message,
+        last_agent_message,
         created_on,
         statecode,
     })
@@ -263,6 +274,30 @@ mod tests {
             Some("00000000-0000-4000-8000-0000000000a1")
         );
         assert!(error.reason.contains("w4d_lastcustomermessageon"));
+    }
+
+    #[test]
+    fn the_agent_column_is_selected_and_read_only_when_configured() {
+        let raw = row(json!({
+            "@odata.etag": "W/\"1\"",
+            "w4d_chatsessionid": "00000000-0000-4000-8000-0000000000a1",
+            "w4d_lastagentmessageon": "2026-11-24T16:00:00Z",
+            "createdon": "2026-11-20T08:00:00Z",
+            "statecode": 0
+        }));
+        assert!(!session_columns(&schema()).contains("w4d_lastagentmessageon"));
+        assert_eq!(
+            session_row(&schema(), &raw).unwrap().last_agent_message,
+            None
+        );
+        let mut with_agent = schema();
+        with_agent.last_agent_message =
+            Some(crate::settings::Name::parse("X", "w4d_lastagentmessageon").unwrap());
+        assert!(session_columns(&with_agent).ends_with(",w4d_lastagentmessageon"));
+        assert_eq!(
+            session_row(&with_agent, &raw).unwrap().last_agent_message,
+            Some("2026-11-24T16:00:00Z".parse().unwrap())
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@ mod spec;
 
 pub use spec::{Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 
-use crate::policy::TimeoutUnit;
+use crate::dataverse::Guid;
+use crate::policy::{SessionTimeout, TimeoutUnit};
 use spec::{spec_of, Reader};
 use std::fmt;
 use std::time::Duration;
@@ -84,6 +85,9 @@ pub struct Schema {
     pub closed_statuscode: i64,
     /// Optional text column that records why the session was closed.
     pub close_reason: Option<Name>,
+    /// Optional column of when an agent last wrote; when set, a session awaiting an agent's
+    /// reply is never closed.
+    pub last_agent_message: Option<Name>,
     /// Entity set of the WhatsApp configurations.
     pub configuration_table: Name,
     /// Primary key of a configuration.
@@ -115,6 +119,11 @@ impl Schema {
                 .as_ref()
                 .map(|n| ("SESSION_CLOSE_REASON_COLUMN", n)),
         )
+        .chain(
+            self.last_agent_message
+                .as_ref()
+                .map(|n| ("SESSION_LAST_AGENT_MESSAGE_COLUMN", n)),
+        )
         .find(|(_, value)| value.as_str().eq_ignore_ascii_case(name))
         .map(|(setting, _)| setting)
     }
@@ -137,6 +146,11 @@ pub struct Settings {
     pub close_concurrency: usize,
     /// Time kept free before the Lambda deadline; no new work starts inside it.
     pub deadline_margin: Duration,
+    /// A configuration whose timeout is shorter is unusable.
+    pub min_timeout: SessionTimeout,
+    /// With several active configurations, the one whose timeout judges the sessions without
+    /// an active configuration; checked against the active ones at the start of each sweep.
+    pub default_configuration: Option<Guid>,
     /// Table and column names.
     pub schema: Schema,
 }
@@ -165,6 +179,7 @@ impl Settings {
             closed_statecode: read.number("SESSION_CLOSED_STATECODE")? as i64,
             closed_statuscode: read.number("SESSION_CLOSED_STATUSCODE")? as i64,
             close_reason: read.optional_name("SESSION_CLOSE_REASON_COLUMN")?,
+            last_agent_message: read.optional_name("SESSION_LAST_AGENT_MESSAGE_COLUMN")?,
             configuration_table: read.name("CONFIGURATION_TABLE")?,
             configuration_id: read.name("CONFIGURATION_ID_COLUMN")?,
             timeout_column: read.name("CONFIGURATION_TIMEOUT_COLUMN")?,
@@ -178,6 +193,8 @@ impl Settings {
             close_batch_size: read.number("CLOSE_BATCH_SIZE")? as usize,
             close_concurrency: read.number("CLOSE_CONCURRENCY")? as usize,
             deadline_margin: Duration::from_secs(read.number("DEADLINE_MARGIN_SECONDS")?),
+            min_timeout: read.timeout("MIN_SESSION_TIMEOUT", schema.timeout_unit)?,
+            default_configuration: read.optional_guid("DEFAULT_CONFIGURATION_ID")?,
             schema,
         })
     }
@@ -221,6 +238,7 @@ pub(crate) mod tests {
         );
         assert_eq!(s.schema.timeout_unit, TimeoutUnit::Minutes);
         assert_eq!(s.schema.close_reason, None);
+        assert_eq!(s.schema.last_agent_message, None);
     }
 
     #[test]
@@ -308,7 +326,10 @@ pub(crate) mod tests {
         for spec in SPECS {
             let bad = match spec.form {
                 Form::Name | Form::OptionalName => "not a name!",
-                Form::Number { .. } | Form::Flag | Form::OneOf(_) => "999999999999x",
+                Form::Number { .. } | Form::Flag | Form::OneOf(_) | Form::Duration => {
+                    "999999999999x"
+                }
+                Form::OptionalGuid => "not-a-guid",
                 Form::Text | Form::LogFilter => continue,
             };
             let error =
@@ -322,6 +343,42 @@ pub(crate) mod tests {
         let error =
             settings(&[("DATAVERSE_SECRET_ID", "s"), ("CLOSE_CONCURRENCY", "17")]).unwrap_err();
         assert!(error.to_string().contains("from 1 to 16"), "{error}");
+    }
+
+    #[test]
+    fn the_minimum_timeout_defaults_to_five_minutes_and_reads_the_timeout_forms() {
+        let default = settings(&[("DATAVERSE_SECRET_ID", "s")]).unwrap();
+        assert_eq!(default.min_timeout.seconds(), 300);
+        let hours = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("CONFIGURATION_TIMEOUT_UNIT", "hours"),
+            ("MIN_SESSION_TIMEOUT", "2"),
+        ])
+        .unwrap();
+        assert_eq!(hours.min_timeout.seconds(), 7_200);
+        let zero = settings(&[("DATAVERSE_SECRET_ID", "s"), ("MIN_SESSION_TIMEOUT", "0")]);
+        assert!(zero
+            .unwrap_err()
+            .to_string()
+            .contains("MIN_SESSION_TIMEOUT"));
+    }
+
+    #[test]
+    fn the_default_configuration_is_unset_by_default_and_read_as_a_lowercase_guid() {
+        let unset = settings(&[("DATAVERSE_SECRET_ID", "s")]).unwrap();
+        assert_eq!(unset.default_configuration, None);
+        let set = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            (
+                "DEFAULT_CONFIGURATION_ID",
+                "6F1C2B7A-3D4E-4F50-8A61-7B8C9D0E1F21",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            set.default_configuration.map(|id| id.to_string()),
+            Some("6f1c2b7a-3d4e-4f50-8a61-7b8c9d0e1f21".into())
+        );
     }
 
     #[test]

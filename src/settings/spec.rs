@@ -4,6 +4,8 @@
 //! checks all three agree).
 
 use super::{Name, SettingsError};
+use crate::dataverse::Guid;
+use crate::policy::{SessionTimeout, TimeoutUnit};
 
 /// What values a setting accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,11 @@ pub enum Form {
     Number { min: u64, max: u64 },
     /// One word of a list.
     OneOf(&'static [&'static str]),
+    /// A duration in the forms a Session Timeout accepts (a bare number is in
+    /// `CONFIGURATION_TIMEOUT_UNIT`).
+    Duration,
+    /// A GUID, or empty for none.
+    OptionalGuid,
     /// Read by the logging set-up, not by [`super::Settings`]; Lambda sets it from the
     /// template's `LoggingConfig`, not from an environment variable of the template.
     LogFilter,
@@ -75,10 +82,13 @@ pub const SPECS: &[Spec] = &[
     spec("SESSION_CLOSED_STATECODE", "SessionClosedStatecode", Some("1"), Form::Number { min: 1, max: i32::MAX as u64 }, "the statecode that means closed (0 is active)"),
     spec("SESSION_CLOSED_STATUSCODE", "SessionClosedStatuscode", Some("2"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode that goes with it"),
     spec("SESSION_CLOSE_REASON_COLUMN", "SessionCloseReasonColumn", None, Form::OptionalName, "optional text column set to \"Closed by session timeout\""),
+    spec("SESSION_LAST_AGENT_MESSAGE_COLUMN", "SessionLastAgentMessageColumn", None, Form::OptionalName, "optional: when an agent last wrote; a session whose customer wrote after it is never closed"),
     spec("CONFIGURATION_TABLE", "ConfigurationTable", Some("w4d_whatsappconfigurations"), Form::Name, "entity set of the WhatsApp Configurations"),
     spec("CONFIGURATION_ID_COLUMN", "ConfigurationIdColumn", Some("w4d_whatsappconfigurationid"), Form::Name, "its primary key"),
     spec("CONFIGURATION_TIMEOUT_COLUMN", "ConfigurationTimeoutColumn", Some("w4d_sessiontimeout"), Form::Name, "the Session Timeout column"),
     spec("CONFIGURATION_TIMEOUT_UNIT", "ConfigurationTimeoutUnit", Some("minutes"), Form::OneOf(&["minutes", "hours", "days"]), "unit of a numeric timeout"),
+    spec("MIN_SESSION_TIMEOUT", "MinSessionTimeout", Some("5 minutes"), Form::Duration, "a configuration whose timeout is shorter is an error and none of its sessions is closed"),
+    spec("DEFAULT_CONFIGURATION_ID", "DefaultConfigurationId", None, Form::OptionalGuid, "with several active configurations, the one whose timeout judges sessions without an active configuration"),
     spec("CLOSE_BATCH_SIZE", "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)"),
     spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "$batch requests in flight at once"),
     spec("DEADLINE_MARGIN_SECONDS", "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout"),
@@ -156,6 +166,31 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .ok()
             .filter(|n| (min..=max).contains(n))
             .ok_or_else(|| Self::bad(spec, text, format!("a whole number from {min} to {max}")))
+    }
+
+    pub(super) fn timeout(
+        &self,
+        name: &str,
+        unit: TimeoutUnit,
+    ) -> Result<SessionTimeout, SettingsError> {
+        let spec = spec_of(name);
+        let text = self.text(name)?;
+        SessionTimeout::parse(&text, unit).map_err(|error| Self::bad(spec, text, error.to_string()))
+    }
+
+    pub(super) fn optional_guid(&self, name: &str) -> Result<Option<Guid>, SettingsError> {
+        let spec = spec_of(name);
+        self.raw(spec)
+            .map(|value| {
+                Guid::parse(&value).ok_or_else(|| {
+                    Self::bad(
+                        spec,
+                        value,
+                        "a GUID such as 6f1c2b7a-3d4e-4f50-8a61-7b8c9d0e1f21".into(),
+                    )
+                })
+            })
+            .transpose()
     }
 
     pub(super) fn one_of<T: std::str::FromStr>(&self, name: &str) -> Result<T, SettingsError> {

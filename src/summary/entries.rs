@@ -27,8 +27,11 @@ pub enum SkipReason {
     AlreadyClosed,
     /// Dataverse answered 404.
     NoLongerExists,
-    /// No configuration, and several are active: which timeout applies would be a guess.
+    /// No active configuration, several are active and `DEFAULT_CONFIGURATION_ID` is unset:
+    /// which timeout applies would be a guess.
     NoConfigurationSeveralActive,
+    /// The customer wrote last and no agent answered (`SESSION_LAST_AGENT_MESSAGE_COLUMN`).
+    AwaitingAgentReply,
 }
 
 impl SkipReason {
@@ -39,8 +42,9 @@ impl SkipReason {
             SkipReason::AlreadyClosed => "already closed",
             SkipReason::NoLongerExists => "no longer exists",
             SkipReason::NoConfigurationSeveralActive => {
-                "it has no configuration and several configurations are active"
+                "its configuration is not active and several configurations are active"
             }
+            SkipReason::AwaitingAgentReply => "awaiting agent reply",
         }
     }
 }
@@ -77,6 +81,10 @@ pub struct SessionReport {
     pub id: String,
     /// The configuration whose timeout applied.
     pub configuration_id: String,
+    /// The session's own configuration is empty or not active, so `configuration_id` is the
+    /// only active configuration or `DEFAULT_CONFIGURATION_ID`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_active_configuration: bool,
     /// The customer's last message; null when the session was judged from its creation.
     #[serde(serialize_with = "optional_utc")]
     pub last_customer_message_at: Option<DateTime<Utc>>,

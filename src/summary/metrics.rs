@@ -19,6 +19,7 @@ impl Summary {
                         {"Name": "SessionsFailed", "Unit": "Count"},
                         {"Name": "SessionsDeferred", "Unit": "Count"},
                         {"Name": "SessionsUnreadable", "Unit": "Count"},
+                        {"Name": "SessionsAwaitingAgent", "Unit": "Count"},
                         {"Name": "MaxOverdueSeconds", "Unit": "Seconds"},
                         {"Name": "SweepDurationMs", "Unit": "Milliseconds"},
                         {"Name": "SweepIncomplete", "Unit": "Count"},
@@ -31,6 +32,7 @@ impl Summary {
             "SessionsFailed": self.failed_count,
             "SessionsDeferred": self.deferred,
             "SessionsUnreadable": self.unreadable,
+            "SessionsAwaitingAgent": self.awaiting_agent,
             "MaxOverdueSeconds": self.max_overdue_seconds,
             "SweepDurationMs": self.duration_ms,
             // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.

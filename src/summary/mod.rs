@@ -9,6 +9,7 @@ pub use entries::{ConfigurationReport, Failed, Incomplete, SessionReport, SkipRe
 use chrono::{DateTime, Utc};
 use entries::utc;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// At most this many closed (or would-close) sessions are listed; the counts stay exact and
 /// `sessions_truncated` says the list was cut.
@@ -19,11 +20,16 @@ pub const SESSION_LIST_LIMIT: usize = 10_000;
 /// stays below 3 MB, half Lambda's 6 MB payload limit, whatever the org holds.
 pub const REASON_LIST_LIMIT: usize = 1_000;
 
+/// The key of `closed_by_configuration` for sessions whose own configuration is empty or not
+/// active.
+pub const NO_ACTIVE_CONFIGURATION: &str = "no active configuration";
+
 /// The CloudWatch namespace of the metrics.
 pub const METRICS_NAMESPACE: &str = "SessionSweeper";
 
 /// What one sweep found and did. Only its own methods change it, so that
-/// `eligible = closed + skipped + failed + deferred (+ would_close)` holds at every moment.
+/// `eligible = closed + skipped + failed + deferred (+ would_close)` holds at every moment,
+/// and `closed_by_configuration` adds up to `closed`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
     #[serde(serialize_with = "utc")]
@@ -35,6 +41,7 @@ pub struct Summary {
     configurations: Vec<ConfigurationReport>,
     eligible: usize,
     closed: usize,
+    closed_by_configuration: BTreeMap<String, usize>,
     deferred: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     would_close: Option<usize>,
@@ -47,6 +54,7 @@ pub struct Summary {
     skipped_count: usize,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     skipped_truncated: bool,
+    awaiting_agent: usize,
     failed: Vec<Failed>,
     failed_count: usize,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -83,6 +91,7 @@ impl Summary {
             configurations: Vec::new(),
             eligible: 0,
             closed: 0,
+            closed_by_configuration: BTreeMap::from([(NO_ACTIVE_CONFIGURATION.to_owned(), 0)]),
             deferred: 0,
             would_close: dry_run.then_some(0),
             closed_sessions: Vec::new(),
@@ -91,6 +100,7 @@ impl Summary {
             skipped: Vec::new(),
             skipped_count: 0,
             skipped_truncated: false,
+            awaiting_agent: 0,
             failed: Vec::new(),
             failed_count: 0,
             failed_truncated: false,
@@ -105,13 +115,24 @@ impl Summary {
 
     /// Records how a configuration was read.
     pub fn record_configuration(&mut self, report: ConfigurationReport) {
+        self.closed_by_configuration.insert(report.id.clone(), 0);
         self.configurations.push(report);
     }
 
-    /// Records a closed session.
+    /// Records a closed session, counted under its own configuration, or under
+    /// [`NO_ACTIVE_CONFIGURATION`] when it has no active one.
     pub fn record_closed(&mut self, session: SessionReport) {
         self.eligible_overdue(session.overdue_seconds);
         self.closed += 1;
+        let owner = if session.no_active_configuration {
+            NO_ACTIVE_CONFIGURATION
+        } else {
+            session.configuration_id.as_str()
+        };
+        *self
+            .closed_by_configuration
+            .entry(owner.to_owned())
+            .or_insert(0) += 1;
         self.sessions_truncated |=
             push_capped(&mut self.closed_sessions, SESSION_LIST_LIMIT, session);
     }
@@ -131,6 +152,13 @@ impl Summary {
         self.skipped_count += 1;
         self.skipped_truncated |=
             push_capped(&mut self.skipped, REASON_LIST_LIMIT, Skipped { id, reason });
+    }
+
+    /// Records a session past its timeout that is not closed because it awaits an agent's
+    /// reply: skipped, and counted apart for the `SessionsAwaitingAgent` metric.
+    pub fn record_awaiting_agent(&mut self, id: String) {
+        self.awaiting_agent += 1;
+        self.record_skipped(id, SkipReason::AwaitingAgentReply);
     }
 
     /// Records an eligible session whose close failed.
@@ -232,6 +260,17 @@ impl Summary {
         &self.would_close_sessions
     }
 
+    /// Per active configuration (and [`NO_ACTIVE_CONFIGURATION`]), how many of its sessions
+    /// were closed.
+    pub fn closed_by_configuration(&self) -> &BTreeMap<String, usize> {
+        &self.closed_by_configuration
+    }
+
+    /// Sessions past their timeout left open because they await an agent's reply.
+    pub fn awaiting_agent(&self) -> usize {
+        self.awaiting_agent
+    }
+
     /// Skipped sessions, at most `REASON_LIST_LIMIT`.
     pub fn skipped(&self) -> &[Skipped] {
         &self.skipped
@@ -273,7 +312,9 @@ impl Summary {
         self.max_overdue_seconds
     }
 
-    /// Whether the counts add up: eligible = closed + would close + skipped + failed + deferred.
+    /// Whether the counts add up: eligible = closed + would close + skipped + failed +
+    /// deferred, the closes per configuration sum to the closes, and the sessions awaiting an
+    /// agent are among the skipped.
     pub fn adds_up(&self) -> bool {
         self.eligible
             == self.closed
@@ -281,6 +322,8 @@ impl Summary {
                 + self.skipped_count
                 + self.failed_count
                 + self.deferred
+            && self.closed_by_configuration.values().sum::<usize>() == self.closed
+            && self.awaiting_agent <= self.skipped_count
     }
 }
 

@@ -11,6 +11,7 @@ fn session(id: &str, overdue_seconds: i64) -> SessionReport {
     SessionReport {
         id: id.into(),
         configuration_id: "c".into(),
+        no_active_configuration: false,
         last_customer_message_at: None,
         eligible_at: now(),
         overdue_seconds,
@@ -72,9 +73,52 @@ fn the_counts_add_up_after_every_kind_of_record() {
     summary.record_failed("d".into(), "500: boom".into(), 3);
     summary.record_deferred(4);
     summary.record_unreadable("e".into(), "no ETag".into());
-    assert_eq!(summary.eligible(), 5);
+    summary.record_awaiting_agent("f".into());
+    let mut orphan = session("g", 5);
+    orphan.no_active_configuration = true;
+    summary.record_closed(orphan);
+    assert_eq!(summary.eligible(), 7);
     assert!(summary.adds_up());
     assert_eq!(summary.unreadable(), 1);
+}
+
+#[test]
+fn closes_are_counted_under_their_own_configuration_or_no_active_configuration() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_configuration(ConfigurationReport {
+        id: "c".into(),
+        timeout_seconds: Some(60),
+        error: None,
+    });
+    summary.record_configuration(ConfigurationReport {
+        id: "idle".into(),
+        timeout_seconds: Some(60),
+        error: None,
+    });
+    summary.record_closed(session("a", 1));
+    let mut orphan = session("b", 1);
+    orphan.no_active_configuration = true;
+    summary.record_closed(orphan);
+    summary.record_closed(session("c", 1));
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(
+        json["closed_by_configuration"],
+        serde_json::json!({"c": 2, "idle": 0, "no active configuration": 1})
+    );
+    assert_eq!(json["closed_sessions"][1]["no_active_configuration"], true);
+    assert!(json["closed_sessions"][0]
+        .get("no_active_configuration")
+        .is_none());
+}
+
+#[test]
+fn a_session_awaiting_an_agent_is_skipped_with_its_reason_and_counted_in_the_metrics() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_awaiting_agent("a".into());
+    assert_eq!(summary.skipped()[0].reason.as_str(), "awaiting agent reply");
+    assert_eq!(summary.metrics_line()["SessionsAwaitingAgent"], 1);
+    assert_eq!(serde_json::to_value(&summary).unwrap()["awaiting_agent"], 1);
+    assert!(summary.adds_up());
 }
 
 #[test]
@@ -96,6 +140,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
         SkipReason::AlreadyClosed,
         SkipReason::NoLongerExists,
         SkipReason::NoConfigurationSeveralActive,
+        SkipReason::AwaitingAgentReply,
     ] {
         summary.record_skipped("x".into(), reason);
     }
@@ -112,7 +157,8 @@ fn skip_reasons_serialise_to_their_stable_text() {
             "changed since read",
             "already closed",
             "no longer exists",
-            "it has no configuration and several configurations are active"
+            "its configuration is not active and several configurations are active",
+            "awaiting agent reply"
         ]
     );
 }

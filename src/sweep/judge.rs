@@ -6,7 +6,7 @@ use super::close::Closer;
 use super::plan::Planned;
 use super::SweepOptions;
 use crate::dataverse::{DataverseError, Org, ReadRow};
-use crate::policy::decide;
+use crate::policy::{awaiting_agent, decide};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use tracing::{error, info, warn};
 
@@ -16,6 +16,8 @@ pub(super) struct Pass {
     pub max_closures: usize,
     pub scheduled: usize,
     pub cap_reached: bool,
+    /// `SESSION_LAST_AGENT_MESSAGE_COLUMN` is set: a session awaiting an agent is never closed.
+    pub agent_rule: bool,
     pub summary: Summary,
     pub closer: Closer,
 }
@@ -73,8 +75,10 @@ impl Pass {
                 return;
             }
         };
-        // The server filter asked for active rows; a row in another state is never closed.
-        if row.statecode != 0 {
+        let lookup = row.configuration_id.as_deref();
+        // The server filter asked for active rows of this owner; any other row is left alone.
+        if row.statecode != 0 || !planned.owns(lookup) {
+            warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session the query did not ask for; left alone");
             return;
         }
         let decision = decide(
@@ -87,8 +91,14 @@ impl Pass {
             warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
             return;
         }
-        if planned.unassigned {
-            info!(session_id = %row.id, "skipped: no configuration and several are active");
+        // Awaiting an agent comes first: it is the session's own state, whoever's timeout.
+        if self.agent_rule && awaiting_agent(row.last_customer_message, row.last_agent_message) {
+            info!(session_id = %row.id, configuration_id = %planned.configuration_id, "skipped: awaiting agent reply");
+            summary.record_awaiting_agent(row.id);
+            return;
+        }
+        if planned.report_only {
+            info!(session_id = %row.id, "skipped: its configuration is not active and several are active");
             summary.record_skipped(row.id, SkipReason::NoConfigurationSeveralActive);
             return;
         }
@@ -99,8 +109,9 @@ impl Pass {
         }
         self.scheduled += 1;
         let report = SessionReport {
-            id: row.id,
             configuration_id: planned.configuration_id.clone(),
+            no_active_configuration: planned.without_active_configuration(lookup),
+            id: row.id,
             last_customer_message_at: row.last_customer_message,
             eligible_at: decision.eligible_at,
             overdue_seconds: decision.overdue_seconds,

@@ -49,6 +49,9 @@ pub enum SweepError {
     /// No configuration is active, so no timeout is known.
     #[error("no active WhatsApp configuration was found in {table}; no session was closed")]
     NoActiveConfiguration { table: String },
+    /// `DEFAULT_CONFIGURATION_ID` names a configuration that is not active (or does not exist).
+    #[error("the environment variable DEFAULT_CONFIGURATION_ID = {id:?} is not one of the active WhatsApp configurations ({active}); set it to one of them or leave it empty. No session was closed")]
+    DefaultConfigurationNotActive { id: String, active: String },
     /// Every active configuration has an unusable timeout.
     #[error("no active WhatsApp configuration has a usable Session Timeout ({column}), so no session was closed: {problems}")]
     NoUsableConfiguration { column: String, problems: String },

@@ -5,10 +5,10 @@
 use super::SweepError;
 use crate::dataverse::{ConfigurationRow, Guid, Owner, SessionQuery};
 use crate::policy::SessionTimeout;
-use crate::settings::Schema;
+use crate::settings::Settings;
 use crate::summary::{ConfigurationReport, Incomplete, Summary};
 use chrono::{DateTime, Utc};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// A configuration whose timeout can be applied.
 #[derive(Debug, Clone)]
@@ -17,41 +17,66 @@ pub(super) struct Usable {
     pub timeout: SessionTimeout,
 }
 
+/// The active configurations once checked.
+#[derive(Debug, Clone)]
+pub(super) struct Checked {
+    /// Those whose timeout can be applied.
+    pub usable: Vec<Usable>,
+    /// Every active configuration's id, usable or not; `None` when one is not a GUID, since a
+    /// filter could not then leave its sessions out of "sessions without an active
+    /// configuration".
+    pub active: Option<Vec<Guid>>,
+}
+
 /// One server-side query and how to judge what it returns.
 #[derive(Debug, Clone)]
 pub(super) struct Planned {
-    /// The configuration whose timeout applies; empty for unassigned sessions.
+    /// The configuration whose timeout applies; empty when the sessions are only reported.
     pub configuration_id: String,
     pub timeout: SessionTimeout,
     pub query: SessionQuery,
-    /// Sessions without a configuration while several are active: reported, never closed.
-    pub unassigned: bool,
+    /// Sessions without an active configuration while several are active and no default is
+    /// set: reported, never closed.
+    pub report_only: bool,
 }
 
-/// Checks each active configuration and reports it; the usable ones, or an error when there
-/// is none.
+impl Planned {
+    /// Whether a session with this configuration lookup is one this query asked for; the
+    /// server's filter is checked again here, never trusted alone.
+    pub fn owns(&self, lookup: Option<&str>) -> bool {
+        match (&self.query.owner, lookup) {
+            (Owner::Configuration(id), Some(lookup)) => id.as_str() == lookup,
+            (Owner::Configuration(_), None) => false,
+            (Owner::NoneOf(_), None) => true,
+            (Owner::NoneOf(ids), Some(lookup)) => ids.iter().all(|id| id.as_str() != lookup),
+        }
+    }
+
+    /// Whether a session with this lookup is judged by a timeout that is not its own
+    /// configuration's.
+    pub fn without_active_configuration(&self, lookup: Option<&str>) -> bool {
+        self.report_only || lookup != Some(self.configuration_id.as_str())
+    }
+}
+
+/// Checks `DEFAULT_CONFIGURATION_ID` and each active configuration, and reports each; the
+/// usable ones, or an error when there is none.
 pub(super) fn check_configurations(
-    schema: &Schema,
+    settings: &Settings,
     configurations: &[ConfigurationRow],
     summary: &mut Summary,
-) -> Result<Vec<Usable>, SweepError> {
+) -> Result<Checked, SweepError> {
+    let schema = &settings.schema;
     if configurations.is_empty() {
         return Err(SweepError::NoActiveConfiguration {
             table: schema.configuration_table.to_string(),
         });
     }
+    check_default(settings.default_configuration.as_ref(), configurations)?;
     let mut usable = Vec::new();
     let mut problems = Vec::new();
     for configuration in configurations {
-        let checked = match Guid::parse(&configuration.id) {
-            Some(id) => {
-                SessionTimeout::from_column(configuration.timeout.as_ref(), schema.timeout_unit)
-                    .map(|timeout| Usable { id, timeout })
-                    .map_err(|error| error.to_string())
-            }
-            None => Err("its id is not a GUID".to_owned()),
-        };
-        match checked {
+        match check_one(settings, configuration) {
             Ok(found) => {
                 info!(configuration_id = %found.id, timeout_s = found.timeout.seconds(), "configuration");
                 summary.record_configuration(ConfigurationReport {
@@ -81,20 +106,72 @@ pub(super) fn check_configurations(
     if !problems.is_empty() {
         summary.mark_incomplete(Incomplete::UnusableConfiguration);
     }
-    Ok(usable)
+    let active = configurations
+        .iter()
+        .map(|configuration| Guid::parse(&configuration.id))
+        .collect();
+    Ok(Checked { usable, active })
 }
 
-/// The queries for the usable configurations. `active` counts every active configuration,
-/// usable or not: sessions without a lookup belong to the only one, and otherwise to none.
-pub(super) fn build_queries(now: DateTime<Utc>, usable: &[Usable], active: usize) -> Vec<Planned> {
-    let only_one = active == 1;
-    let mut queries: Vec<Planned> = usable
+/// A default that is not active is refused before anything is read: its sessions and the
+/// sessions it was meant to judge would otherwise be judged by a guess.
+fn check_default(
+    default: Option<&Guid>,
+    configurations: &[ConfigurationRow],
+) -> Result<(), SweepError> {
+    match default {
+        Some(default)
+            if !configurations
+                .iter()
+                .any(|configuration| configuration.id.eq_ignore_ascii_case(default.as_str())) =>
+        {
+            Err(SweepError::DefaultConfigurationNotActive {
+                id: default.to_string(),
+                active: configurations
+                    .iter()
+                    .map(|configuration| configuration.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The configuration's id and timeout, or why it cannot be used.
+fn check_one(settings: &Settings, configuration: &ConfigurationRow) -> Result<Usable, String> {
+    let id = Guid::parse(&configuration.id).ok_or("its id is not a GUID")?;
+    SessionTimeout::from_column(configuration.timeout.as_ref(), settings.schema.timeout_unit)
+        .and_then(|timeout| timeout.at_least(settings.min_timeout))
+        .map(|timeout| Usable { id, timeout })
+        .map_err(|error| error.to_string())
+}
+
+/// The queries for the usable configurations. Sessions without an active configuration
+/// belong to the only active configuration, else to `default`; with neither, they are only
+/// reported, once past even the longest timeout.
+pub(super) fn build_queries(
+    now: DateTime<Utc>,
+    checked: &Checked,
+    default: Option<&Guid>,
+) -> Vec<Planned> {
+    let judge_of_orphans = match checked.active.as_deref() {
+        Some([only]) => Some(only),
+        _ => default,
+    };
+    let mut queries: Vec<Planned> = checked
+        .usable
         .iter()
         .map(|configuration| {
-            let owner = if only_one {
-                Owner::ConfigurationOrUnassigned(configuration.id.clone())
-            } else {
-                Owner::Configuration(configuration.id.clone())
+            let owner = match &checked.active {
+                Some(active) if judge_of_orphans == Some(&configuration.id) => Owner::NoneOf(
+                    active
+                        .iter()
+                        .filter(|id| **id != configuration.id)
+                        .cloned()
+                        .collect(),
+                ),
+                _ => Owner::Configuration(configuration.id.clone()),
             };
             Planned {
                 configuration_id: configuration.id.to_string(),
@@ -103,22 +180,31 @@ pub(super) fn build_queries(now: DateTime<Utc>, usable: &[Usable], active: usize
                     owner,
                     cutoff: configuration.timeout.cutoff(now),
                 },
-                unassigned: false,
+                report_only: false,
             }
         })
         .collect();
-    if !only_one {
+    if let Some(judge) = judge_of_orphans {
+        if !checked.usable.iter().any(|usable| usable.id == *judge) {
+            warn!(configuration_id = %judge, "the configuration that judges sessions without an active configuration has an unusable timeout; those sessions are not judged");
+        }
+    }
+    let Some(active) = &checked.active else {
+        error!("an active configuration's id is not a GUID; sessions without an active configuration are not judged");
+        return queries;
+    };
+    if judge_of_orphans.is_none() {
         // Past even the longest timeout, such a session would be eligible under any of them;
         // it is still not closed, because which one applies is a guess.
-        if let Some(longest) = usable.iter().map(|usable| usable.timeout).max() {
+        if let Some(longest) = checked.usable.iter().map(|usable| usable.timeout).max() {
             queries.push(Planned {
                 configuration_id: String::new(),
                 timeout: longest,
                 query: SessionQuery {
-                    owner: Owner::Unassigned,
+                    owner: Owner::NoneOf(active.clone()),
                     cutoff: longest.cutoff(now),
                 },
-                unassigned: true,
+                report_only: true,
             });
         }
     }
@@ -131,14 +217,16 @@ mod tests {
     use chrono::TimeZone;
     use serde_json::json;
 
-    use crate::settings::tests::default_schema as schema;
-
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap()
     }
 
     const A: &str = "6f1c2a3b-0000-4000-8000-00000000000a";
     const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
+
+    fn guid(text: &str) -> Guid {
+        Guid::parse(text).unwrap()
+    }
 
     fn configuration(id: &str, timeout: serde_json::Value) -> ConfigurationRow {
         ConfigurationRow {
@@ -147,30 +235,53 @@ mod tests {
         }
     }
 
+    fn settings(default: Option<&str>) -> Settings {
+        let default = default.map(str::to_owned);
+        Settings::from_lookup(|name| match name {
+            "DATAVERSE_SECRET_ID" => Some("s".into()),
+            "DEFAULT_CONFIGURATION_ID" => default.clone(),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    fn plan_with(
+        settings: &Settings,
+        configurations: &[ConfigurationRow],
+        summary: &mut Summary,
+    ) -> Result<Vec<Planned>, SweepError> {
+        let checked = check_configurations(settings, configurations, summary)?;
+        Ok(build_queries(
+            now(),
+            &checked,
+            settings.default_configuration.as_ref(),
+        ))
+    }
+
     fn plan(
         configurations: &[ConfigurationRow],
         summary: &mut Summary,
     ) -> Result<Vec<Planned>, SweepError> {
-        let usable = check_configurations(&schema(), configurations, summary)?;
-        Ok(build_queries(now(), &usable, configurations.len()))
+        plan_with(&settings(None), configurations, summary)
     }
 
     #[test]
-    fn one_configuration_also_owns_the_sessions_without_a_lookup() {
+    fn one_configuration_also_owns_the_sessions_without_an_active_configuration() {
         let mut summary = Summary::new(now(), false);
         let queries = plan(&[configuration(A, json!(1440))], &mut summary).unwrap();
         assert_eq!(queries.len(), 1);
         assert_eq!(
             queries[0].query,
             SessionQuery {
-                owner: Owner::ConfigurationOrUnassigned(Guid::parse(A).unwrap()),
+                owner: Owner::NoneOf(Vec::new()),
                 cutoff: Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap(),
             }
         );
+        assert!(!queries[0].report_only);
     }
 
     #[test]
-    fn several_configurations_report_unassigned_sessions_past_the_longest_timeout() {
+    fn several_configurations_report_orphaned_sessions_past_the_longest_timeout() {
         let mut summary = Summary::new(now(), false);
         let queries = plan(
             &[
@@ -181,14 +292,89 @@ mod tests {
         )
         .unwrap();
         assert_eq!(queries.len(), 3);
-        let unassigned = &queries[2];
-        assert!(unassigned.unassigned);
-        assert_eq!(unassigned.timeout.seconds(), 172_800);
-        assert_eq!(unassigned.query.owner, Owner::Unassigned);
-        assert_eq!(
-            queries[0].query.owner,
-            Owner::Configuration(Guid::parse(A).unwrap())
-        );
+        let orphans = &queries[2];
+        assert!(orphans.report_only);
+        assert_eq!(orphans.timeout.seconds(), 172_800);
+        assert_eq!(orphans.query.owner, Owner::NoneOf(vec![guid(A), guid(B)]));
+        assert_eq!(queries[0].query.owner, Owner::Configuration(guid(A)));
+    }
+
+    #[test]
+    fn the_default_configuration_owns_the_orphaned_sessions_and_no_query_only_reports() {
+        let mut summary = Summary::new(now(), false);
+        let queries = plan_with(
+            &settings(Some(B)),
+            &[configuration(A, json!(30)), configuration(B, json!(60))],
+            &mut summary,
+        )
+        .unwrap();
+        assert_eq!(queries.len(), 2);
+        assert_eq!(queries[0].query.owner, Owner::Configuration(guid(A)));
+        assert_eq!(queries[1].query.owner, Owner::NoneOf(vec![guid(A)]));
+        assert!(queries.iter().all(|query| !query.report_only));
+    }
+
+    #[test]
+    fn a_default_that_is_not_active_is_an_error_before_any_query() {
+        let mut summary = Summary::new(now(), false);
+        let inactive = "6f1c2a3b-0000-4000-8000-00000000000c";
+        let error = plan_with(
+            &settings(Some(inactive)),
+            &[configuration(A, json!(30)), configuration(B, json!(60))],
+            &mut summary,
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(
+            error,
+            SweepError::DefaultConfigurationNotActive { .. }
+        ));
+        assert!(error.to_string().contains("DEFAULT_CONFIGURATION_ID"));
+    }
+
+    #[test]
+    fn a_default_with_an_unusable_timeout_leaves_the_orphaned_sessions_unjudged() {
+        let mut summary = Summary::new(now(), false);
+        let queries = plan_with(
+            &settings(Some(B)),
+            &[configuration(A, json!(30)), configuration(B, json!(2))],
+            &mut summary,
+        )
+        .unwrap();
+        assert_eq!(queries.len(), 1);
+        assert_eq!(queries[0].query.owner, Owner::Configuration(guid(A)));
+    }
+
+    #[test]
+    fn a_timeout_below_the_minimum_is_an_error_for_its_configuration_only() {
+        let mut summary = Summary::new(now(), false);
+        let queries = plan(
+            &[configuration(A, json!(2)), configuration(B, json!(5))],
+            &mut summary,
+        )
+        .unwrap();
+        assert!(queries.iter().all(|query| query.configuration_id != A));
+        let error = summary.configurations()[0].error.as_deref().unwrap();
+        assert!(error.contains("MIN_SESSION_TIMEOUT"), "{error}");
+        assert_eq!(summary.configurations()[1].timeout_seconds, Some(300));
+    }
+
+    #[test]
+    fn a_query_owns_only_the_lookups_its_filter_asks_for() {
+        let mut summary = Summary::new(now(), false);
+        let queries = plan_with(
+            &settings(Some(B)),
+            &[configuration(A, json!(30)), configuration(B, json!(60))],
+            &mut summary,
+        )
+        .unwrap();
+        let (own, with_orphans) = (&queries[0], &queries[1]);
+        assert!(own.owns(Some(A)) && !own.owns(Some(B)) && !own.owns(None));
+        assert!(with_orphans.owns(None) && with_orphans.owns(Some(B)));
+        assert!(with_orphans.owns(Some("6f1c2a3b-0000-4000-8000-00000000000c")));
+        assert!(!with_orphans.owns(Some(A)));
+        assert!(!with_orphans.without_active_configuration(Some(B)));
+        assert!(with_orphans.without_active_configuration(None));
     }
 
     #[test]

@@ -43,14 +43,19 @@ pub async fn run(
         }
         Err(error) => return Err(fail(error)),
     };
-    let usable = check_configurations(&schema, &configurations, &mut summary)?;
-    let queries = build_queries(options.now, &usable, configurations.len());
+    let checked = check_configurations(settings, &configurations, &mut summary)?;
+    let queries = build_queries(
+        options.now,
+        &checked,
+        settings.default_configuration.as_ref(),
+    );
 
     let mut pass = Pass {
         options,
         max_closures: settings.max_closures,
         scheduled: 0,
         cap_reached: false,
+        agent_rule: schema.last_agent_message.is_some(),
         summary,
         closer: Closer::new(
             org.clone(),

@@ -3,6 +3,7 @@
 
 mod adapter;
 mod emulator;
+mod judging;
 mod refusals;
 mod reliability;
 mod scenarios;

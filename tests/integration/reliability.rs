@@ -304,3 +304,88 @@ async fn a_close_whose_answer_was_lost_is_reported_already_closed_not_changed() 
     assert_eq!(&summary_closed(&summary) | &already, eligible);
     assert!(summary.adds_up());
 }
+
+/// A configuration id no row has: its sessions have a deleted configuration.
+const DELETED: &str = "d0d0d0d0-0000-4000-8000-00000000dead";
+
+/// One random session of the orphan and agent property: its lookup (0 SUPPORT, 1 SALES,
+/// 2 none, 3 deleted), minutes since the customer wrote (None: never), age in minutes, and
+/// minutes since an agent wrote (None: never).
+fn arbitrary_judged_session() -> impl Strategy<Value = (u8, Option<i64>, i64, Option<i64>)> {
+    (
+        0u8..4,
+        proptest::option::of(-60i64..3_000),
+        0i64..3_000,
+        proptest::option::of(-60i64..3_000),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+
+    /// With SALES active or not, a default or not and the agent rule on or off, the closed set
+    /// is what an oracle written from the README's rules computes.
+    #[test]
+    fn the_closed_set_follows_the_orphan_and_agent_rules(
+        support_minutes in 5i64..2_000,
+        sales_minutes in 5i64..2_000,
+        sales_active in any::<bool>(),
+        default_sales in proptest::option::of(any::<bool>()),
+        agent_rule in any::<bool>(),
+        sessions in proptest::collection::vec(arbitrary_judged_session(), 1..30),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let reference = Utc::now().with_nanosecond(0).unwrap();
+            let at = |minutes: i64| stamp(reference - Span::minutes(minutes));
+            let lookups = [Some(SUPPORT), Some(SALES), None, Some(DELETED)];
+            let rows: Vec<Value> = sessions.iter().enumerate().map(|(n, (owner, quiet, age, agent))| {
+                let mut row = session(n as u32 + 1, lookups[*owner as usize], None, Span::zero());
+                row["w4d_lastcustomermessageon"] = quiet.map(|q| json!(at(q))).unwrap_or(Value::Null);
+                row["createdon"] = json!(at(*age));
+                row["w4d_lastagentmessageon"] = agent.map(|a| json!(at(a))).unwrap_or(Value::Null);
+                row
+            }).collect();
+            let mut sales = configuration(SALES, json!(sales_minutes));
+            if !sales_active {
+                sales["statecode"] = json!(1);
+            }
+            // A default must be active; with SALES inactive it can only be SUPPORT.
+            let default = default_sales.map(|sales| if sales && sales_active { SALES } else { SUPPORT });
+            let mut setup = Setup::new(org(vec![configuration(SUPPORT, json!(support_minutes)), sales], rows.clone()));
+            if let Some(default) = default {
+                setup = setup.env("DEFAULT_CONFIGURATION_ID", default);
+            }
+            if agent_rule {
+                setup = setup.env("SESSION_LAST_AGENT_MESSAGE_COLUMN", "w4d_lastagentmessageon");
+            }
+            let harness = setup.start().await;
+
+            let summary = harness.sweep().await.unwrap();
+
+            let now = summary.evaluated_at();
+            let time = |value: &Value| value.as_str().map(|text| chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc));
+            let timeout_of = |id: &str| if id == SUPPORT { support_minutes } else { sales_minutes };
+            let active: Vec<&str> = if sales_active { vec![SUPPORT, SALES] } else { vec![SUPPORT] };
+            let expected: BTreeSet<String> = rows.iter().filter(|row| {
+                let lookup = row["_w4d_configurationid_value"].as_str();
+                let judge = match lookup {
+                    Some(own) if active.contains(&own) => Some(own),
+                    _ if active.len() == 1 => Some(SUPPORT),
+                    _ => default,
+                };
+                let Some(judge) = judge else { return false };
+                let customer = time(&row["w4d_lastcustomermessageon"]);
+                let last = customer.or(time(&row["createdon"])).unwrap();
+                let past = last <= now && last + Span::minutes(timeout_of(judge)) <= now;
+                let agent = time(&row["w4d_lastagentmessageon"]);
+                let awaiting = customer.is_some_and(|customer| agent.is_none_or(|agent| agent < customer));
+                past && !(agent_rule && awaiting)
+            }).map(|row| row["w4d_chatsessionid"].as_str().unwrap().to_owned()).collect();
+            prop_assert_eq!(harness.closed_ids(), expected.clone());
+            prop_assert_eq!(summary_closed(&summary), expected);
+            prop_assert!(summary.adds_up());
+            Ok(())
+        })?;
+    }
+}

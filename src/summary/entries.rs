@@ -29,6 +29,8 @@ pub enum SkipReason {
     NoLongerExists,
     /// No configuration, and several are active: which timeout applies would be a guess.
     NoConfigurationSeveralActive,
+    /// A reopen candidate the next sweep would close again under the current timeouts.
+    StillPastCurrentTimeout,
 }
 
 impl SkipReason {
@@ -41,6 +43,7 @@ impl SkipReason {
             SkipReason::NoConfigurationSeveralActive => {
                 "it has no configuration and several configurations are active"
             }
+            SkipReason::StillPastCurrentTimeout => "still past the current timeout",
         }
     }
 }
@@ -70,7 +73,8 @@ pub struct ConfigurationReport {
     pub error: Option<String>,
 }
 
-/// A session closed (or, in a dry run, to be closed).
+/// A session closed (or, in a dry run, to be closed), or reopened: then `eligible_at` is when
+/// the current timeout makes it eligible again and `overdue_seconds` is 0.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionReport {
     /// Primary key.
@@ -109,7 +113,7 @@ pub(super) fn utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<
     serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn optional_utc<S: Serializer>(
+pub(super) fn optional_utc<S: Serializer>(
     time: &Option<DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

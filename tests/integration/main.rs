@@ -5,6 +5,7 @@ mod adapter;
 mod emulator;
 mod refusals;
 mod reliability;
+mod reopen;
 mod scenarios;
 mod settings_docs;
 mod support;

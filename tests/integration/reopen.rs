@@ -259,3 +259,15 @@ async fn a_sweep_with_a_wrong_timeout_is_undone_once_the_timeout_is_fixed() {
         Some(before_the_sweep.trunc_subsecs(0))
     );
 }
+
+#[test]
+fn the_sample_reopen_event_asks_for_a_reopen_since_its_instant() {
+    let text = std::fs::read_to_string(root().join("events/reopen.json")).unwrap();
+    let trigger =
+        session_sweeper::handler::parse_event(serde_json::from_str(&text).unwrap()).unwrap();
+    assert_eq!(
+        trigger.reopen_closed_since,
+        Some("2026-11-24T09:00:00Z".parse().unwrap())
+    );
+    assert!(!trigger.dry_run);
+}

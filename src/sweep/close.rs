@@ -145,7 +145,7 @@ impl Closer {
     ) {
         let message = failure.to_string();
         for session in sessions {
-            error!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close failed");
+            error!(session_id = %session.id, configuration_id = %session.configuration_id, change = ?self.change, error = %message, "close failed");
             summary.record_failed(session.id, message.clone(), session.overdue_seconds);
         }
         self.error.get_or_insert(failure);

@@ -204,3 +204,39 @@ impl ReopenPass {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataverse::Guid;
+
+    const A: &str = "6f1c2a3b-0000-4000-8000-00000000000a";
+    const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
+
+    fn timeouts() -> Timeouts {
+        let usable = |id: &str, seconds| Usable {
+            id: Guid::parse(id).unwrap(),
+            timeout: SessionTimeout::from_seconds(seconds).unwrap(),
+        };
+        Timeouts::new(&[usable(A, 86_400), usable(B, 1_800)]).unwrap()
+    }
+
+    #[test]
+    fn a_session_is_judged_by_its_own_usable_configuration() {
+        let (id, timeout) = timeouts().for_session(Some(A));
+        assert_eq!((id.as_str(), timeout.seconds()), (A, 86_400));
+    }
+
+    #[test]
+    fn a_session_without_a_usable_configuration_is_judged_by_the_shortest_timeout() {
+        for configuration in [None, Some("6f1c2a3b-0000-4000-8000-00000000000c")] {
+            let (id, timeout) = timeouts().for_session(configuration);
+            assert_eq!((id.as_str(), timeout.seconds()), (B, 1_800));
+        }
+    }
+
+    #[test]
+    fn no_usable_configuration_gives_no_timeouts() {
+        assert!(Timeouts::new(&[]).is_none());
+    }
+}

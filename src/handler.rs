@@ -1,6 +1,6 @@
-//! The Lambda boundary: the EventBridge Scheduled Event in, one sweep, the summary (or a
-//! `Diagnostic` with a stable `error_type`) out. Anything but a scheduled event is refused
-//! before any request is sent.
+//! The Lambda boundary: the EventBridge Scheduled Event in, one sweep (or, when its detail asks
+//! for it, one reopen run), the summary (or a `Diagnostic` with a stable `error_type`) out.
+//! Anything but a scheduled event is refused before any request is sent.
 
 use crate::budget::Budget;
 use crate::credentials::SecretSource;
@@ -90,6 +90,9 @@ pub enum HandlerError {
     /// The event is not an EventBridge Scheduled Event.
     #[error("the event is not an EventBridge Scheduled Event: {0}; nothing was closed")]
     InvalidEvent(String),
+    /// `detail.reopen_closed_since` is not an RFC 3339 instant, or is in the future.
+    #[error("detail.reopen_closed_since {0}; nothing was reopened")]
+    InvalidReopenInstant(String),
     /// The sweep failed.
     #[error(transparent)]
     Sweep(#[from] SweepError),
@@ -99,6 +102,7 @@ impl From<HandlerError> for Diagnostic {
     fn from(error: HandlerError) -> Diagnostic {
         let error_type = match &error {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
+            HandlerError::InvalidReopenInstant(_) => "InvalidReopenInstant",
             HandlerError::Sweep(SweepError::UnknownName { .. }) => "UnknownTableOrColumn",
             HandlerError::Sweep(SweepError::NoActiveConfiguration { .. }) => {
                 "NoActiveConfiguration"
@@ -126,9 +130,15 @@ impl From<HandlerError> for Diagnostic {
 pub struct Trigger {
     /// `detail.dry_run`.
     pub dry_run: bool,
+    /// `detail.reopen_closed_since`: undo the closes since this instant instead of sweeping.
+    pub reopen_closed_since: Option<DateTime<Utc>>,
 }
 
-/// Accepts an EventBridge Scheduled Event whose `detail` is `{}` or `{"dry_run": bool}`.
+/// The detail fields an event may hold.
+const DETAIL_FIELDS: [&str; 2] = ["dry_run", "reopen_closed_since"];
+
+/// Accepts an EventBridge Scheduled Event whose `detail` is `{}`, or holds `dry_run` (a bool)
+/// and/or `reopen_closed_since` (an RFC 3339 instant).
 pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
     let invalid = |reason: &str| HandlerError::InvalidEvent(reason.to_owned());
     if !event.is_object() {
@@ -146,9 +156,12 @@ pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
         .detail
         .as_object()
         .ok_or_else(|| invalid("detail is not an object"))?;
-    if let Some(key) = detail.keys().find(|key| key.as_str() != "dry_run") {
+    if let Some(key) = detail
+        .keys()
+        .find(|key| !DETAIL_FIELDS.contains(&key.as_str()))
+    {
         return Err(HandlerError::InvalidEvent(format!(
-            "detail has the unknown field {key:?} (only \"dry_run\" is accepted)"
+            "detail has the unknown field {key:?} (only \"dry_run\" and \"reopen_closed_since\" are accepted)"
         )));
     }
     let dry_run = match detail.get("dry_run") {
@@ -156,7 +169,40 @@ pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
         Some(Value::Bool(flag)) => *flag,
         Some(_) => return Err(invalid("detail.dry_run is not true or false")),
     };
-    Ok(Trigger { dry_run })
+    let reopen_closed_since = detail
+        .get("reopen_closed_since")
+        .map(reopen_instant)
+        .transpose()?;
+    Ok(Trigger {
+        dry_run,
+        reopen_closed_since,
+    })
+}
+
+/// An RFC 3339 instant with its offset, such as `2026-11-24T09:00:00Z`.
+fn reopen_instant(value: &Value) -> Result<DateTime<Utc>, HandlerError> {
+    let refuse = |shown: String| {
+        HandlerError::InvalidReopenInstant(format!(
+            "is {shown}, which is not an RFC 3339 instant (for example \"2026-11-24T09:00:00Z\")"
+        ))
+    };
+    let text = value.as_str().ok_or_else(|| refuse(value.to_string()))?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| refuse(format!("{text:?}")))
+}
+
+/// Refuses an instant after `now`: no close has happened then, and a typo in the year would
+/// otherwise pass silently as "nothing to reopen".
+fn check_not_future(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), HandlerError> {
+    if since > now {
+        return Err(HandlerError::InvalidReopenInstant(format!(
+            "is {}, which is in the future (now is {})",
+            since.to_rfc3339(),
+            now.to_rfc3339()
+        )));
+    }
+    Ok(())
 }
 
 /// One invocation: one sweep.
@@ -166,11 +212,16 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
         parse_event(payload).inspect_err(|error| error!(error = %error, "event refused"))?;
     let wall = Utc::now();
     let now = app.clock.now(wall);
+    if let Some(since) = trigger.reopen_closed_since {
+        check_not_future(since, now)
+            .inspect_err(|error| error!(error = %error, "event refused"))?;
+    }
     info!(
         request_id = %context.request_id,
         deadline_ms = context.deadline,
         now_ms = now.timestamp_millis(),
         dry_run = trigger.dry_run,
+        reopen_closed_since = trigger.reopen_closed_since.map(|at| at.to_rfc3339()),
         "sweep started"
     );
     let options = SweepOptions {
@@ -182,7 +233,11 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
             app.settings.deadline_margin,
         ),
     };
-    match sweep::run(&app.dataverse, &app.settings, options).await {
+    let outcome = match trigger.reopen_closed_since {
+        Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
+        None => sweep::run(&app.dataverse, &app.settings, options).await,
+    };
+    match outcome {
         Ok(summary) => {
             report(&summary);
             Ok(summary)
@@ -203,6 +258,8 @@ fn report(summary: &Summary) {
         eligible = summary.eligible(),
         closed = summary.closed(),
         would_close = summary.would_close(),
+        reopened = summary.reopened(),
+        would_reopen = summary.would_reopen(),
         skipped = summary.skipped_count(),
         failed = summary.failed_count(),
         deferred = summary.deferred(),
@@ -240,7 +297,10 @@ mod tests {
     fn a_scheduled_event_is_accepted() {
         assert_eq!(
             parse_event(scheduled(json!({}))).unwrap(),
-            Trigger { dry_run: false }
+            Trigger {
+                dry_run: false,
+                reopen_closed_since: None
+            }
         );
     }
 
@@ -270,6 +330,43 @@ mod tests {
             assert!(error.to_string().contains(expected), "{error}");
             assert_eq!(Diagnostic::from(error).error_type, "InvalidEvent");
         }
+    }
+
+    #[test]
+    fn a_reopen_instant_is_read_from_the_detail_with_its_offset() {
+        let trigger = parse_event(scheduled(json!({
+            "reopen_closed_since": "2026-11-24T10:00:00+01:00",
+            "dry_run": true
+        })))
+        .unwrap();
+        assert_eq!(
+            trigger.reopen_closed_since,
+            Some("2026-11-24T09:00:00Z".parse().unwrap())
+        );
+        assert!(trigger.dry_run);
+    }
+
+    #[test]
+    fn a_reopen_instant_that_is_not_rfc_3339_is_refused_with_its_own_error_type() {
+        for bad in [
+            json!("yesterday"),
+            json!("2026-11-24"),
+            json!("2026-11-24T09:00:00"),
+            json!(1_764_000_000),
+        ] {
+            let error = parse_event(scheduled(json!({"reopen_closed_since": bad}))).unwrap_err();
+            assert!(error.to_string().contains("RFC 3339"), "{error}");
+            assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
+        }
+    }
+
+    #[test]
+    fn a_reopen_instant_in_the_future_is_refused_and_now_itself_is_accepted() {
+        let now: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap();
+        let error = check_not_future(now + chrono::Duration::seconds(1), now).unwrap_err();
+        assert!(error.to_string().contains("future"), "{error}");
+        assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
+        assert!(check_not_future(now, now).is_ok());
     }
 
     #[test]

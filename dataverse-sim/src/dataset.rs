@@ -17,11 +17,12 @@ pub const CONFIGURATIONS: &str = "w4d_whatsappconfigurations";
 pub const SESSIONS: &str = "w4d_chatsessions";
 
 /// Columns every Dataverse table has; the store adds them to every table.
-pub(crate) const SYSTEM_COLUMNS: [&str; 5] = [
+pub(crate) const SYSTEM_COLUMNS: [&str; 6] = [
     "statecode",
     "statuscode",
     "createdon",
     "modifiedon",
+    "_modifiedby_value",
     "versionnumber",
 ];
 

@@ -108,10 +108,13 @@ impl Sim {
         self.lock().store.insert(entity_set, row);
     }
 
-    /// Merges `changes` into a row and bumps its version, like a user editing it.
+    /// Merges `changes` into a row and bumps its version, like a person editing it: the row
+    /// is then last modified by [`crate::INTEGRATION_USER_ID`], now.
     pub fn update(&self, entity_set: &str, id: &str, changes: Value) {
         if let Value::Object(changes) = changes {
-            self.lock().store.merge(entity_set, id, &changes);
+            self.lock()
+                .store
+                .merge(entity_set, id, &changes, crate::INTEGRATION_USER_ID);
         }
     }
 

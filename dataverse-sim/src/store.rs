@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use crate::dataset::{stamp, Dataset};
+use crate::INTEGRATION_USER_ID;
 
 /// A row: its columns as a JSON object (system columns included).
 pub(crate) type Row = Map<String, Value>;
@@ -103,15 +104,24 @@ impl Store {
         row.entry("statuscode").or_insert(Value::from(1));
         row.entry("createdon").or_insert(Value::from(now.clone()));
         row.entry("modifiedon").or_insert(Value::from(now));
+        row.entry("_modifiedby_value")
+            .or_insert(Value::from(INTEGRATION_USER_ID));
         row.insert("versionnumber".into(), Value::from(version));
         table.columns.extend(row.keys().cloned());
         table.rows.insert(id, row);
         true
     }
 
-    /// Merges `changes` into a row, bumps its version and sets `modifiedon`. Returns the
+    /// Merges `changes` into a row, bumps its version and records `modifier` and the time as
+    /// `_modifiedby_value` and `modifiedon`, as Dataverse does on every update. Returns the
     /// row's new state, or `None` when the table or row does not exist.
-    pub(crate) fn merge(&mut self, set: &str, id: &str, changes: &Row) -> Option<&Row> {
+    pub(crate) fn merge(
+        &mut self,
+        set: &str,
+        id: &str,
+        changes: &Row,
+        modifier: &str,
+    ) -> Option<&Row> {
         let version = self.next_version();
         let table = self.tables.get_mut(set)?;
         let primary_key = table.primary_key.clone();
@@ -123,6 +133,7 @@ impl Store {
             }
         }
         row.insert("modifiedon".into(), Value::from(stamp(Utc::now())));
+        row.insert("_modifiedby_value".into(), Value::from(modifier));
         row.insert("versionnumber".into(), Value::from(version));
         Some(row)
     }

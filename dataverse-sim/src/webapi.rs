@@ -1,5 +1,6 @@
 //! Single Web API operations on the store: GET of a collection (with `$select`, `$filter`,
-//! `$orderby`, `$top`, paging) or of one row, and PATCH of one row with `If-Match`. Both a
+//! `$orderby`, `$top`, paging) or of one row, PATCH of one row with `If-Match` (recording the
+//! application user and the time as the row's last change), and the `WhoAmI` function. Both a
 //! top-level request and an operation inside a `$batch` come through [`dispatch`], so they
 //! behave identically.
 //!
@@ -22,6 +23,7 @@ use crate::reply::{
 };
 use crate::state::State;
 use crate::store::{etag, key, Row, TableState};
+use crate::{APPLICATION_USER_ID, BUSINESS_UNIT_ID, INTEGRATION_USER_ID, ORGANIZATION_ID};
 
 /// The path prefix of the Web API.
 pub(crate) const API_PREFIX: &str = "/api/data/v9.2/";
@@ -103,6 +105,9 @@ pub(crate) fn dispatch(
     body: &[u8],
 ) -> Reply {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path == "WhoAmI" || path == "WhoAmI()" {
+        return who_am_i(state, method);
+    }
     let resource = match parse_resource(path) {
         Ok(r) => r,
         Err(reply) => return reply,
@@ -131,6 +136,32 @@ pub(crate) fn dispatch(
             ),
         ),
     }
+}
+
+/// The unbound `WhoAmI` function: the application user the bearer token stands for, as the
+/// `WhoAmIResponse` complex type.
+fn who_am_i(state: &mut State, method: &str) -> Reply {
+    if method != "GET" {
+        return dataverse_error(
+            405,
+            codes::QUERY_SYNTAX,
+            format!("The HTTP method '{method}' is not supported for the function 'WhoAmI'."),
+        );
+    }
+    state.stats.reads += 1;
+    let context = format!(
+        "{}{API_PREFIX}$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+        state.base_url
+    );
+    Reply::json(
+        200,
+        &serde_json::json!({
+            "@odata.context": context,
+            "BusinessUnitId": BUSINESS_UNIT_ID,
+            "UserId": APPLICATION_USER_ID,
+            "OrganizationId": ORGANIZATION_ID,
+        }),
+    )
 }
 
 /// Parsed query options of a GET.
@@ -459,7 +490,8 @@ fn touch_after_read(state: &mut State, set: &str, ids: &[String]) {
             if let Some(column) = &state.faults.switches.touch_column {
                 changes.insert(column.clone(), Value::from(stamp(Utc::now())));
             }
-            state.store.merge(set, id, &changes);
+            // The customer's message arrives through the integration, not this client.
+            state.store.merge(set, id, &changes, INTEGRATION_USER_ID);
         }
     }
 }
@@ -550,10 +582,11 @@ fn patch(state: &mut State, set: &str, id: &str, headers: &Headers, body: &[u8])
             let primary_key = table.primary_key.clone();
             let mut row = accepted.clone();
             row.insert(primary_key, Value::from(key(id)));
+            row.insert("_modifiedby_value".into(), Value::from(APPLICATION_USER_ID));
             state.store.insert(set, Value::Object(row));
         }
         (Some(_), _) => {
-            state.store.merge(set, id, &accepted);
+            state.store.merge(set, id, &accepted, APPLICATION_USER_ID);
         }
     }
     let entity_id = format!("{}{API_PREFIX}{set}({})", state.base_url, key(id));

@@ -725,3 +725,58 @@ async fn admin_endpoints_serve_stats_and_tables_without_counting_themselves() {
     assert_eq!(rows.as_array().unwrap().len(), 2);
     assert_eq!(stats["requests"], 0);
 }
+
+#[tokio::test]
+async fn who_am_i_answers_the_application_user_as_a_who_am_i_response() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let body = expect_json(
+        get(&client, &token, &api(&sim, "WhoAmI"), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(body["UserId"], dataverse_sim::APPLICATION_USER_ID);
+    assert_eq!(body["BusinessUnitId"], dataverse_sim::BUSINESS_UNIT_ID);
+    assert_eq!(body["OrganizationId"], dataverse_sim::ORGANIZATION_ID);
+    assert!(body["@odata.context"]
+        .as_str()
+        .unwrap()
+        .ends_with("$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse"));
+}
+
+#[tokio::test]
+async fn a_write_through_the_api_records_the_application_user_and_the_time_and_an_update_another_user(
+) {
+    let (sim, client, token) = start_connected(overdue_sessions(2)).await;
+    let seeded = sim.row(SESSIONS, &guid(0)).unwrap();
+    assert_eq!(
+        seeded["_modifiedby_value"],
+        dataverse_sim::INTEGRATION_USER_ID
+    );
+    let before = Utc::now() - chrono::Duration::seconds(1);
+
+    let etag = format!("W/\"{}\"", seeded["versionnumber"]);
+    let response = patch_session(
+        &client,
+        &sim,
+        &token,
+        &guid(0),
+        &etag,
+        json!({"statecode": 1, "statuscode": 2}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    sim.update(SESSIONS, &guid(1), json!({"w4d_name": "edited"}));
+
+    let patched = sim.row(SESSIONS, &guid(0)).unwrap();
+    assert_eq!(
+        patched["_modifiedby_value"],
+        dataverse_sim::APPLICATION_USER_ID
+    );
+    let modified: chrono::DateTime<Utc> = patched["modifiedon"].as_str().unwrap().parse().unwrap();
+    assert!(modified >= before, "{modified}");
+    let edited = sim.row(SESSIONS, &guid(1)).unwrap();
+    assert_eq!(
+        edited["_modifiedby_value"],
+        dataverse_sim::INTEGRATION_USER_ID
+    );
+}

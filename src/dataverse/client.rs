@@ -114,6 +114,24 @@ impl Dataverse {
             .map_err(|error| DataverseError::BadResponse(format!("a page of rows: {error}")))
     }
 
+    /// One JSON document (a single row or a function's answer), decoded as `T`; `what` names
+    /// it in an error.
+    pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &Url,
+        budget: &Budget,
+        what: &str,
+    ) -> Result<T, DataverseError> {
+        let response = self
+            .send_authorized(|| odata(self.http.get(url.clone())), budget)
+            .await?;
+        success(response)
+            .await?
+            .json::<T>()
+            .await
+            .map_err(|error| DataverseError::BadResponse(format!("{what}: {error}")))
+    }
+
     /// Closes `closes` in one `$batch`; one outcome per close, in order. Operations Dataverse
     /// did not answer are reported as failed, never as closed.
     pub(super) async fn close_batch(

@@ -5,8 +5,8 @@
 
 use super::batch::{CloseOutcome, CloseRequest};
 use super::client::Dataverse;
-use super::query::{self, SessionQuery};
-use super::wire::{self, ConfigurationRow, RowError, SessionRow};
+use super::query::{self, ReopenQuery, SessionChange, SessionQuery};
+use super::wire::{self, ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
 use crate::settings::Schema;
@@ -21,6 +21,7 @@ pub struct Org {
     root: Url,
     schema: Arc<Schema>,
     close_body: Arc<str>,
+    reopen_body: Arc<str>,
     budget: Budget,
 }
 
@@ -42,12 +43,14 @@ impl Org {
         budget: Budget,
     ) -> Result<Self, DataverseError> {
         let root = dataverse.api_root().await?;
-        let close_body = Arc::from(query::close_body(&schema));
+        let close_body = Arc::from(query::change_body(&schema, SessionChange::Close));
+        let reopen_body = Arc::from(query::change_body(&schema, SessionChange::Reopen));
         Ok(Org {
             dataverse,
             root,
             schema,
             close_body,
+            reopen_body,
             budget,
         })
     }
@@ -91,13 +94,45 @@ impl Org {
 
     /// The first position of a paged read of the sessions `query` asks for.
     pub fn sessions(&self, query: &SessionQuery) -> SessionPages {
+        self.session_pages(&query.filter(&self.schema))
+    }
+
+    /// The first position of a paged read of the closed sessions `query` asks for.
+    pub fn reopen_candidates(&self, query: &ReopenQuery) -> SessionPages {
+        self.session_pages(&query.filter(&self.schema))
+    }
+
+    fn session_pages(&self, filter: &str) -> SessionPages {
         let url = query::query_url(
             &self.root,
             self.schema.session_table.as_str(),
             &wire::session_columns(&self.schema),
-            &query.filter(&self.schema),
+            filter,
         );
         SessionPages { next: Some(url) }
+    }
+
+    /// The application user this function runs as, from the `WhoAmI` function; its id is
+    /// what Dataverse records as the last modifier of every session this function changes.
+    pub async fn who_am_i(&self) -> Result<WhoAmI, DataverseError> {
+        let url = self
+            .root
+            .join("WhoAmI")
+            .map_err(|error| DataverseError::Internal(format!("WhoAmI URL: {error}")))?;
+        self.dataverse
+            .get_json(&url, &self.budget, "the WhoAmI answer")
+            .await
+    }
+
+    /// The application user's id, checked to be a GUID so that it can stand in a filter.
+    pub async fn application_user(&self) -> Result<Guid, DataverseError> {
+        let who = self.who_am_i().await?;
+        Guid::parse(&who.user_id).ok_or_else(|| {
+            DataverseError::BadResponse(format!(
+                "WhoAmI answered a UserId that is not a GUID ({:?})",
+                who.user_id
+            ))
+        })
     }
 
     /// The next page of `pages`, decoded row by row; `None` after the last page.
@@ -123,14 +158,22 @@ impl Org {
         &self,
         closes: &[CloseRequest],
     ) -> Result<Vec<CloseOutcome>, DataverseError> {
+        self.change(SessionChange::Close, closes).await
+    }
+
+    /// Makes `change` to each session of `requests` in one `$batch`, each conditional on its
+    /// ETag; one outcome per request, in order (`Closed` meaning the change was made).
+    pub async fn change(
+        &self,
+        change: SessionChange,
+        requests: &[CloseRequest],
+    ) -> Result<Vec<CloseOutcome>, DataverseError> {
+        let body = match change {
+            SessionChange::Close => &self.close_body,
+            SessionChange::Reopen => &self.reopen_body,
+        };
         self.dataverse
-            .close_batch(
-                &self.root,
-                &self.schema,
-                &self.close_body,
-                closes,
-                &self.budget,
-            )
+            .close_batch(&self.root, &self.schema, body, requests, &self.budget)
             .await
     }
 

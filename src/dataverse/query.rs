@@ -77,15 +77,57 @@ pub fn any_of_filter(schema: &Schema, ids: &[String]) -> String {
         .join(" or ")
 }
 
-/// The body of the PATCH that closes a session.
-pub fn close_body(schema: &Schema) -> String {
+/// A change of a session's state: the PATCH a batch carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionChange {
+    /// Into the closed state, with the close reason when its column is configured.
+    Close,
+    /// Back into the active state, clearing the close reason when its column is configured.
+    Reopen,
+}
+
+/// The body of the PATCH that makes `change`.
+pub fn change_body(schema: &Schema, change: SessionChange) -> String {
+    let (statecode, statuscode, reason) = match change {
+        SessionChange::Close => (
+            schema.closed_statecode,
+            schema.closed_statuscode,
+            serde_json::Value::from(CLOSE_REASON),
+        ),
+        SessionChange::Reopen => (
+            schema.active_statecode,
+            schema.active_statuscode,
+            serde_json::Value::Null,
+        ),
+    };
     let mut body = serde_json::Map::new();
-    body.insert("statecode".into(), schema.closed_statecode.into());
-    body.insert("statuscode".into(), schema.closed_statuscode.into());
+    body.insert("statecode".into(), statecode.into());
+    body.insert("statuscode".into(), statuscode.into());
     if let Some(column) = &schema.close_reason {
-        body.insert(column.to_string(), CLOSE_REASON.into());
+        body.insert(column.to_string(), reason);
     }
     serde_json::Value::Object(body).to_string()
+}
+
+/// "The sessions in the closed state that `user` changed last, at or after `since`": what a
+/// sweep run by `user` closed since then and nobody has touched after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReopenQuery {
+    /// The application user this function runs as (from `WhoAmI`).
+    pub user: Guid,
+    /// The earliest close to undo.
+    pub since: DateTime<Utc>,
+}
+
+impl ReopenQuery {
+    /// The `$filter` expression. `modifiedon` is kept to the second Dataverse stores.
+    pub fn filter(&self, schema: &Schema) -> String {
+        let since = self.since.to_rfc3339_opts(SecondsFormat::Secs, true);
+        format!(
+            "statecode eq {} and _modifiedby_value eq {} and modifiedon ge {since}",
+            schema.closed_statecode, self.user
+        )
+    }
 }
 
 /// `{root}{table}?$select=…&$filter=…`, with spaces encoded as `%20` as the Web API expects.
@@ -191,8 +233,37 @@ mod tests {
     #[test]
     fn the_close_body_sets_the_closed_state_and_optionally_the_reason() {
         let mut schema = schema();
-        assert_eq!(close_body(&schema), r#"{"statecode":1,"statuscode":2}"#);
+        assert_eq!(
+            change_body(&schema, SessionChange::Close),
+            r#"{"statecode":1,"statuscode":2}"#
+        );
         schema.close_reason = Some(crate::settings::Name::parse("X", "w4d_closereason").unwrap());
-        assert!(close_body(&schema).contains(r#""w4d_closereason":"Closed by session timeout""#));
+        assert!(change_body(&schema, SessionChange::Close)
+            .contains(r#""w4d_closereason":"Closed by session timeout""#));
+    }
+
+    #[test]
+    fn the_reopen_body_sets_the_active_state_and_clears_a_configured_reason() {
+        let mut schema = schema();
+        assert_eq!(
+            change_body(&schema, SessionChange::Reopen),
+            r#"{"statecode":0,"statuscode":1}"#
+        );
+        schema.close_reason = Some(crate::settings::Name::parse("X", "w4d_closereason").unwrap());
+        assert!(change_body(&schema, SessionChange::Reopen).contains(r#""w4d_closereason":null"#));
+    }
+
+    #[test]
+    fn the_reopen_query_asks_for_closed_sessions_last_changed_by_the_user_since_the_instant() {
+        let query = ReopenQuery {
+            user: a(),
+            since: cutoff(),
+        };
+        assert_eq!(
+            query.filter(&schema()),
+            format!(
+                "statecode eq 1 and _modifiedby_value eq {A} and modifiedon ge 2026-11-24T15:00:00Z"
+            )
+        );
     }
 }

@@ -55,6 +55,20 @@ pub struct EntraError {
     pub error_description: String,
 }
 
+/// The `WhoAmI` function's answer (the `WhoAmIResponse` complex type): who the token is for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WhoAmI {
+    /// The `systemuserid` of the application user this function runs as.
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    /// Its business unit.
+    #[serde(rename = "BusinessUnitId")]
+    pub business_unit_id: String,
+    /// The environment's organization.
+    #[serde(rename = "OrganizationId")]
+    pub organization_id: String,
+}
+
 /// An active WhatsApp configuration and its raw Session Timeout value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigurationRow {

@@ -83,6 +83,10 @@ pub struct Schema {
     pub closed_statecode: i64,
     /// The statuscode that means closed.
     pub closed_statuscode: i64,
+    /// The statecode a reopen sets.
+    pub active_statecode: i64,
+    /// The statuscode a reopen sets.
+    pub active_statuscode: i64,
     /// Optional text column that records why the session was closed.
     pub close_reason: Option<Name>,
     /// Optional column of when an agent last wrote; when set, a session awaiting an agent's
@@ -178,6 +182,8 @@ impl Settings {
             configuration_lookup: read.name("SESSION_CONFIGURATION_LOOKUP")?,
             closed_statecode: read.number("SESSION_CLOSED_STATECODE")? as i64,
             closed_statuscode: read.number("SESSION_CLOSED_STATUSCODE")? as i64,
+            active_statecode: read.number("SESSION_ACTIVE_STATECODE")? as i64,
+            active_statuscode: read.number("SESSION_ACTIVE_STATUSCODE")? as i64,
             close_reason: read.optional_name("SESSION_CLOSE_REASON_COLUMN")?,
             last_agent_message: read.optional_name("SESSION_LAST_AGENT_MESSAGE_COLUMN")?,
             configuration_table: read.name("CONFIGURATION_TABLE")?,
@@ -185,6 +191,14 @@ impl Settings {
             timeout_column: read.name("CONFIGURATION_TIMEOUT_COLUMN")?,
             timeout_unit: read.one_of::<TimeoutUnit>("CONFIGURATION_TIMEOUT_UNIT")?,
         };
+        if schema.active_statecode == schema.closed_statecode {
+            return Err(SettingsError::BadValue {
+                name: "SESSION_ACTIVE_STATECODE",
+                value: schema.active_statecode.to_string(),
+                expected: "not SESSION_CLOSED_STATECODE: a reopen must leave the closed state"
+                    .into(),
+            });
+        }
         Ok(Settings {
             secret_id: read.text("DATAVERSE_SECRET_ID")?,
             dry_run: read.flag("DRY_RUN")?,
@@ -309,6 +323,22 @@ pub(crate) mod tests {
         ])
         .unwrap_err();
         assert!(error.to_string().contains("SESSION_CLOSED_STATECODE"));
+    }
+
+    #[test]
+    fn reopening_into_the_closed_state_is_refused() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("SESSION_ACTIVE_STATECODE", "1"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("SESSION_ACTIVE_STATECODE"));
+    }
+
+    #[test]
+    fn a_reopen_sets_state_zero_and_status_one_by_default() {
+        let schema = default_schema();
+        assert_eq!((schema.active_statecode, schema.active_statuscode), (0, 1));
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub const SPECS: &[Spec] = &[
     spec("SESSION_CONFIGURATION_LOOKUP", "SessionConfigurationLookup", Some("_w4d_configurationid_value"), Form::Name, "the session's configuration lookup, as the Web API reads it"),
     spec("SESSION_CLOSED_STATECODE", "SessionClosedStatecode", Some("1"), Form::Number { min: 1, max: i32::MAX as u64 }, "the statecode that means closed (0 is active)"),
     spec("SESSION_CLOSED_STATUSCODE", "SessionClosedStatuscode", Some("2"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode that goes with it"),
+    spec("SESSION_ACTIVE_STATECODE", "SessionActiveStatecode", Some("0"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statecode a reopen sets (active)"),
+    spec("SESSION_ACTIVE_STATUSCODE", "SessionActiveStatuscode", Some("1"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode a reopen sets"),
     spec("SESSION_CLOSE_REASON_COLUMN", "SessionCloseReasonColumn", None, Form::OptionalName, "optional text column set to \"Closed by session timeout\""),
     spec("SESSION_LAST_AGENT_MESSAGE_COLUMN", "SessionLastAgentMessageColumn", None, Form::OptionalName, "optional: when an agent last wrote; a session whose customer wrote after it is never closed"),
     spec("CONFIGURATION_TABLE", "ConfigurationTable", Some("w4d_whatsappconfigurations"), Form::Name, "entity set of the WhatsApp Configurations"),

@@ -32,6 +32,8 @@ pub enum SkipReason {
     NoConfigurationSeveralActive,
     /// The customer wrote last and no agent answered (`SESSION_LAST_AGENT_MESSAGE_COLUMN`).
     AwaitingAgentReply,
+    /// A reopen candidate the next sweep would close again under the current timeouts.
+    StillPastCurrentTimeout,
 }
 
 impl SkipReason {
@@ -45,6 +47,7 @@ impl SkipReason {
                 "its configuration is not active and several configurations are active"
             }
             SkipReason::AwaitingAgentReply => "awaiting agent reply",
+            SkipReason::StillPastCurrentTimeout => "still past the current timeout",
         }
     }
 }
@@ -74,7 +77,8 @@ pub struct ConfigurationReport {
     pub error: Option<String>,
 }
 
-/// A session closed (or, in a dry run, to be closed).
+/// A session closed (or, in a dry run, to be closed), or reopened: then `eligible_at` is when
+/// the current timeout makes it eligible again and `overdue_seconds` is 0.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionReport {
     /// Primary key.
@@ -117,7 +121,7 @@ pub(super) fn utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<
     serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn optional_utc<S: Serializer>(
+pub(super) fn optional_utc<S: Serializer>(
     time: &Option<DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

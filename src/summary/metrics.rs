@@ -20,6 +20,7 @@ impl Summary {
                         {"Name": "SessionsDeferred", "Unit": "Count"},
                         {"Name": "SessionsUnreadable", "Unit": "Count"},
                         {"Name": "SessionsAwaitingAgent", "Unit": "Count"},
+                        {"Name": "SessionsReopened", "Unit": "Count"},
                         {"Name": "MaxOverdueSeconds", "Unit": "Seconds"},
                         {"Name": "SweepDurationMs", "Unit": "Milliseconds"},
                         {"Name": "SweepIncomplete", "Unit": "Count"},
@@ -33,6 +34,7 @@ impl Summary {
             "SessionsDeferred": self.deferred,
             "SessionsUnreadable": self.unreadable,
             "SessionsAwaitingAgent": self.awaiting_agent,
+            "SessionsReopened": self.reopened.unwrap_or(0),
             "MaxOverdueSeconds": self.max_overdue_seconds,
             "SweepDurationMs": self.duration_ms,
             // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.

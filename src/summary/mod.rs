@@ -7,7 +7,7 @@ mod metrics;
 pub use entries::{ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped};
 
 use chrono::{DateTime, Utc};
-use entries::utc;
+use entries::{optional_utc, utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -27,14 +27,20 @@ pub const NO_ACTIVE_CONFIGURATION: &str = "no active configuration";
 /// The CloudWatch namespace of the metrics.
 pub const METRICS_NAMESPACE: &str = "SessionSweeper";
 
-/// What one sweep found and did. Only its own methods change it, so that
-/// `eligible = closed + skipped + failed + deferred (+ would_close)` holds at every moment,
-/// and `closed_by_configuration` adds up to `closed`.
+/// What one sweep (or reopen run) found and did. Only its own methods change it, so that
+/// `eligible = closed + reopened + skipped + failed + deferred (+ would_close, would_reopen)`
+/// holds at every moment, and `closed_by_configuration` adds up to `closed`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
     #[serde(serialize_with = "utc")]
     evaluated_at: DateTime<Utc>,
     dry_run: bool,
+    /// Set in a reopen run: the earliest close it undoes.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "optional_utc"
+    )]
+    reopen_closed_since: Option<DateTime<Utc>>,
     complete: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     incomplete_because: Vec<Incomplete>,
@@ -48,6 +54,14 @@ pub struct Summary {
     closed_sessions: Vec<SessionReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     would_close_sessions: Vec<SessionReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reopened: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    would_reopen: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reopened_sessions: Vec<SessionReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    would_reopen_sessions: Vec<SessionReport>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     sessions_truncated: bool,
     skipped: Vec<Skipped>,
@@ -86,6 +100,7 @@ impl Summary {
         Summary {
             evaluated_at: now,
             dry_run,
+            reopen_closed_since: None,
             complete: true,
             incomplete_because: Vec::new(),
             configurations: Vec::new(),
@@ -96,6 +111,10 @@ impl Summary {
             would_close: dry_run.then_some(0),
             closed_sessions: Vec::new(),
             would_close_sessions: Vec::new(),
+            reopened: None,
+            would_reopen: None,
+            reopened_sessions: Vec::new(),
+            would_reopen_sessions: Vec::new(),
             sessions_truncated: false,
             skipped: Vec::new(),
             skipped_count: 0,
@@ -111,6 +130,34 @@ impl Summary {
             requests: 0,
             duration_ms: 0,
         }
+    }
+
+    /// An empty summary for a reopen run evaluated at `now`, undoing closes since `since`.
+    pub fn for_reopen(now: DateTime<Utc>, dry_run: bool, since: DateTime<Utc>) -> Self {
+        Summary {
+            reopen_closed_since: Some(since),
+            would_close: None,
+            reopened: (!dry_run).then_some(0),
+            would_reopen: dry_run.then_some(0),
+            ..Summary::new(now, dry_run)
+        }
+    }
+
+    /// Records a reopened session; `eligible_at` is when the current timeout makes it
+    /// eligible again.
+    pub fn record_reopened(&mut self, session: SessionReport) {
+        self.eligible += 1;
+        *self.reopened.get_or_insert(0) += 1;
+        self.sessions_truncated |=
+            push_capped(&mut self.reopened_sessions, SESSION_LIST_LIMIT, session);
+    }
+
+    /// Records a session a dry reopen run would reopen.
+    pub fn record_would_reopen(&mut self, session: SessionReport) {
+        self.eligible += 1;
+        *self.would_reopen.get_or_insert(0) += 1;
+        self.sessions_truncated |=
+            push_capped(&mut self.would_reopen_sessions, SESSION_LIST_LIMIT, session);
     }
 
     /// Records how a configuration was read.
@@ -215,6 +262,31 @@ impl Summary {
         self.dry_run
     }
 
+    /// In a reopen run, the earliest close it undoes.
+    pub fn reopen_closed_since(&self) -> Option<DateTime<Utc>> {
+        self.reopen_closed_since
+    }
+
+    /// In a reopen run, sessions reopened.
+    pub fn reopened(&self) -> Option<usize> {
+        self.reopened
+    }
+
+    /// In a dry reopen run, sessions that would have been reopened.
+    pub fn would_reopen(&self) -> Option<usize> {
+        self.would_reopen
+    }
+
+    /// The reopened sessions, at most `SESSION_LIST_LIMIT`.
+    pub fn reopened_sessions(&self) -> &[SessionReport] {
+        &self.reopened_sessions
+    }
+
+    /// In a dry reopen run, the sessions that would have been reopened.
+    pub fn would_reopen_sessions(&self) -> &[SessionReport] {
+        &self.would_reopen_sessions
+    }
+
     /// False when the sweep stopped early; the next sweep continues.
     pub fn complete(&self) -> bool {
         self.complete
@@ -312,13 +384,15 @@ impl Summary {
         self.max_overdue_seconds
     }
 
-    /// Whether the counts add up: eligible = closed + would close + skipped + failed +
-    /// deferred, the closes per configuration sum to the closes, and the sessions awaiting an
-    /// agent are among the skipped.
+    /// Whether the counts add up: eligible is the sum of closed, would close, reopened, would
+    /// reopen, skipped, failed and deferred; the closes per configuration sum to the closes;
+    /// and the sessions awaiting an agent are among the skipped.
     pub fn adds_up(&self) -> bool {
         self.eligible
             == self.closed
                 + self.would_close.unwrap_or(0)
+                + self.reopened.unwrap_or(0)
+                + self.would_reopen.unwrap_or(0)
                 + self.skipped_count
                 + self.failed_count
                 + self.deferred

@@ -80,6 +80,72 @@ fn the_counts_add_up_after_every_kind_of_record() {
     assert_eq!(summary.eligible(), 7);
     assert!(summary.adds_up());
     assert_eq!(summary.unreadable(), 1);
+    summary.record_reopened(session("h", 0));
+    summary.record_would_reopen(session("i", 0));
+    assert_eq!(summary.eligible(), 9);
+    assert!(summary.adds_up());
+}
+
+fn since() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
+}
+
+#[test]
+fn a_reopen_summary_counts_and_lists_the_reopened_sessions_and_says_since_when() {
+    let mut summary = Summary::for_reopen(now(), false, since());
+    summary.record_reopened(session("a", 0));
+    summary.record_skipped("b".into(), SkipReason::StillPastCurrentTimeout);
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["reopen_closed_since"], "2026-11-24T09:00:00Z");
+    assert_eq!(json["reopened"], 1);
+    assert_eq!(json["reopened_sessions"][0]["id"], "a");
+    assert_eq!(
+        json["skipped"][0]["reason"],
+        "still past the current timeout"
+    );
+    assert_eq!(
+        (json["eligible"].as_u64(), json["closed"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert!(json.get("would_close").is_none() && json.get("would_reopen").is_none());
+    assert!(summary.adds_up());
+    assert_eq!(summary.metrics_line()["SessionsReopened"], 1);
+}
+
+#[test]
+fn a_dry_reopen_summary_lists_what_would_be_reopened_and_reopens_nothing() {
+    let mut summary = Summary::for_reopen(now(), true, since());
+    summary.record_would_reopen(session("a", 0));
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["would_reopen"], 1);
+    assert_eq!(json["would_reopen_sessions"][0]["id"], "a");
+    assert!(json.get("reopened").is_none() && json.get("would_close").is_none());
+    assert_eq!(summary.metrics_line()["SessionsReopened"], 0);
+    assert!(summary.adds_up());
+}
+
+#[test]
+fn a_sweep_summary_says_nothing_about_reopening() {
+    let json = serde_json::to_value(Summary::new(now(), false)).unwrap();
+    for key in [
+        "reopen_closed_since",
+        "reopened",
+        "would_reopen",
+        "reopened_sessions",
+    ] {
+        assert!(json.get(key).is_none(), "{key}");
+    }
+}
+
+#[test]
+fn the_reopened_list_is_cut_at_the_session_limit_but_the_count_stays_exact() {
+    let mut summary = Summary::for_reopen(now(), false, since());
+    for i in 0..SESSION_LIST_LIMIT + 1 {
+        summary.record_reopened(session(&i.to_string(), 0));
+    }
+    assert_eq!(summary.reopened(), Some(SESSION_LIST_LIMIT + 1));
+    assert_eq!(summary.reopened_sessions().len(), SESSION_LIST_LIMIT);
+    assert!(summary.sessions_truncated);
 }
 
 #[test]
@@ -141,6 +207,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
         SkipReason::NoLongerExists,
         SkipReason::NoConfigurationSeveralActive,
         SkipReason::AwaitingAgentReply,
+        SkipReason::StillPastCurrentTimeout,
     ] {
         summary.record_skipped("x".into(), reason);
     }
@@ -158,7 +225,8 @@ fn skip_reasons_serialise_to_their_stable_text() {
             "already closed",
             "no longer exists",
             "its configuration is not active and several configurations are active",
-            "awaiting agent reply"
+            "awaiting agent reply",
+            "still past the current timeout"
         ]
     );
 }

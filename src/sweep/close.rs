@@ -1,8 +1,9 @@
 //! Closing: eligible sessions grouped into `$batch` requests, up to `concurrency` of them in
 //! flight while the sweep reads on, and each outcome recorded in the summary. A batch that
 //! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed.
+//! A reopen run uses the same machinery with [`SessionChange::Reopen`].
 
-use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org};
+use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org, SessionChange};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use std::collections::{HashMap, HashSet};
 use tokio::task::{Id, JoinSet};
@@ -13,6 +14,7 @@ type BatchResult = Result<Vec<CloseOutcome>, DataverseError>;
 /// Groups closes into batches and keeps up to `concurrency` of them in flight.
 pub(super) struct Closer {
     org: Org,
+    change: SessionChange,
     batch_size: usize,
     concurrency: usize,
     pending: Vec<(SessionReport, String)>,
@@ -29,6 +31,7 @@ impl Closer {
     pub fn new(org: Org, batch_size: usize, concurrency: usize) -> Self {
         Closer {
             org,
+            change: SessionChange::Close,
             batch_size,
             concurrency,
             pending: Vec::new(),
@@ -36,6 +39,12 @@ impl Closer {
             sessions: HashMap::new(),
             error: None,
         }
+    }
+
+    /// The same closer making `change` instead of closing.
+    pub fn making(mut self, change: SessionChange) -> Self {
+        self.change = change;
+        self
     }
 
     /// Whether a batch failed, so no new work should start.
@@ -93,10 +102,10 @@ impl Closer {
                 (session, close)
             })
             .unzip();
-        let org = self.org.clone();
+        let (org, change) = (self.org.clone(), self.change);
         let task = self
             .in_flight
-            .spawn(async move { org.close(&closes).await });
+            .spawn(async move { org.change(change, &closes).await });
         self.sessions.insert(task.id(), sessions);
     }
 
@@ -136,7 +145,7 @@ impl Closer {
     ) {
         let message = failure.to_string();
         for session in sessions {
-            error!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close failed");
+            error!(session_id = %session.id, configuration_id = %session.configuration_id, change = ?self.change, error = %message, "close failed");
             summary.record_failed(session.id, message.clone(), session.overdue_seconds);
         }
         self.error.get_or_insert(failure);
@@ -153,7 +162,7 @@ impl Closer {
         for (session, outcome) in sessions.into_iter().zip(outcomes) {
             let already_closed = outcome == CloseOutcome::Changed
                 && closed_before.contains(&session.id.to_ascii_lowercase());
-            record(summary, session, outcome, already_closed);
+            record(summary, self.change, session, outcome, already_closed);
         }
     }
 
@@ -170,7 +179,11 @@ impl Closer {
             .filter(|(_, outcome)| **outcome == CloseOutcome::Changed)
             .map(|(session, _)| session.id.clone())
             .collect();
-        if changed.is_empty() || self.org.budget().exhausted() {
+        // A reopen that met a 412 is "changed since read", whatever the session's state.
+        if changed.is_empty()
+            || self.change != SessionChange::Close
+            || self.org.budget().exhausted()
+        {
             return HashSet::new();
         }
         self.org
@@ -185,12 +198,18 @@ impl Closer {
 
 fn record(
     summary: &mut Summary,
+    change: SessionChange,
     session: SessionReport,
     outcome: CloseOutcome,
     already_closed: bool,
 ) {
     let (id, configuration_id) = (session.id.clone(), session.configuration_id.clone());
     let reason = match outcome {
+        CloseOutcome::Closed if change == SessionChange::Reopen => {
+            info!(session_id = %id, configuration_id = %configuration_id, eligible_again_at = %session.eligible_at, "session reopened");
+            summary.record_reopened(session);
+            return;
+        }
         CloseOutcome::Closed => {
             info!(session_id = %id, configuration_id = %configuration_id, eligible_at = %session.eligible_at, overdue_s = session.overdue_seconds, "session closed");
             summary.record_closed(session);

@@ -8,6 +8,7 @@
 //! - `judge`: reading the pages and applying the policy to each row.
 //! - `close`: batches in flight, and their outcomes in the summary.
 //! - `run`: the sweep from start to summary.
+//! - `reopen`: the undo of a sweep, reopening what it closed since an instant.
 //!
 //! The sweep asks [`crate::dataverse::Org`] for typed things; it never writes a query or a
 //! request body.
@@ -15,8 +16,10 @@
 mod close;
 mod judge;
 mod plan;
+mod reopen;
 mod run;
 
+pub use reopen::reopen;
 pub use run::run;
 
 use crate::budget::Budget;

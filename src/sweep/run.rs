@@ -66,16 +66,26 @@ pub async fn run(
     let interrupted = pass.read(&org, &queries).await;
     // Every batch in flight is awaited, even after an error, so that no close goes unreported.
     pass.closer.finish(&mut pass.summary).await;
-    let mut summary = finish(pass.summary);
-    if let Some(error) = pass.closer.take_error().or(interrupted).map(fail) {
-        summary.mark_incomplete(Incomplete::Error);
-        if summary.closed() == 0 && summary.failed_count() == 0 {
-            return Err(error);
-        }
-        return Err(SweepError::Interrupted {
-            summary: Box::new(summary),
-            source: Box::new(error),
-        });
+    let summary = finish(pass.summary);
+    conclude(summary, pass.closer.take_error().or(interrupted).map(fail))
+}
+
+/// The end of a run: the summary, or the error that interrupted it, carrying the summary when
+/// something was already changed (or failed) so that no change goes unreported.
+pub(super) fn conclude(
+    mut summary: Summary,
+    error: Option<SweepError>,
+) -> Result<Summary, SweepError> {
+    let Some(error) = error else {
+        return Ok(summary);
+    };
+    summary.mark_incomplete(Incomplete::Error);
+    let changed = summary.closed() + summary.reopened().unwrap_or(0) + summary.failed_count();
+    if changed == 0 {
+        return Err(error);
     }
-    Ok(summary)
+    Err(SweepError::Interrupted {
+        summary: Box::new(summary),
+        source: Box::new(error),
+    })
 }

@@ -3,6 +3,8 @@ for malformed.json, deliberately does not)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from conftest import load_event
 
 SCHEDULED_EVENT_KEYS = {
@@ -36,6 +38,18 @@ def test_the_dry_run_event_is_the_scheduled_event_asking_for_a_dry_run():
 
     assert dry_run["detail"] == {"dry_run": True}
     assert {k: v for k, v in dry_run.items() if k not in ("id", "detail")} == {
+        k: v for k, v in scheduled.items() if k not in ("id", "detail")
+    }
+
+
+def test_the_reopen_event_is_the_scheduled_event_asking_to_undo_since_a_utc_instant():
+    scheduled = load_event("scheduled.json")
+    reopen = load_event("reopen.json")
+
+    assert set(reopen["detail"]) == {"reopen_closed_since"}
+    since = datetime.fromisoformat(reopen["detail"]["reopen_closed_since"].replace("Z", "+00:00"))
+    assert since.utcoffset() == timedelta(0)
+    assert {k: v for k, v in reopen.items() if k not in ("id", "detail")} == {
         k: v for k, v in scheduled.items() if k not in ("id", "detail")
     }
 

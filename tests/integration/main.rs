@@ -6,6 +6,7 @@ mod emulator;
 mod judging;
 mod refusals;
 mod reliability;
+mod reopen;
 mod scenarios;
 mod settings_docs;
 mod support;

@@ -1,6 +1,9 @@
 //! Closing: eligible sessions grouped into `$batch` requests, up to `concurrency` of them in
 //! flight while the sweep reads on, and each outcome recorded in the summary. A batch that
-//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed.
+//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed. A
+//! batch sent whose answer never arrives (the budget ended its wait) or cannot be read is
+//! neither: its sessions are reported "outcome unknown", and the next sweep's query finds
+//! those Dataverse did not close.
 
 use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
@@ -116,6 +119,21 @@ impl Closer {
                     summary.record_deferred(session.overdue_seconds);
                 }
                 summary.mark_incomplete(Incomplete::Deadline);
+            }
+            Ok(Err(DataverseError::OutcomeUnknown { reason })) => {
+                let message = DataverseError::OutcomeUnknown { reason }.to_string();
+                for session in sessions {
+                    warn!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close outcome unknown");
+                    summary.record_outcome_unknown(
+                        session.id,
+                        message.clone(),
+                        session.overdue_seconds,
+                    );
+                }
+                summary.mark_incomplete(Incomplete::OutcomeUnknown);
+                if self.org.budget().exhausted() {
+                    summary.mark_incomplete(Incomplete::Deadline);
+                }
             }
             Ok(Err(failure)) => self.record_failure(sessions, failure, summary),
             Err(panic) => {

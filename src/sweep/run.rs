@@ -64,7 +64,7 @@ pub async fn run(
     let mut summary = finish(pass.summary);
     if let Some(error) = pass.closer.take_error().or(interrupted).map(fail) {
         summary.mark_incomplete(Incomplete::Error);
-        if summary.closed() == 0 && summary.failed_count() == 0 {
+        if summary.closed() + summary.failed_count() + summary.outcome_unknown() == 0 {
             return Err(error);
         }
         return Err(SweepError::Interrupted {

@@ -240,14 +240,14 @@ async fn a_401_renews_the_token_then_rereads_the_secret_then_gives_up() {
 }
 
 #[tokio::test]
-async fn a_torn_batch_response_closes_nothing_in_the_report() {
+async fn a_torn_batch_answer_is_an_unknown_outcome_for_the_adapter() {
     let torn = "--batchresponse_x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 2";
     let (_server, _app, org) = batch_answering(torn, "batchresponse_x").await;
 
     let result = close(&org, &[1]).await;
 
     assert!(
-        matches!(result, Err(DataverseError::BadResponse(_))),
+        matches!(result, Err(DataverseError::OutcomeUnknown { .. })),
         "{result:?}"
     );
 }

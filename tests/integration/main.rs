@@ -3,6 +3,7 @@
 
 mod adapter;
 mod emulator;
+mod outcomes;
 mod refusals;
 mod reliability;
 mod scenarios;

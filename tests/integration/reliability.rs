@@ -5,6 +5,7 @@ use chrono::{Duration as Span, Timelike, Utc};
 use dataverse_sim::{Dataset, Faults, SimOptions};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use session_sweeper::summary::Incomplete;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -303,4 +304,62 @@ async fn a_close_whose_answer_was_lost_is_reported_already_closed_not_changed() 
     );
     assert_eq!(&summary_closed(&summary) | &already, eligible);
     assert!(summary.adds_up());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cap_reached_exactly_at_the_end_of_a_page_with_more_pages_is_incomplete() {
+    let sessions = (1..=25)
+        .map(|n| session(n, Some(SUPPORT), Some(hours(30)), hours(50)))
+        .collect();
+    let mut setup = Setup::new(org(vec![configuration(SUPPORT, json!(1440))], sessions))
+        .env("MAX_CLOSURES_PER_SWEEP", "10");
+    setup.options.max_page_size = 10;
+    let harness = setup.start().await;
+
+    let first = harness.sweep().await.unwrap();
+
+    assert_eq!(first.closed(), 10);
+    assert!(!first.complete(), "{first:?}");
+    assert!(first.incomplete_because().contains(&Incomplete::Cap));
+    assert!((1..=15).contains(&first.deferred()), "{first:?}");
+    assert!(first.adds_up());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cap_reached_exactly_at_the_end_of_one_configurations_query_is_incomplete_when_another_is_left(
+) {
+    let mut sessions: Vec<Value> = (1..=10)
+        .map(|n| session(n, Some(SUPPORT), Some(hours(30)), hours(50)))
+        .collect();
+    sessions.extend((11..=15).map(|n| session(n, Some(SALES), Some(hours(30)), hours(50))));
+    let configurations = vec![
+        configuration(SUPPORT, json!(1440)),
+        configuration(SALES, json!(1440)),
+    ];
+    let mut setup = Setup::new(org(configurations, sessions)).env("MAX_CLOSURES_PER_SWEEP", "10");
+    setup.options.max_page_size = 10;
+    let harness = setup.start().await;
+
+    let first = harness.sweep().await.unwrap();
+
+    assert_eq!(first.closed(), 10);
+    assert!(!first.complete(), "{first:?}");
+    assert!(first.deferred() >= 1, "{first:?}");
+    assert_eq!(harness.active_ids().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cap_equal_to_the_eligible_sessions_closes_them_all_and_is_complete() {
+    let sessions = (1..=10)
+        .map(|n| session(n, Some(SUPPORT), Some(hours(30)), hours(50)))
+        .collect();
+    let mut setup = Setup::new(org(vec![configuration(SUPPORT, json!(1440))], sessions))
+        .env("MAX_CLOSURES_PER_SWEEP", "10");
+    setup.options.max_page_size = 10;
+    let harness = setup.start().await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!((summary.closed(), summary.deferred()), (10, 0));
+    assert!(summary.complete(), "{summary:?}");
 }

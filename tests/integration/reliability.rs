@@ -171,7 +171,7 @@ async fn the_closure_cap_defers_the_rest_to_the_next_sweep() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_secret_rotated_while_warm_is_picked_up_after_one_refresh() {
+async fn a_secret_rotated_while_warm_is_picked_up_with_one_refused_and_one_granted_token_request() {
     let harness = Harness::start(org(
         vec![configuration(SUPPORT, json!(1440))],
         vec![
@@ -193,9 +193,13 @@ async fn a_secret_rotated_while_warm_is_picked_up_after_one_refresh() {
         &sid(2),
         json!({"w4d_lastcustomermessageon": stamp(Utc::now() - Span::hours(30))}),
     );
+    harness.sim.reset_stats();
     let after = harness.sweep().await.unwrap();
 
     assert_eq!(summary_closed(&after), [sid(2)].into_iter().collect());
+    // The cached token is refused (401), the cached secret is refused by Entra ID, and the
+    // secret read again is granted: two token requests, no more.
+    assert_eq!(harness.sim.stats().token_requests, 2);
 }
 
 /// Whether `text` holds a token in the simulator's format (`sim.` and hex digits).

@@ -120,20 +120,8 @@ impl Closer {
                 }
                 summary.mark_incomplete(Incomplete::Deadline);
             }
-            Ok(Err(DataverseError::OutcomeUnknown { reason })) => {
-                let message = DataverseError::OutcomeUnknown { reason }.to_string();
-                for session in sessions {
-                    warn!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close outcome unknown");
-                    summary.record_outcome_unknown(
-                        session.id,
-                        message.clone(),
-                        session.overdue_seconds,
-                    );
-                }
-                summary.mark_incomplete(Incomplete::OutcomeUnknown);
-                if self.org.budget().exhausted() {
-                    summary.mark_incomplete(Incomplete::Deadline);
-                }
+            Ok(Err(unknown @ DataverseError::OutcomeUnknown { .. })) => {
+                self.record_unknown(sessions, &unknown, summary)
             }
             Ok(Err(failure)) => self.record_failure(sessions, failure, summary),
             Err(panic) => {
@@ -143,6 +131,25 @@ impl Closer {
                 ));
                 self.record_failure(sessions, failure, summary);
             }
+        }
+    }
+
+    /// A batch sent without a readable answer: Dataverse may have closed its sessions, so
+    /// they are neither failed nor closed, and the next sweep's query settles them.
+    fn record_unknown(
+        &self,
+        sessions: Vec<SessionReport>,
+        unknown: &DataverseError,
+        summary: &mut Summary,
+    ) {
+        let message = unknown.to_string();
+        for session in sessions {
+            warn!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close outcome unknown");
+            summary.record_outcome_unknown(session.id, message.clone(), session.overdue_seconds);
+        }
+        summary.mark_incomplete(Incomplete::OutcomeUnknown);
+        if self.org.budget().exhausted() {
+            summary.mark_incomplete(Incomplete::Deadline);
         }
     }
 

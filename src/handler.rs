@@ -242,6 +242,7 @@ fn report(summary: &Summary) {
         would_close = summary.would_close(),
         skipped = summary.skipped_count(),
         failed = summary.failed_count(),
+        outcome_unknown = summary.outcome_unknown(),
         deferred = summary.deferred(),
         unreadable = summary.unreadable(),
         complete = summary.complete(),

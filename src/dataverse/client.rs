@@ -131,10 +131,14 @@ impl Dataverse {
             )
             .await?;
         let response = success(response).await?;
-        response
-            .json::<Page>()
-            .await
-            .map_err(|error| DataverseError::BadResponse(format!("a page of rows: {error}")))
+        // A page cut off because the budget ended its timeout is the deadline, not a bad answer.
+        response.json::<Page>().await.map_err(|error| {
+            if error.is_timeout() && budget.exhausted() {
+                DataverseError::DeadlineReached
+            } else {
+                DataverseError::BadResponse(format!("a page of rows: {error}"))
+            }
+        })
     }
 
     /// Closes `closes` in one `$batch`; one outcome per close, in order. Operations Dataverse
@@ -359,6 +363,35 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_sent_without_an_answer_has_an_unknown_outcome_and_one_never_sent_does_not() {
+        let sent = || Delivery {
+            unanswered: Some("timed out".into()),
+        };
+        let unreachable = || DataverseError::Unreachable {
+            host: "h".into(),
+            attempts: 6,
+            reason: "timed out".into(),
+        };
+
+        assert!(matches!(
+            sent().settle(DataverseError::DeadlineReached),
+            DataverseError::OutcomeUnknown { .. }
+        ));
+        assert!(matches!(
+            sent().settle(unreachable()),
+            DataverseError::OutcomeUnknown { .. }
+        ));
+        assert!(matches!(
+            Delivery::default().settle(DataverseError::DeadlineReached),
+            DataverseError::DeadlineReached
+        ));
+        assert!(matches!(
+            sent().settle(DataverseError::Unauthorized),
+            DataverseError::Unauthorized
+        ));
+    }
 
     #[test]
     fn backoff_grows_and_stays_within_the_cap() {

@@ -96,6 +96,40 @@ pub enum HandlerError {
     /// The sweep failed.
     #[error(transparent)]
     Sweep(#[from] SweepError),
+    /// Closes were attempted and every one Dataverse answered failed: something in the setup
+    /// is wrong, and a success would hide it from the alarm on Lambda errors.
+    #[error("none of the {failed} closes attempted succeeded; Dataverse's first answer: {first_error}{}", close_hint(first_error))]
+    NoCloseSucceeded { failed: usize, first_error: String },
+}
+
+/// The likely cause behind a close failure that every close met.
+fn close_hint(first_error: &str) -> &'static str {
+    if first_error.starts_with("400") {
+        " (check SESSION_CLOSED_STATECODE and SESSION_CLOSED_STATUSCODE: the statuscode must be a status reason of the closed state in this environment)"
+    } else if first_error.starts_with("403") {
+        " (give the application user a security role with write access to the session table)"
+    } else {
+        ""
+    }
+}
+
+impl HandlerError {
+    /// The error for a sweep that attempted closes and closed none because each failed;
+    /// `None` when anything was closed, nothing failed, or it was a dry run.
+    pub fn no_close_succeeded(summary: &Summary) -> Option<Self> {
+        let changed = summary.closed() + summary.reopened().unwrap_or(0);
+        if summary.dry_run() || changed > 0 || summary.failed_count() == 0 {
+            return None;
+        }
+        Some(HandlerError::NoCloseSucceeded {
+            failed: summary.failed_count(),
+            first_error: summary
+                .failed()
+                .first()
+                .map(|failed| failed.error.clone())
+                .unwrap_or_default(),
+        })
+    }
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -117,6 +151,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::Sweep(SweepError::Dataverse(DataverseError::Auth(_))) => "Authentication",
             HandlerError::Sweep(SweepError::Dataverse(_)) => "Dataverse",
             HandlerError::Sweep(SweepError::Interrupted { .. }) => "SweepInterrupted",
+            HandlerError::NoCloseSucceeded { .. } => "NoCloseSucceeded",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -240,6 +275,10 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     match outcome {
         Ok(summary) => {
             report(&summary);
+            if let Some(error) = HandlerError::no_close_succeeded(&summary) {
+                error!(error = %error, "sweep failed");
+                return Err(error);
+            }
             Ok(summary)
         }
         Err(error) => {
@@ -262,6 +301,7 @@ fn report(summary: &Summary) {
         would_reopen = summary.would_reopen(),
         skipped = summary.skipped_count(),
         failed = summary.failed_count(),
+        outcome_unknown = summary.outcome_unknown(),
         deferred = summary.deferred(),
         unreadable = summary.unreadable(),
         complete = summary.complete(),
@@ -367,6 +407,25 @@ mod tests {
         assert!(error.to_string().contains("future"), "{error}");
         assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
         assert!(check_not_future(now, now).is_ok());
+    }
+
+    #[test]
+    fn only_a_sweep_that_closed_nothing_and_had_failures_is_a_no_close_error() {
+        let now = "2026-11-24T15:00:00Z".parse().unwrap();
+        let mut all_failed = Summary::new(now, false);
+        all_failed.record_failed("a".into(), "400: 0x80040203: Invalid status".into(), 1);
+        let mut dry = Summary::new(now, true);
+        dry.record_failed("a".into(), "400: x".into(), 1);
+
+        let error = HandlerError::no_close_succeeded(&all_failed).unwrap();
+
+        assert!(
+            error.to_string().contains("SESSION_CLOSED_STATECODE"),
+            "{error}"
+        );
+        assert_eq!(Diagnostic::from(error).error_type, "NoCloseSucceeded");
+        assert!(HandlerError::no_close_succeeded(&dry).is_none());
+        assert!(HandlerError::no_close_succeeded(&Summary::new(now, false)).is_none());
     }
 
     #[test]

@@ -58,6 +58,28 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a request may have reached Dataverse without its answer reaching this function:
+/// a timeout or a connection lost after the request was written. A connection that could not
+/// be opened carried nothing, so it leaves this unset.
+#[derive(Debug, Default)]
+pub(super) struct Delivery {
+    unanswered: Option<String>,
+}
+
+impl Delivery {
+    /// `error` as it concerns a request that changes data: when an attempt may have been
+    /// carried out and no later attempt answered, whether Dataverse applied it is unknown.
+    fn settle(self, error: DataverseError) -> DataverseError {
+        match (self.unanswered, error) {
+            (
+                Some(reason),
+                DataverseError::DeadlineReached | DataverseError::Unreachable { .. },
+            ) => DataverseError::OutcomeUnknown { reason },
+            (_, error) => error,
+        }
+    }
+}
+
 /// A Dataverse environment reached with the credentials in Secrets Manager.
 pub struct Dataverse {
     pub(super) http: reqwest::Client,
@@ -105,13 +127,18 @@ impl Dataverse {
                         .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"))
                 },
                 budget,
+                &mut Delivery::default(),
             )
             .await?;
         let response = success(response).await?;
-        response
-            .json::<Page>()
-            .await
-            .map_err(|error| DataverseError::BadResponse(format!("a page of rows: {error}")))
+        // A page cut off because the budget ended its timeout is the deadline, not a bad answer.
+        response.json::<Page>().await.map_err(|error| {
+            if error.is_timeout() && budget.exhausted() {
+                DataverseError::DeadlineReached
+            } else {
+                DataverseError::BadResponse(format!("a page of rows: {error}"))
+            }
+        })
     }
 
     /// One JSON document (a single row or a function's answer), decoded as `T`; `what` names
@@ -123,7 +150,11 @@ impl Dataverse {
         what: &str,
     ) -> Result<T, DataverseError> {
         let response = self
-            .send_authorized(|| odata(self.http.get(url.clone())), budget)
+            .send_authorized(
+                || odata(self.http.get(url.clone())),
+                budget,
+                &mut Delivery::default(),
+            )
             .await?;
         success(response)
             .await?
@@ -153,7 +184,8 @@ impl Dataverse {
         let url = root
             .join("$batch")
             .map_err(|error| DataverseError::Internal(format!("$batch URL: {error}")))?;
-        let response = self
+        let mut delivery = Delivery::default();
+        let sent = self
             .send_authorized(
                 || {
                     odata(self.http.post(url.clone()))
@@ -165,21 +197,24 @@ impl Dataverse {
                         .body(body.clone())
                 },
                 budget,
+                &mut delivery,
             )
-            .await?;
-        let response = success(response).await?;
+            .await;
+        let response = success(sent.map_err(|error| delivery.settle(error))?).await?;
         let content_type = response
             .headers()
             .get("content-type")
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let text = response
-            .text()
-            .await
-            .map_err(|error| DataverseError::BadResponse(format!("$batch response: {error}")))?;
-        let mut outcomes =
-            batch::decode(&content_type, &text).map_err(DataverseError::BadResponse)?;
+        // From here on Dataverse has answered 200: it ran the batch, and an answer that cannot
+        // be read leaves each operation's outcome unknown, not failed.
+        let unknown = |reason: String| DataverseError::OutcomeUnknown { reason };
+        let text = response.text().await.map_err(|error| {
+            unknown(format!("the $batch answer broke off: {}", describe(&error)))
+        })?;
+        let mut outcomes = batch::decode(&content_type, &text)
+            .map_err(|reason| unknown(format!("the $batch answer cannot be read: {reason}")))?;
         outcomes.truncate(closes.len());
         outcomes.resize(
             closes.len(),
@@ -197,11 +232,16 @@ impl Dataverse {
         &self,
         build: impl Fn() -> RequestBuilder,
         budget: &Budget,
+        delivery: &mut Delivery,
     ) -> Result<Response, DataverseError> {
         for round in 0..3 {
             let token = self.token(budget).await?;
             let response = self
-                .send_with_retries(|| build().bearer_auth(token.expose_secret()), budget)
+                .send_tracked(
+                    || build().bearer_auth(token.expose_secret()),
+                    budget,
+                    delivery,
+                )
                 .await?;
             if response.status() != StatusCode::UNAUTHORIZED {
                 return Ok(response);
@@ -222,6 +262,19 @@ impl Dataverse {
         build: impl Fn() -> RequestBuilder,
         budget: &Budget,
     ) -> Result<Response, DataverseError> {
+        self.send_tracked(build, budget, &mut Delivery::default())
+            .await
+    }
+
+    /// [`Self::send_with_retries`], noting in `delivery` an attempt that may have been carried
+    /// out without an answer. Each attempt's timeout ends with the budget, so that no request
+    /// outlives the invocation.
+    async fn send_tracked(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        budget: &Budget,
+        delivery: &mut Delivery,
+    ) -> Result<Response, DataverseError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -229,6 +282,7 @@ impl Dataverse {
                 return Err(DataverseError::DeadlineReached);
             }
             let request = build()
+                .timeout(budget.bound(self.retry.request_timeout))
                 .build()
                 .map_err(|error| DataverseError::Internal(format!("request: {error}")))?;
             transport::check_destination(request.url())?;
@@ -250,17 +304,22 @@ impl Dataverse {
                     },
                 ),
                 Ok(response) => return Ok(response),
-                Err(error) => (
-                    self.retry.backoff(attempt),
-                    DataverseError::Unreachable {
-                        host: error
-                            .url()
-                            .and_then(|url| url.host_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                        attempts: attempt,
-                        reason: describe(&error),
-                    },
-                ),
+                Err(error) => {
+                    if !error.is_connect() {
+                        delivery.unanswered = Some(describe(&error));
+                    }
+                    (
+                        self.retry.backoff(attempt),
+                        DataverseError::Unreachable {
+                            host: error
+                                .url()
+                                .and_then(|url| url.host_str().map(str::to_owned))
+                                .unwrap_or_default(),
+                            attempts: attempt,
+                            reason: describe(&error),
+                        },
+                    )
+                }
             };
             if attempt >= self.retry.max_attempts {
                 return Err(failure);
@@ -326,6 +385,35 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_sent_without_an_answer_has_an_unknown_outcome_and_one_never_sent_does_not() {
+        let sent = || Delivery {
+            unanswered: Some("timed out".into()),
+        };
+        let unreachable = || DataverseError::Unreachable {
+            host: "h".into(),
+            attempts: 6,
+            reason: "timed out".into(),
+        };
+
+        assert!(matches!(
+            sent().settle(DataverseError::DeadlineReached),
+            DataverseError::OutcomeUnknown { .. }
+        ));
+        assert!(matches!(
+            sent().settle(unreachable()),
+            DataverseError::OutcomeUnknown { .. }
+        ));
+        assert!(matches!(
+            Delivery::default().settle(DataverseError::DeadlineReached),
+            DataverseError::DeadlineReached
+        ));
+        assert!(matches!(
+            sent().settle(DataverseError::Unauthorized),
+            DataverseError::Unauthorized
+        ));
+    }
 
     #[test]
     fn backoff_grows_and_stays_within_the_cap() {

@@ -73,6 +73,11 @@ pub enum DataverseError {
     /// The Lambda deadline is too close to start or to wait for another request.
     #[error("the sweep's time budget ran out before the request could be sent")]
     DeadlineReached,
+    /// A request that changes data was sent, and no answer could be read: it timed out, the
+    /// connection broke, or Dataverse's 200 answer cannot be decoded. Dataverse may have
+    /// carried it out; the next sweep's query finds whatever it did not.
+    #[error("whether Dataverse carried the request out is unknown ({reason}); the next sweep's query finds the sessions it did not close")]
+    OutcomeUnknown { reason: String },
     /// A response that does not have the shape the Web API documents.
     #[error("Dataverse sent a response this function cannot read: {0}")]
     BadResponse(String),

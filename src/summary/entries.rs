@@ -16,6 +16,8 @@ pub enum Incomplete {
     UnusableConfiguration,
     /// A request or a batch failed.
     Error,
+    /// Closes were sent whose answers never arrived or cannot be read.
+    OutcomeUnknown,
 }
 
 /// Why an eligible session was not closed, with a text that stays the same across versions.

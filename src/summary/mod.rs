@@ -28,8 +28,8 @@ pub const NO_ACTIVE_CONFIGURATION: &str = "no active configuration";
 pub const METRICS_NAMESPACE: &str = "SessionSweeper";
 
 /// What one sweep (or reopen run) found and did. Only its own methods change it, so that
-/// `eligible = closed + reopened + skipped + failed + deferred (+ would_close, would_reopen)`
-/// holds at every moment, and `closed_by_configuration` adds up to `closed`.
+/// `eligible = closed + reopened + skipped + failed + outcome_unknown + deferred (+ would_close,
+/// would_reopen)` holds at every moment, and `closed_by_configuration` adds up to `closed`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
     #[serde(serialize_with = "utc")]
@@ -73,6 +73,11 @@ pub struct Summary {
     failed_count: usize,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     failed_truncated: bool,
+    outcome_unknown: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    outcome_unknown_sessions: Vec<Failed>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    outcome_unknown_truncated: bool,
     unreadable: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     unreadable_rows: Vec<Failed>,
@@ -123,6 +128,9 @@ impl Summary {
             failed: Vec::new(),
             failed_count: 0,
             failed_truncated: false,
+            outcome_unknown: 0,
+            outcome_unknown_sessions: Vec::new(),
+            outcome_unknown_truncated: false,
             unreadable: 0,
             unreadable_rows: Vec::new(),
             unreadable_truncated: false,
@@ -214,6 +222,18 @@ impl Summary {
         self.failed_count += 1;
         self.failed_truncated |=
             push_capped(&mut self.failed, REASON_LIST_LIMIT, Failed { id, error });
+    }
+
+    /// Records an eligible session whose close was sent but whose answer never arrived or
+    /// cannot be read: Dataverse may have closed it. The next sweep's query settles it.
+    pub fn record_outcome_unknown(&mut self, id: String, error: String, overdue_seconds: i64) {
+        self.eligible_overdue(overdue_seconds);
+        self.outcome_unknown += 1;
+        self.outcome_unknown_truncated |= push_capped(
+            &mut self.outcome_unknown_sessions,
+            REASON_LIST_LIMIT,
+            Failed { id, error },
+        );
     }
 
     /// Records an eligible session left for the next sweep (cap or deadline).
@@ -363,6 +383,16 @@ impl Summary {
         self.failed_count
     }
 
+    /// Closes sent whose outcome is unknown, listed or not.
+    pub fn outcome_unknown(&self) -> usize {
+        self.outcome_unknown
+    }
+
+    /// Closes whose outcome is unknown, with why, at most `REASON_LIST_LIMIT`.
+    pub fn outcome_unknown_sessions(&self) -> &[Failed] {
+        &self.outcome_unknown_sessions
+    }
+
     /// Rows that could not be read.
     pub fn unreadable(&self) -> usize {
         self.unreadable
@@ -379,14 +409,14 @@ impl Summary {
     }
 
     /// The largest `overdue_seconds` over every session the sweep meant to close (closed,
-    /// would close, failed, deferred), listed or not.
+    /// would close, failed, outcome unknown, deferred), listed or not.
     pub fn max_overdue_seconds(&self) -> i64 {
         self.max_overdue_seconds
     }
 
     /// Whether the counts add up: eligible is the sum of closed, would close, reopened, would
-    /// reopen, skipped, failed and deferred; the closes per configuration sum to the closes;
-    /// and the sessions awaiting an agent are among the skipped.
+    /// reopen, skipped, failed, outcome unknown and deferred; the closes per configuration sum
+    /// to the closes; and the sessions awaiting an agent are among the skipped.
     pub fn adds_up(&self) -> bool {
         self.eligible
             == self.closed
@@ -395,6 +425,7 @@ impl Summary {
                 + self.would_reopen.unwrap_or(0)
                 + self.skipped_count
                 + self.failed_count
+                + self.outcome_unknown
                 + self.deferred
             && self.closed_by_configuration.values().sum::<usize>() == self.closed
             && self.awaiting_agent <= self.skipped_count

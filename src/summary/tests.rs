@@ -18,11 +18,36 @@ fn session(id: &str, overdue_seconds: i64) -> SessionReport {
     }
 }
 
+/// The JSON example under "Read the summary and metrics" in the README.
+fn readme_example() -> serde_json::Value {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme.find("## Read the summary and metrics").unwrap()..];
+    let start = section.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + section[start..].find("```").unwrap();
+    serde_json::from_str(&section[start..end]).expect("the README example is JSON")
+}
+
+fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
 #[test]
-fn the_summary_serialises_to_the_documented_shape() {
+fn the_summary_serialises_to_the_shape_of_the_readme_example() {
     let mut summary = Summary::new(now(), false);
+    summary.record_configuration(ConfigurationReport {
+        id: "c".into(),
+        timeout_seconds: Some(86_400),
+        error: None,
+    });
     summary.record_closed(session("a", 5));
+    summary.record_skipped("b".into(), SkipReason::ChangedSinceRead);
     let json = serde_json::to_value(&summary).unwrap();
+    let example = readme_example();
+
+    assert_eq!(keys(&json), keys(&example));
+    for list in ["closed_sessions", "skipped", "configurations"] {
+        assert_eq!(keys(&json[list][0]), keys(&example[list][0]), "{list}");
+    }
     assert_eq!(json["evaluated_at"], "2026-11-24T15:00:00Z");
     assert_eq!(
         json["closed_sessions"][0]["eligible_at"],
@@ -32,25 +57,35 @@ fn the_summary_serialises_to_the_documented_shape() {
         json["closed_sessions"][0]["last_customer_message_at"],
         serde_json::Value::Null
     );
-    assert_eq!(json["eligible"], 1);
-    for key in [
-        "dry_run",
-        "complete",
-        "configurations",
-        "eligible",
-        "closed",
-        "deferred",
-        "skipped",
-        "skipped_count",
-        "failed",
-        "failed_count",
-        "unreadable",
-        "requests",
-        "duration_ms",
-    ] {
-        assert!(json.get(key).is_some(), "{key} missing");
-    }
+    assert_eq!(json["eligible"], 2);
     assert!(json.get("would_close").is_none());
+}
+
+#[test]
+fn every_key_a_summary_can_hold_is_named_in_the_readme() {
+    let readme = include_str!("../../README.md");
+    let mut full = Summary::new(now(), false);
+    let mut dry = Summary::new(now(), true);
+    for i in 0..REASON_LIST_LIMIT + 1 {
+        full.record_skipped(i.to_string(), SkipReason::ChangedSinceRead);
+        full.record_failed(i.to_string(), "e".into(), 0);
+        full.record_outcome_unknown(i.to_string(), "e".into(), 0);
+        full.record_unreadable(i.to_string(), "e".into());
+    }
+    for i in 0..SESSION_LIST_LIMIT + 1 {
+        full.record_closed(session(&i.to_string(), 0));
+        dry.record_would_close(session(&i.to_string(), 0));
+    }
+    full.mark_incomplete(Incomplete::Cap);
+
+    for summary in [full, dry] {
+        for key in keys(&serde_json::to_value(&summary).unwrap()) {
+            assert!(
+                readme.contains(&format!("`{key}`")) || readme.contains(&format!("\"{key}\"")),
+                "{key} is not in the README"
+            );
+        }
+    }
 }
 
 #[test]
@@ -72,17 +107,18 @@ fn the_counts_add_up_after_every_kind_of_record() {
     summary.record_skipped("c".into(), SkipReason::ChangedSinceRead);
     summary.record_failed("d".into(), "500: boom".into(), 3);
     summary.record_deferred(4);
+    summary.record_outcome_unknown("f".into(), "timed out".into(), 5);
     summary.record_unreadable("e".into(), "no ETag".into());
-    summary.record_awaiting_agent("f".into());
+    summary.record_awaiting_agent("j".into());
     let mut orphan = session("g", 5);
     orphan.no_active_configuration = true;
     summary.record_closed(orphan);
-    assert_eq!(summary.eligible(), 7);
+    assert_eq!(summary.eligible(), 8);
     assert!(summary.adds_up());
     assert_eq!(summary.unreadable(), 1);
     summary.record_reopened(session("h", 0));
     summary.record_would_reopen(session("i", 0));
-    assert_eq!(summary.eligible(), 9);
+    assert_eq!(summary.eligible(), 10);
     assert!(summary.adds_up());
 }
 
@@ -238,9 +274,15 @@ fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
         summary.record_skipped(i.to_string(), SkipReason::NoConfigurationSeveralActive);
         summary.record_failed(i.to_string(), "e".into(), 0);
         summary.record_unreadable(i.to_string(), "e".into());
+        summary.record_outcome_unknown(i.to_string(), "e".into(), 0);
     }
     let json = serde_json::to_value(&summary).unwrap();
     for (list, count, flag) in [
+        (
+            "outcome_unknown_sessions",
+            "outcome_unknown",
+            "outcome_unknown_truncated",
+        ),
         ("skipped", "skipped_count", "skipped_truncated"),
         ("failed", "failed_count", "failed_truncated"),
         ("unreadable_rows", "unreadable", "unreadable_truncated"),
@@ -290,10 +332,18 @@ fn marking_incomplete_records_each_reason_once() {
 }
 
 #[test]
-fn the_metrics_line_is_embedded_metric_format_with_the_documented_names() {
+fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_value() {
+    let readme = include_str!("../../README.md");
     let mut summary = Summary::new(now(), false);
     summary.record_closed(session("a", 7));
     summary.record_closed(session("b", 70));
+    summary.record_failed("c".into(), "e".into(), 1);
+    summary.record_outcome_unknown("d".into(), "e".into(), 1);
+    for _ in 0..3 {
+        summary.record_deferred(1);
+    }
+    summary.record_unreadable("f".into(), "e".into());
+    summary.finish(9, 1_234);
     let line = summary.metrics_line();
     let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
         .as_array()
@@ -301,18 +351,33 @@ fn the_metrics_line_is_embedded_metric_format_with_the_documented_names() {
         .iter()
         .map(|metric| metric["Name"].as_str().unwrap())
         .collect();
-    for name in [
-        "SessionsClosed",
-        "SessionsEligible",
-        "SessionsFailed",
-        "MaxOverdueSeconds",
-        "SweepDurationMs",
-    ] {
-        assert!(names.contains(&name), "{name}");
-        assert!(line.get(name).is_some(), "{name} value");
+
+    for name in &names {
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is not in the README"
+        );
     }
-    assert_eq!(line["SessionsClosed"], 2);
-    assert_eq!(line["MaxOverdueSeconds"], 70);
+    let values: Vec<(&str, i64)> = names
+        .iter()
+        .map(|name| (*name, line[*name].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("SessionsClosed", 2),
+            ("SessionsEligible", 7),
+            ("SessionsFailed", 1),
+            ("SessionsDeferred", 3),
+            ("SessionsOutcomeUnknown", 1),
+            ("SessionsUnreadable", 1),
+            ("SessionsAwaitingAgent", 0),
+            ("SessionsReopened", 0),
+            ("MaxOverdueSeconds", 70),
+            ("SweepDurationMs", 1_234),
+            ("SweepIncomplete", 0),
+        ]
+    );
     assert_eq!(line["_aws"]["Timestamp"], now().timestamp_millis());
 }
 

@@ -1,6 +1,9 @@
 //! Closing: eligible sessions grouped into `$batch` requests, up to `concurrency` of them in
 //! flight while the sweep reads on, and each outcome recorded in the summary. A batch that
-//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed.
+//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed. A
+//! batch sent whose answer never arrives (the budget ended its wait) or cannot be read is
+//! neither: its sessions are reported "outcome unknown", and the next sweep's query finds
+//! those Dataverse did not close.
 //! A reopen run uses the same machinery with [`SessionChange::Reopen`].
 
 use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org, SessionChange};
@@ -126,6 +129,9 @@ impl Closer {
                 }
                 summary.mark_incomplete(Incomplete::Deadline);
             }
+            Ok(Err(unknown @ DataverseError::OutcomeUnknown { .. })) => {
+                self.record_unknown(sessions, &unknown, summary)
+            }
             Ok(Err(failure)) => self.record_failure(sessions, failure, summary),
             Err(panic) => {
                 error!(error = %panic, "a close batch task failed");
@@ -134,6 +140,25 @@ impl Closer {
                 ));
                 self.record_failure(sessions, failure, summary);
             }
+        }
+    }
+
+    /// A batch sent without a readable answer: Dataverse may have closed its sessions, so
+    /// they are neither failed nor closed, and the next sweep's query settles them.
+    fn record_unknown(
+        &self,
+        sessions: Vec<SessionReport>,
+        unknown: &DataverseError,
+        summary: &mut Summary,
+    ) {
+        let message = unknown.to_string();
+        for session in sessions {
+            warn!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close outcome unknown");
+            summary.record_outcome_unknown(session.id, message.clone(), session.overdue_seconds);
+        }
+        summary.mark_incomplete(Incomplete::OutcomeUnknown);
+        if self.org.budget().exhausted() {
+            summary.mark_incomplete(Incomplete::Deadline);
         }
     }
 

@@ -80,7 +80,10 @@ pub(super) fn conclude(
         return Ok(summary);
     };
     summary.mark_incomplete(Incomplete::Error);
-    let changed = summary.closed() + summary.reopened().unwrap_or(0) + summary.failed_count();
+    let changed = summary.closed()
+        + summary.reopened().unwrap_or(0)
+        + summary.failed_count()
+        + summary.outcome_unknown();
     if changed == 0 {
         return Err(error);
     }

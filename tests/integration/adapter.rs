@@ -240,14 +240,14 @@ async fn a_401_renews_the_token_then_rereads_the_secret_then_gives_up() {
 }
 
 #[tokio::test]
-async fn a_torn_batch_response_closes_nothing_in_the_report() {
+async fn a_torn_batch_answer_is_an_unknown_outcome_for_the_adapter() {
     let torn = "--batchresponse_x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 2";
     let (_server, _app, org) = batch_answering(torn, "batchresponse_x").await;
 
     let result = close(&org, &[1]).await;
 
     assert!(
-        matches!(result, Err(DataverseError::BadResponse(_))),
+        matches!(result, Err(DataverseError::OutcomeUnknown { .. })),
         "{result:?}"
     );
 }
@@ -454,4 +454,76 @@ async fn microsofts_documented_token_error_is_read_with_its_code_and_first_line(
         "{description}"
     );
     assert!(!description.contains("Trace ID"), "{description}");
+}
+
+#[tokio::test]
+async fn microsofts_documented_continue_on_error_batch_answer_is_read_part_by_part() {
+    let body = include_str!("../fixtures/batch-continue-on-error-response.txt");
+    let (_server, _app, org) =
+        batch_answering(body, "batchresponse_f44bd09d-573f-4a30-bca0-2e500ee7e139").await;
+
+    let outcomes = close(&org, &[1, 2, 3]).await.unwrap();
+
+    assert_eq!(
+        outcomes,
+        vec![
+            CloseOutcome::Failed {
+                status: 400,
+                message: "0x80044331: A validation error occurred.  The length of the 'subject' \
+                          attribute of the 'task' entity exceeded the maximum allowed length of '200'."
+                    .into(),
+            },
+            CloseOutcome::Closed,
+            CloseOutcome::Closed,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn microsofts_documented_change_set_batch_answer_is_flattened_in_order() {
+    let body = include_str!("../fixtures/batch-changeset-response.txt");
+    let (_server, _app, org) =
+        batch_answering(body, "batchresponse_2cb48f48-39a8-41ea-aa52-132fa8ab3c2d").await;
+
+    let outcomes = close(&org, &[1, 2]).await.unwrap();
+
+    assert_eq!(outcomes, vec![CloseOutcome::Closed, CloseOutcome::Closed]);
+}
+
+#[tokio::test]
+async fn microsofts_documented_403_is_read_with_its_code_and_the_security_role_hint() {
+    let body = include_str!("../fixtures/error-403-missing-privilege.json");
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(403).set_body_raw(body, "application/json; odata.metadata=minimal"),
+        None,
+    )
+    .await;
+
+    let error = read_configurations(&app).await.unwrap_err();
+
+    assert!(
+        matches!(&error, DataverseError::Api { status: 403, code, message }
+            if code == "0x80040220" && message.contains("is missing prvReadworkflow privilege")),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("security role"), "{error}");
+}
+
+#[tokio::test]
+async fn microsofts_documented_429_is_retried_and_when_it_persists_reported_as_throttling() {
+    let body = include_str!("../fixtures/error-429-service-protection.json");
+    let throttled = ResponseTemplate::new(429)
+        .insert_header("Retry-After", "0")
+        .set_body_raw(body, "application/json; odata.metadata=minimal");
+    let (_once, app_once) = configurations_answering(throttled.clone(), Some(1)).await;
+    let (_always, app_always) = configurations_answering(throttled, None).await;
+
+    let after_one = read_configurations(&app_once).await;
+    let persistent = read_configurations(&app_always).await;
+
+    assert_eq!(after_one.unwrap(), 1);
+    assert!(
+        matches!(persistent, Err(DataverseError::Throttled { attempts: 6 })),
+        "{persistent:?}"
+    );
 }

@@ -4,6 +4,7 @@
 mod adapter;
 mod emulator;
 mod judging;
+mod outcomes;
 mod refusals;
 mod reliability;
 mod reopen;

@@ -275,3 +275,48 @@ async fn a_fixed_clock_is_the_now_every_decision_of_the_sweep_uses() {
     assert_eq!(harness.closed_ids(), ids(&[1]));
     assert_eq!(harness.active_ids(), ids(&[2]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_fixed_clock_a_session_silent_exactly_its_timeout_is_closed_and_one_a_second_younger_is_not(
+) {
+    use chrono::Timelike;
+    let now = chrono::Utc::now().with_nanosecond(0).unwrap() + chrono::Duration::hours(2);
+    let timeout = chrono::Duration::minutes(1440);
+    let silent_since = |last: chrono::DateTime<chrono::Utc>| {
+        let mut row = session(0, Some(SUPPORT), None, hours(0));
+        row["w4d_lastcustomermessageon"] = json!(stamp(last));
+        row["createdon"] = json!(stamp(last - hours(1)));
+        row
+    };
+    let mut exactly = silent_since(now - timeout);
+    exactly["w4d_chatsessionid"] = json!(sid(1));
+    let mut younger = silent_since(now - timeout + chrono::Duration::seconds(1));
+    younger["w4d_chatsessionid"] = json!(sid(2));
+    // Sessions whose customer never wrote are judged from their creation, through the same
+    // boundary.
+    let created = |n: u32, at: chrono::DateTime<chrono::Utc>| {
+        let mut row = session(n, Some(SUPPORT), None, hours(0));
+        row["createdon"] = json!(stamp(at));
+        row
+    };
+    let mut harness = Harness::start(org(
+        vec![configuration(SUPPORT, json!(1440))],
+        vec![
+            exactly,
+            younger,
+            created(3, now - timeout),
+            created(4, now - timeout + chrono::Duration::seconds(1)),
+        ],
+    ))
+    .await;
+    harness.app.clock = session_sweeper::handler::Clock::Fixed(now);
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(harness.closed_ids(), ids(&[1, 3]));
+    assert_eq!(harness.active_ids(), ids(&[2, 4]));
+    assert!(summary
+        .closed_sessions()
+        .iter()
+        .all(|closed| closed.overdue_seconds == 0));
+}

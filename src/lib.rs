@@ -13,6 +13,7 @@ pub mod policy;
 pub mod settings;
 pub mod summary;
 pub mod sweep;
+pub mod wake;
 
 /// Structured JSON logs, one line per event, filtered by `RUST_LOG` (default `info`).
 pub fn init_logging() {

@@ -22,7 +22,7 @@ pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
 pub use client::{Dataverse, RetryPolicy};
 pub use org::{Org, ReadRow, SessionPages};
-pub use query::{Owner, SessionQuery, CLOSE_REASON};
+pub use query::{Basis, Owner, SessionQuery, UpcomingQuery, CLOSE_REASON};
 pub use wire::{ConfigurationRow, Guid, RowError, SessionRow};
 
 use crate::credentials::CredentialsError;

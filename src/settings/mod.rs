@@ -139,6 +139,64 @@ pub struct Settings {
     pub deadline_margin: Duration,
     /// Table and column names.
     pub schema: Schema,
+    /// The just-in-time wake-up, when `WAKE_SCHEDULE_NAME` is set.
+    pub wake: Option<WakeSettings>,
+    /// The earliest a wake-up is set after a sweep.
+    pub min_wake_interval: Duration,
+}
+
+/// Where the wake-up is written: one EventBridge Scheduler one-time schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WakeSettings {
+    /// The schedule's name.
+    pub schedule_name: String,
+    /// Its schedule group.
+    pub group: String,
+    /// The role the scheduler assumes to invoke this function.
+    pub role_arn: String,
+}
+
+impl WakeSettings {
+    fn read<F: Fn(&str) -> Option<String>>(
+        read: &Reader<F>,
+    ) -> Result<Option<Self>, SettingsError> {
+        let Some(schedule_name) = read.optional_text("WAKE_SCHEDULE_NAME") else {
+            return Ok(None);
+        };
+        let group = read.text("WAKE_SCHEDULE_GROUP")?;
+        for (setting, value) in [
+            ("WAKE_SCHEDULE_NAME", &schedule_name),
+            ("WAKE_SCHEDULE_GROUP", &group),
+        ] {
+            // EventBridge Scheduler's own rule for schedule and group names.
+            let valid = value.len() <= 64
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !valid {
+                return Err(SettingsError::BadValue {
+                    name: setting,
+                    value: value.clone(),
+                    expected: "at most 64 letters, digits, '-', '_' or '.'".into(),
+                });
+            }
+        }
+        let role_arn = read
+            .optional_text("WAKE_ROLE_ARN")
+            .ok_or(SettingsError::Missing("WAKE_ROLE_ARN"))?;
+        if !(role_arn.starts_with("arn:") && role_arn.contains(":role/")) {
+            return Err(SettingsError::BadValue {
+                name: "WAKE_ROLE_ARN",
+                value: role_arn,
+                expected: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)".into(),
+            });
+        }
+        Ok(Some(WakeSettings {
+            schedule_name,
+            group,
+            role_arn,
+        }))
+    }
 }
 
 impl Settings {
@@ -179,6 +237,8 @@ impl Settings {
             close_concurrency: read.number("CLOSE_CONCURRENCY")? as usize,
             deadline_margin: Duration::from_secs(read.number("DEADLINE_MARGIN_SECONDS")?),
             schema,
+            wake: WakeSettings::read(&read)?,
+            min_wake_interval: read.duration("MIN_WAKE_INTERVAL")?,
         })
     }
 }
@@ -221,6 +281,59 @@ pub(crate) mod tests {
         );
         assert_eq!(s.schema.timeout_unit, TimeoutUnit::Minutes);
         assert_eq!(s.schema.close_reason, None);
+        assert_eq!(s.wake, None);
+        assert_eq!(s.min_wake_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_wake_schedule_name_turns_the_wake_up_on_in_the_default_group() {
+        let s = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("WAKE_SCHEDULE_NAME", "sweeper-wake"),
+            (
+                "WAKE_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/sweeper-wake",
+            ),
+            ("MIN_WAKE_INTERVAL", "5 minutes"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.wake,
+            Some(WakeSettings {
+                schedule_name: "sweeper-wake".into(),
+                group: "default".into(),
+                role_arn: "arn:aws:iam::123456789012:role/sweeper-wake".into(),
+            })
+        );
+        assert_eq!(s.min_wake_interval, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_wake_schedule_without_a_role_is_refused_and_the_role_setting_named() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("WAKE_SCHEDULE_NAME", "sweeper-wake"),
+        ])
+        .unwrap_err();
+        assert_eq!(error, SettingsError::Missing("WAKE_ROLE_ARN"));
+    }
+
+    #[test]
+    fn a_wake_schedule_name_the_scheduler_refuses_is_refused_at_start() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("WAKE_SCHEDULE_NAME", "sweeper wake/1"),
+            ("WAKE_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("WAKE_SCHEDULE_NAME"), "{error}");
+    }
+
+    #[test]
+    fn a_minimum_wake_interval_under_a_minute_is_refused() {
+        let error =
+            settings(&[("DATAVERSE_SECRET_ID", "s"), ("MIN_WAKE_INTERVAL", "PT30S")]).unwrap_err();
+        assert!(error.to_string().contains("MIN_WAKE_INTERVAL"), "{error}");
     }
 
     #[test]
@@ -309,7 +422,8 @@ pub(crate) mod tests {
             let bad = match spec.form {
                 Form::Name | Form::OptionalName => "not a name!",
                 Form::Number { .. } | Form::Flag | Form::OneOf(_) => "999999999999x",
-                Form::Text | Form::LogFilter => continue,
+                Form::Duration { .. } => "999999999999x",
+                Form::Text | Form::OptionalText | Form::LogFilter => continue,
             };
             let error =
                 settings(&[("DATAVERSE_SECRET_ID", "s"), (spec.name, bad)]).expect_err(spec.name);

@@ -109,7 +109,7 @@ pub(super) fn utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<
     serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn optional_utc<S: Serializer>(
+pub(super) fn optional_utc<S: Serializer>(
     time: &Option<DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

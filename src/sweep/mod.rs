@@ -16,6 +16,7 @@ mod close;
 mod judge;
 mod plan;
 mod run;
+mod upcoming;
 
 pub use run::run;
 
@@ -34,6 +35,8 @@ pub struct SweepOptions {
     pub dry_run: bool,
     /// When to stop starting new work.
     pub budget: Budget,
+    /// Work out the next wake-up after the sweep (a real sweep with the wake-up on).
+    pub plan_wake: bool,
 }
 
 /// Why a sweep stopped with an error.

@@ -4,7 +4,9 @@
 //! there is never more than one.
 
 use crate::settings::WakeSettings;
+use aws_sdk_scheduler::config::http::HttpResponse;
 use aws_sdk_scheduler::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_scheduler::operation::get_schedule::GetScheduleError;
 use aws_sdk_scheduler::types::{
     ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
 };
@@ -125,18 +127,20 @@ impl WakeSchedule {
         }
     }
 
-    fn refused<E, R>(&self, operation: &'static str, error: &SdkError<E, R>) -> WakeError
+    fn refused<E>(&self, operation: &'static str, error: &SdkError<E, HttpResponse>) -> WakeError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
-        let reason = match error.as_service_error() {
-            Some(service) => format!(
-                "{}: {}",
-                service.code().unwrap_or("an error without a code"),
+        let status = error.raw_response().map(|raw| raw.status().as_u16());
+        let reason = match (error.as_service_error(), status) {
+            (Some(service), Some(status)) if service.code().is_some() => format!(
+                "{status} {}: {}",
+                service.code().unwrap_or_default(),
                 service.message().unwrap_or_default()
             ),
-            None => DisplayErrorContext(error).to_string(),
+            // An answer this client cannot decode (moto and proxies may answer in XML).
+            (_, Some(status)) => format!("HTTP {status} ({})", DisplayErrorContext(error)),
+            (_, None) => DisplayErrorContext(error).to_string(),
         };
         WakeError::Refused {
             operation,
@@ -147,9 +151,7 @@ impl WakeSchedule {
     }
 }
 
-fn is_not_found<R>(
-    error: &SdkError<aws_sdk_scheduler::operation::get_schedule::GetScheduleError, R>,
-) -> bool {
+fn is_not_found(error: &SdkError<GetScheduleError, HttpResponse>) -> bool {
     error
         .as_service_error()
         .is_some_and(|service| service.is_resource_not_found_exception())

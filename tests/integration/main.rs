@@ -8,3 +8,4 @@ mod reliability;
 mod scenarios;
 mod settings_docs;
 mod support;
+mod wake;

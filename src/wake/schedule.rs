@@ -182,3 +182,36 @@ pub fn wake_event(at: DateTime<Utc>, function_arn: &str, settings: &WakeSettings
         "detail": {}
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::{parse_event, Trigger};
+    use chrono::TimeZone;
+
+    fn settings() -> WakeSettings {
+        WakeSettings {
+            schedule_name: "sweeper-wake".into(),
+            group: "default".into(),
+            role_arn: "arn:aws:iam::123456789012:role/sweeper-wake".into(),
+        }
+    }
+
+    #[test]
+    fn the_wake_event_is_a_scheduled_event_the_handler_accepts_as_a_sweep() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 15, 37, 0).unwrap();
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:sweeper";
+
+        let event = wake_event(at, arn, &settings());
+
+        assert_eq!(
+            parse_event(event.clone()).unwrap(),
+            Trigger { dry_run: false }
+        );
+        assert_eq!(event["region"], "eu-west-1");
+        assert_eq!(
+            event["resources"][0],
+            "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/sweeper-wake"
+        );
+    }
+}

@@ -283,3 +283,28 @@ async fn a_dry_run_sets_no_wake_up() {
         .into_service_error()
         .is_resource_not_found_exception());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_stopped_by_the_cap_wakes_after_the_minimum_interval() {
+    let name = unique_schedule();
+    let mut harness = Setup::new(org(
+        vec![configuration(SUPPORT, json!(60))],
+        vec![
+            session_at(1, SUPPORT, Some(now() - minutes(90)), now() - hours(5)),
+            session_at(2, SUPPORT, Some(now() - minutes(80)), now() - hours(5)),
+        ],
+    ))
+    .env("WAKE_SCHEDULE_NAME", name.as_str())
+    .env("WAKE_ROLE_ARN", ROLE)
+    .env("MAX_CLOSURES_PER_SWEEP", "1")
+    .env("MIN_WAKE_INTERVAL", "2 minutes")
+    .start()
+    .await;
+    harness.app.clock = Clock::Fixed(now());
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(summary.deferred(), 1);
+    assert_eq!(summary.next_wake_at(), Some(now() + minutes(2)));
+    assert_eq!(expression(&name).await, "at(2026-11-24T15:02:00)");
+}

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """One local sweep, wired the way AWS wires it, with nothing in AWS.
 
-    dataverse-sim (Dataverse + Entra ID)   moto (Secrets Manager)
+    dataverse-sim (Dataverse + Entra ID)   moto (Secrets Manager, EventBridge Scheduler)
                  ^                              ^
                  |                              |
     target/debug/session-sweeper  <-- cargo lambda's Runtime API emulator <-- invoke(event)
 
 Steps: start dataverse-sim, start moto and store the Dataverse secret in it, start the Runtime
 API emulator, start the built function against it, invoke it with the event file, print the
-summary and the sessions before and after. Every process started here is stopped on the way
-out, also on an error or Ctrl-C. Exits non-zero when the invocation fails, and with
---check-demo (make demo) also when the sweep did not close exactly the sessions that the demo
-org's names mark "close".
+summary, the sessions before and after, and the wake-up schedule the function wrote to moto
+(the wake-up is on, as deployed by default; --env WAKE_SCHEDULE_NAME= turns it off). Every
+process started here is stopped on the way out, also on an error or Ctrl-C. Exits non-zero when
+the invocation fails, and with --check-demo (make demo) also when the sweep did not close
+exactly the sessions that the demo org's names mark "close".
 
 Used by `make demo` and `make invoke EVENT=...`; needs only the standard library and boto3
 (installed in .venv with moto). The processes, dataverse-sim and the secret in moto are set up
@@ -44,6 +45,9 @@ import localstack
 from localstack import ANSI, ROOT, VENV_BIN, Processes, StepError
 
 SECRET_ID = "session-sweeper/dataverse"
+# The wake-up as the template sets it with CloseOnTime=true, written to moto's scheduler.
+WAKE_SCHEDULE = "session-sweeper-local-wake"
+WAKE_ROLE_ARN = "arn:aws:iam::123456789012:role/session-sweeper-local-wake"
 # The emulator's default function name; with --only-lambda-apis every invoke goes to it.
 FUNCTION_NAME = "_"
 STARTUP_SECONDS = 30
@@ -203,6 +207,8 @@ def function_environment(runtime: dict[str, str], moto_url: str, overrides: dict
     # What the template deploys, so the local run behaves like the deployed one.
     env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/session-sweeper-local"
     env["AWS_LAMBDA_LOG_STREAM_NAME"] = "local"
+    env["WAKE_SCHEDULE_NAME"] = WAKE_SCHEDULE
+    env["WAKE_ROLE_ARN"] = WAKE_ROLE_ARN
     env.update(overrides)
     return env
 
@@ -369,6 +375,37 @@ def print_summary(summary: dict) -> None:
         print(f"\n{counts}; {summary.get('duration_ms', '?')} ms; {complete}{dry}")
 
 
+def print_wake(summary: dict, moto_url: str, env: dict[str, str]) -> None:
+    """The next wake-up: as the summary reports it, and the schedule as moto holds it."""
+    name = env.get("WAKE_SCHEDULE_NAME", "")
+    if not name:
+        print("\nWake-up: off (WAKE_SCHEDULE_NAME is empty); only the rate rule would run the next sweep")
+        return
+    if "wake_error" in summary:
+        print(f"\nWake-up: not written: {summary['wake_error']}")
+        return
+    if "next_wake_at" not in summary:
+        print("\nWake-up: none (a dry run sets none)")
+        return
+    import boto3  # installed with moto
+
+    scheduler = boto3.client(
+        "scheduler",
+        endpoint_url=moto_url,
+        region_name=localstack.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    group = env.get("WAKE_SCHEDULE_GROUP", "default")
+    try:
+        schedule = scheduler.get_schedule(Name=name, GroupName=group)
+    except Exception as error:  # botocore's errors share no useful base class
+        print(f"\nWake-up: next_wake_at {summary['next_wake_at']}, but moto has no schedule {group}/{name}: {error}")
+        return
+    print(f"\nNext wake-up: {summary['next_wake_at']} (the schedule {group}/{name} in moto's EventBridge Scheduler says "
+          f"{schedule['ScheduleExpression']} {schedule.get('ScheduleExpressionTimezone', '')}, target {schedule['Target']['Arn']})")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -414,7 +451,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     sim_url = start_sim(processes, args.sim, args.demo, args.sim_arg)
     print(sim_url)
 
-    print("2/5 moto (Secrets Manager)", end=" ", flush=True)
+    print("2/5 moto (Secrets Manager, EventBridge Scheduler)", end=" ", flush=True)
     moto_url = start_moto(processes)
     localstack.store_secret(moto_url, SECRET_ID, sim_url)
     print(f"{moto_url}, secret {SECRET_ID}")
@@ -446,6 +483,7 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
 
     print_summary(summary)
     print_sessions(before, after, env, args.rows)
+    print_wake(summary, moto_url, env)
     if args.check_demo:
         check_demo(before, after, summary, env)
     return 0

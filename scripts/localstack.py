@@ -193,7 +193,7 @@ def store_secret(moto_url: str, secret_id: str, sim_url: str) -> None:
 
 def function_environment(runtime: dict[str, str], moto_url: str, secret_id: str, rust_log: str) -> dict[str, str]:
     """The function's environment: `runtime` (the Lambda variables) on top of this shell's
-    environment, then what makes it read the secret from moto."""
+    environment, then what makes it read the secret from moto (and write its wake-up there)."""
     # Without any of this shell's AWS settings, so that nothing here can reach a real account.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(runtime)
@@ -205,6 +205,8 @@ def function_environment(runtime: dict[str, str], moto_url: str, secret_id: str,
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
+            # The wake-up (when WAKE_SCHEDULE_NAME is set) goes to moto as well, never to AWS.
+            "AWS_ENDPOINT_URL_SCHEDULER": moto_url,
             "DATAVERSE_SECRET_ID": secret_id,
             "RUST_LOG": rust_log,
         }

@@ -8,6 +8,7 @@ use crate::dataverse::{Dataverse, DataverseError, RetryPolicy};
 use crate::settings::{Settings, SettingsError};
 use crate::summary::Summary;
 use crate::sweep::{self, SweepError, SweepOptions};
+use crate::wake::WakeSchedule;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -23,6 +24,8 @@ pub struct App {
     pub dataverse: Arc<Dataverse>,
     /// Where the sweep's `now` comes from; a test fixes it to judge exact boundaries.
     pub clock: Clock,
+    /// The wake-up schedule, when `WAKE_SCHEDULE_NAME` is set.
+    pub wake: Option<WakeSchedule>,
 }
 
 /// The source of the instant every decision of a sweep uses.
@@ -57,15 +60,17 @@ pub enum StartupError {
 }
 
 impl App {
-    /// Settings from the environment; Secrets Manager through the default AWS configuration
-    /// (which honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`, as the local runs use).
+    /// Settings from the environment; Secrets Manager
+    /// and EventBridge Scheduler through the default AWS configuration (which honours
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_SCHEDULER`, as the local runs use).
     pub async fn from_env() -> Result<Self, StartupError> {
         let settings = Settings::from_env()?;
         let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
         let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-        App::new(settings, secrets, RetryPolicy::default())
+        let scheduler = aws_sdk_scheduler::Client::new(&aws);
+        Ok(App::new(settings, secrets, RetryPolicy::default())?.with_scheduler(scheduler))
     }
 
     /// An app over an explicit Secrets Manager client and retry policy.
@@ -80,7 +85,18 @@ impl App {
             settings,
             dataverse,
             clock: Clock::System,
+            wake: None,
         })
+    }
+
+    /// Writes the wake-up through `scheduler` when the settings turn it on.
+    pub fn with_scheduler(mut self, scheduler: aws_sdk_scheduler::Client) -> Self {
+        self.wake = self
+            .settings
+            .wake
+            .clone()
+            .map(|settings| WakeSchedule::new(scheduler, settings));
+        self
     }
 }
 
@@ -267,13 +283,19 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
             wall.timestamp_millis(),
             app.settings.deadline_margin,
         ),
+        plan_wake: app.wake.is_some(),
     };
-    let outcome = match trigger.reopen_closed_since {
+    let reopen = trigger.reopen_closed_since;
+    let outcome = match reopen {
         Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
         None => sweep::run(&app.dataverse, &app.settings, options).await,
     };
     match outcome {
-        Ok(summary) => {
+        Ok(mut summary) => {
+            // A reopen run sets no wake-up: the next sweep after it does.
+            if reopen.is_none() {
+                write_wake(app, &context.invoked_function_arn, &mut summary).await;
+            }
             report(&summary);
             if let Some(error) = HandlerError::no_close_succeeded(&summary) {
                 error!(error = %error, "sweep failed");
@@ -287,6 +309,22 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
             }
             error!(error = %error, "sweep failed");
             Err(error.into())
+        }
+    }
+}
+
+/// Writes the wake-up the sweep worked out. A failure is logged and recorded in the summary
+/// (`WakeScheduleFailures`), never returned: the sweep's result stands and the rate rule
+/// remains the backstop.
+async fn write_wake(app: &App, function_arn: &str, summary: &mut Summary) {
+    let (Some(schedule), Some(at)) = (&app.wake, summary.next_wake_at()) else {
+        return;
+    };
+    match schedule.write(at, function_arn).await {
+        Ok(written) => info!(next_wake_at = %at, schedule = ?written, "wake-up set"),
+        Err(failure) => {
+            error!(next_wake_at = %at, error = %failure, "wake-up not written; the rate rule stays the only schedule");
+            summary.record_wake_failure(failure.to_string());
         }
     }
 }
@@ -308,6 +346,7 @@ fn report(summary: &Summary) {
         dry_run = summary.dry_run(),
         requests = summary.requests(),
         duration_ms = summary.duration_ms(),
+        next_wake_at = summary.next_wake_at().map(|at| at.to_rfc3339()),
         "sweep finished"
     );
     // EMF must be a log line of its own, not a field inside the tracing JSON.

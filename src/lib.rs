@@ -14,3 +14,4 @@ pub mod policy;
 pub mod settings;
 pub mod summary;
 pub mod sweep;
+pub mod wake;

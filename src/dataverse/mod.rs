@@ -22,7 +22,9 @@ pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
 pub use client::{Dataverse, RetryPolicy};
 pub use org::{Org, ReadRow, SessionPages};
-pub use query::{Owner, ReopenQuery, SessionChange, SessionQuery, CLOSE_REASON};
+pub use query::{
+    Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, CLOSE_REASON,
+};
 pub use wire::{ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
 
 use crate::credentials::CredentialsError;

@@ -5,11 +5,12 @@
 
 use super::batch::{CloseOutcome, CloseRequest};
 use super::client::Dataverse;
-use super::query::{self, ReopenQuery, SessionChange, SessionQuery};
+use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery};
 use super::wire::{self, ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
 use crate::settings::Schema;
+use chrono::{DateTime, Utc};
 use reqwest::Url;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -151,6 +152,19 @@ impl Org {
             .map(|raw| wire::session_row(&self.schema, raw))
             .collect();
         Ok(Some(rows))
+    }
+
+    /// The time `query` orders by, of the first session it finds; `None` when it finds none.
+    pub async fn earliest_upcoming(
+        &self,
+        query: &UpcomingQuery,
+    ) -> Result<Option<DateTime<Utc>>, DataverseError> {
+        let url = query.url(&self.root, &self.schema)?;
+        let page = self.dataverse.page(&url, &self.budget).await?;
+        match page.value.first() {
+            Some(row) => wire::time_of(row, query.time_column(&self.schema)),
+            None => Ok(None),
+        }
     }
 
     /// Closes `closes` in one `$batch`; one outcome per close, in order.

@@ -37,10 +37,22 @@ pub struct SessionQuery {
 impl SessionQuery {
     /// The `$filter` expression.
     pub fn filter(&self, schema: &Schema) -> String {
+        all_of([
+            Some("statecode eq 0".to_owned()),
+            self.owner.filter(schema),
+            Some(past(schema, self.cutoff)),
+        ])
+    }
+}
+
+impl Owner {
+    /// The `$filter` term that selects this owner's sessions; `None` when that is every
+    /// session.
+    fn filter(&self, schema: &Schema) -> Option<String> {
         let lookup = &schema.configuration_lookup;
-        let owner = match &self.owner {
-            Owner::Configuration(id) => format!("{lookup} eq {id} and "),
-            Owner::NoneOf(ids) if ids.is_empty() => String::new(),
+        match self {
+            Owner::Configuration(id) => Some(format!("{lookup} eq {id}")),
+            Owner::NoneOf(ids) if ids.is_empty() => None,
             Owner::NoneOf(ids) => {
                 // `eq null` is spelled out rather than left to how `ne` treats an empty
                 // lookup, so the filter means the same whatever that treatment is.
@@ -49,10 +61,83 @@ impl SessionQuery {
                     .map(|id| format!("{lookup} ne {id}"))
                     .collect::<Vec<_>>()
                     .join(" and ");
-                format!("({lookup} eq null or ({others})) and ")
+                Some(format!("({lookup} eq null or ({others}))"))
             }
+        }
+    }
+}
+
+/// The terms that are present, joined with `and`.
+fn all_of<const N: usize>(terms: [Option<String>; N]) -> String {
+    terms
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// Which time a session is judged from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The customer's last message.
+    LastCustomerMessage,
+    /// `createdon`, for a session whose customer never wrote.
+    Created,
+}
+
+/// "The active session of `owner`, judged from `basis`, that is not yet past `cutoff` and
+/// will be the first to be": the complement of a [`SessionQuery`], ordered by that time and
+/// limited to one row, so the next eligibility costs one small request, not a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpcomingQuery {
+    /// Whose sessions.
+    pub owner: Owner,
+    /// The cutoff of the sweep: rows at or before it were the sweep's to judge.
+    pub cutoff: DateTime<Utc>,
+    /// Which time column the session is judged from.
+    pub basis: Basis,
+}
+
+impl UpcomingQuery {
+    /// The column the session's eligibility is counted from.
+    pub fn time_column<'a>(&self, schema: &'a Schema) -> &'a str {
+        match self.basis {
+            Basis::LastCustomerMessage => schema.last_customer_message.as_str(),
+            Basis::Created => "createdon",
+        }
+    }
+
+    /// The `$filter` expression.
+    pub fn filter(&self, schema: &Schema) -> String {
+        let cutoff = self.cutoff.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let last = &schema.last_customer_message;
+        let not_yet = match self.basis {
+            Basis::LastCustomerMessage => format!("{last} gt {cutoff}"),
+            Basis::Created => format!("{last} eq null and createdon gt {cutoff}"),
         };
-        format!("statecode eq 0 and {owner}{}", past(schema, self.cutoff))
+        all_of([
+            Some("statecode eq 0".to_owned()),
+            self.owner.filter(schema),
+            Some(not_yet),
+        ])
+    }
+
+    /// The URL: only the time column, ascending, the first row.
+    pub fn url(&self, root: &Url, schema: &Schema) -> Result<Url, DataverseError> {
+        let column = self.time_column(schema);
+        let mut url = query_url(
+            root,
+            schema.session_table.as_str(),
+            column,
+            &self.filter(schema),
+        )?;
+        let query = format!(
+            "{}&$orderby={}&$top=1",
+            url.query().unwrap_or_default(),
+            encode_query(&format!("{column} asc"))
+        );
+        url.set_query(Some(&query));
+        Ok(url)
     }
 }
 
@@ -219,6 +304,38 @@ mod tests {
             "statecode eq 0 and _w4d_configurationid_value eq {A} and ("
         )));
         assert!(!filter.contains("eq null and ("));
+    }
+
+    #[test]
+    fn the_upcoming_query_asks_for_the_first_session_not_yet_past_the_cutoff() {
+        let upcoming = UpcomingQuery {
+            owner: Owner::Configuration(a()),
+            cutoff: cutoff(),
+            basis: Basis::LastCustomerMessage,
+        };
+        let root = Url::parse("https://org.example/api/data/v9.2/").unwrap();
+        assert_eq!(
+            upcoming.url(&root, &schema()).unwrap().as_str(),
+            format!(
+                "https://org.example/api/data/v9.2/w4d_chatsessions?$select=w4d_lastcustomermessageon\
+                 &$filter=statecode%20eq%200%20and%20_w4d_configurationid_value%20eq%20{A}\
+                 %20and%20w4d_lastcustomermessageon%20gt%202026-11-24T15:00:00Z\
+                 &$orderby=w4d_lastcustomermessageon%20asc&$top=1"
+            )
+        );
+    }
+
+    #[test]
+    fn the_upcoming_query_from_creation_asks_only_for_sessions_the_customer_never_wrote_in() {
+        let upcoming = UpcomingQuery {
+            owner: Owner::NoneOf(vec![]),
+            cutoff: cutoff(),
+            basis: Basis::Created,
+        };
+        assert_eq!(upcoming.time_column(&schema()), "createdon");
+        assert!(upcoming.filter(&schema()).ends_with(
+            "statecode eq 0 and w4d_lastcustomermessageon eq null and createdon gt 2026-11-24T15:00:00Z"
+        ));
     }
 
     #[test]

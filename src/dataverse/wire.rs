@@ -225,6 +225,14 @@ fn text(row: &Map<String, Value>, column: &str) -> Result<String, DataverseError
     }
 }
 
+/// The date and time in `column` of a row, `None` when it is empty.
+pub fn time_of(
+    row: &Map<String, Value>,
+    column: &str,
+) -> Result<Option<DateTime<Utc>>, DataverseError> {
+    optional_time(row, column).map_err(DataverseError::BadResponse)
+}
+
 fn optional_time(row: &Map<String, Value>, column: &str) -> Result<Option<DateTime<Utc>>, String> {
     match row.get(column) {
         None | Some(Value::Null) => Ok(None),

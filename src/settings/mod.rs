@@ -7,8 +7,10 @@
 //! template.
 
 mod spec;
+mod wake;
 
 pub use spec::{Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
+pub use wake::WakeSettings;
 
 use crate::dataverse::Guid;
 use crate::policy::{SessionTimeout, TimeoutUnit};
@@ -157,6 +159,10 @@ pub struct Settings {
     pub default_configuration: Option<Guid>,
     /// Table and column names.
     pub schema: Schema,
+    /// The just-in-time wake-up, when `WAKE_SCHEDULE_NAME` is set.
+    pub wake: Option<WakeSettings>,
+    /// The earliest a wake-up is set after a sweep.
+    pub min_wake_interval: Duration,
 }
 
 impl Settings {
@@ -210,6 +216,8 @@ impl Settings {
             min_timeout: read.timeout("MIN_SESSION_TIMEOUT", schema.timeout_unit)?,
             default_configuration: read.optional_guid("DEFAULT_CONFIGURATION_ID")?,
             schema,
+            wake: WakeSettings::read(&read)?,
+            min_wake_interval: read.duration("MIN_WAKE_INTERVAL")?,
         })
     }
 }
@@ -224,7 +232,7 @@ pub(crate) mod tests {
         settings(&[("DATAVERSE_SECRET_ID", "s")]).unwrap().schema
     }
 
-    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    pub(crate) fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let env: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -253,6 +261,15 @@ pub(crate) mod tests {
         assert_eq!(s.schema.timeout_unit, TimeoutUnit::Minutes);
         assert_eq!(s.schema.close_reason, None);
         assert_eq!(s.schema.last_agent_message, None);
+        assert_eq!(s.wake, None);
+        assert_eq!(s.min_wake_interval, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_minimum_wake_interval_under_a_minute_is_refused() {
+        let error =
+            settings(&[("DATAVERSE_SECRET_ID", "s"), ("MIN_WAKE_INTERVAL", "PT30S")]).unwrap_err();
+        assert!(error.to_string().contains("MIN_WAKE_INTERVAL"), "{error}");
     }
 
     #[test]
@@ -356,11 +373,12 @@ pub(crate) mod tests {
         for spec in SPECS {
             let bad = match spec.form {
                 Form::Name | Form::OptionalName => "not a name!",
-                Form::Number { .. } | Form::Flag | Form::OneOf(_) | Form::Duration => {
+                Form::Number { .. } | Form::Flag | Form::OneOf(_) | Form::Timeout => {
                     "999999999999x"
                 }
+                Form::Duration { .. } => "999999999999x",
                 Form::OptionalGuid => "not-a-guid",
-                Form::Text | Form::LogFilter => continue,
+                Form::Text | Form::OptionalText | Form::LogFilter => continue,
             };
             let error =
                 settings(&[("DATAVERSE_SECRET_ID", "s"), (spec.name, bad)]).expect_err(spec.name);

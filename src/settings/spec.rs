@@ -22,11 +22,16 @@ pub enum Form {
     Number { min: u64, max: u64 },
     /// One word of a list.
     OneOf(&'static [&'static str]),
-    /// A duration in the forms a Session Timeout accepts (a bare number is in
+    /// A Session Timeout in the forms a configuration accepts (a bare number is in
     /// `CONFIGURATION_TIMEOUT_UNIT`).
-    Duration,
+    Timeout,
     /// A GUID, or empty for none.
     OptionalGuid,
+    /// Text, or empty for none.
+    OptionalText,
+    /// A length of time from `min` to `max` seconds: a number of minutes, text such as
+    /// `1 minute`, or ISO-8601 such as `PT90S`.
+    Duration { min: u64, max: u64 },
     /// Read by the logging set-up, not by [`super::Settings`]; Lambda sets it from the
     /// template's `LoggingConfig`, not from an environment variable of the template.
     LogFilter,
@@ -89,11 +94,15 @@ pub const SPECS: &[Spec] = &[
     spec("CONFIGURATION_ID_COLUMN", "ConfigurationIdColumn", Some("w4d_whatsappconfigurationid"), Form::Name, "its primary key"),
     spec("CONFIGURATION_TIMEOUT_COLUMN", "ConfigurationTimeoutColumn", Some("w4d_sessiontimeout"), Form::Name, "the Session Timeout column"),
     spec("CONFIGURATION_TIMEOUT_UNIT", "ConfigurationTimeoutUnit", Some("minutes"), Form::OneOf(&["minutes", "hours", "days"]), "unit of a numeric timeout"),
-    spec("MIN_SESSION_TIMEOUT", "MinSessionTimeout", Some("5 minutes"), Form::Duration, "a configuration whose timeout is shorter is an error and none of its sessions is closed"),
+    spec("MIN_SESSION_TIMEOUT", "MinSessionTimeout", Some("5 minutes"), Form::Timeout, "a configuration whose timeout is shorter is an error and none of its sessions is closed"),
     spec("DEFAULT_CONFIGURATION_ID", "DefaultConfigurationId", None, Form::OptionalGuid, "with several active configurations, the one whose timeout judges sessions without an active configuration"),
     spec("CLOSE_BATCH_SIZE", "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)"),
     spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "$batch requests in flight at once"),
     spec("DEADLINE_MARGIN_SECONDS", "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout"),
+    spec("WAKE_SCHEDULE_NAME", "CloseOnTime", None, Form::OptionalText, "the EventBridge Scheduler one-time schedule that wakes the function when the next session becomes eligible; unset turns the wake-up off"),
+    spec("WAKE_SCHEDULE_GROUP", "WakeScheduleGroup", Some("default"), Form::Text, "the schedule group of WAKE_SCHEDULE_NAME"),
+    spec("WAKE_ROLE_ARN", "CloseOnTime", None, Form::OptionalText, "the role EventBridge Scheduler assumes to invoke the function; required with WAKE_SCHEDULE_NAME"),
+    spec("MIN_WAKE_INTERVAL", "MinWakeInterval", Some("1 minute"), Form::Duration { min: 60, max: 86_400 }, "the earliest a wake-up is set after a sweep"),
     spec("AWS_LAMBDA_LOG_LEVEL", "ApplicationLogLevel", Some("INFO"), Form::LogFilter, "log level; Lambda sets it from LoggingConfig, RUST_LOG wins in local runs"),
 ];
 
@@ -193,6 +202,27 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 })
             })
             .transpose()
+    }
+
+    pub(super) fn optional_text(&self, name: &str) -> Option<String> {
+        self.raw(spec_of(name))
+    }
+
+    pub(super) fn duration(&self, name: &str) -> Result<std::time::Duration, SettingsError> {
+        let spec = spec_of(name);
+        let Form::Duration { min, max } = spec.form else {
+            return Err(Self::bad(spec, String::new(), "a duration".into()));
+        };
+        let text = self.text(name)?;
+        SessionTimeout::parse(&text, TimeoutUnit::Minutes)
+            .ok()
+            .map(|length| length.seconds() as u64)
+            .filter(|seconds| (min..=max).contains(seconds))
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| {
+                let expected = format!("a duration from {min} to {max} seconds, such as \"1 minute\", \"5 minutes\" or \"PT90S\"");
+                Self::bad(spec, text, expected)
+            })
     }
 
     pub(super) fn one_of<T: std::str::FromStr>(&self, name: &str) -> Result<T, SettingsError> {

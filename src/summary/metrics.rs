@@ -7,27 +7,21 @@ use serde_json::json;
 impl Summary {
     /// The summary as a CloudWatch Embedded Metric Format object (one log line).
     pub fn metrics_line(&self) -> serde_json::Value {
-        json!({
-            "_aws": {
-                "Timestamp": self.evaluated_at.timestamp_millis(),
-                "CloudWatchMetrics": [{
-                    "Namespace": METRICS_NAMESPACE,
-                    "Dimensions": [["Service"]],
-                    "Metrics": [
-                        {"Name": "SessionsClosed", "Unit": "Count"},
-                        {"Name": "SessionsEligible", "Unit": "Count"},
-                        {"Name": "SessionsFailed", "Unit": "Count"},
-                        {"Name": "SessionsDeferred", "Unit": "Count"},
-                        {"Name": "SessionsOutcomeUnknown", "Unit": "Count"},
-                        {"Name": "SessionsUnreadable", "Unit": "Count"},
-                        {"Name": "SessionsAwaitingAgent", "Unit": "Count"},
-                        {"Name": "SessionsReopened", "Unit": "Count"},
-                        {"Name": "MaxOverdueSeconds", "Unit": "Seconds"},
-                        {"Name": "SweepDurationMs", "Unit": "Milliseconds"},
-                        {"Name": "SweepIncomplete", "Unit": "Count"},
-                    ],
-                }],
-            },
+        let mut metrics = vec![
+            json!({"Name": "SessionsClosed", "Unit": "Count"}),
+            json!({"Name": "SessionsEligible", "Unit": "Count"}),
+            json!({"Name": "SessionsFailed", "Unit": "Count"}),
+            json!({"Name": "SessionsDeferred", "Unit": "Count"}),
+            json!({"Name": "SessionsOutcomeUnknown", "Unit": "Count"}),
+            json!({"Name": "SessionsUnreadable", "Unit": "Count"}),
+            json!({"Name": "SessionsAwaitingAgent", "Unit": "Count"}),
+            json!({"Name": "SessionsReopened", "Unit": "Count"}),
+            json!({"Name": "MaxOverdueSeconds", "Unit": "Seconds"}),
+            json!({"Name": "SweepDurationMs", "Unit": "Milliseconds"}),
+            json!({"Name": "SweepIncomplete", "Unit": "Count"}),
+            json!({"Name": "WakeScheduleFailures", "Unit": "Count"}),
+        ];
+        let mut line = json!({
             "Service": "session-sweeper",
             "SessionsClosed": self.closed,
             "SessionsEligible": self.eligible,
@@ -41,8 +35,23 @@ impl Summary {
             "SweepDurationMs": self.duration_ms,
             // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.
             "SweepIncomplete": u8::from(!self.complete),
+            "WakeScheduleFailures": u8::from(self.wake_error.is_some()),
             "DryRun": self.dry_run,
             "Complete": self.complete,
-        })
+        });
+        // Only a sweep that set a wake-up has a value; a missing value is no data point.
+        if let Some(at) = self.next_wake_at {
+            metrics.push(json!({"Name": "NextWakeSeconds", "Unit": "Seconds"}));
+            line["NextWakeSeconds"] = json!((at - self.evaluated_at).num_seconds());
+        }
+        line["_aws"] = json!({
+            "Timestamp": self.evaluated_at.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["Service"]],
+                "Metrics": metrics,
+            }],
+        });
+        line
     }
 }

@@ -87,6 +87,13 @@ pub struct Summary {
     max_overdue_seconds: i64,
     requests: u64,
     duration_ms: u64,
+    #[serde(
+        serialize_with = "optional_utc",
+        skip_serializing_if = "Option::is_none"
+    )]
+    next_wake_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wake_error: Option<String>,
 }
 
 /// Pushes `item` unless `list` is full; returns whether it was cut.
@@ -137,6 +144,8 @@ impl Summary {
             max_overdue_seconds: 0,
             requests: 0,
             duration_ms: 0,
+            next_wake_at: None,
+            wake_error: None,
         }
     }
 
@@ -265,6 +274,27 @@ impl Summary {
     pub fn finish(&mut self, requests: u64, duration_ms: u64) {
         self.requests = requests;
         self.duration_ms = duration_ms;
+    }
+
+    /// Records when the function should run next.
+    pub fn record_next_wake(&mut self, at: DateTime<Utc>) {
+        self.next_wake_at = Some(at);
+    }
+
+    /// Records why the wake-up could not be worked out or written; the sweep's own result
+    /// stands.
+    pub fn record_wake_failure(&mut self, reason: String) {
+        self.wake_error = Some(reason);
+    }
+
+    /// When the function should run next, when the sweep worked it out.
+    pub fn next_wake_at(&self) -> Option<DateTime<Utc>> {
+        self.next_wake_at
+    }
+
+    /// Why the wake-up could not be worked out or written.
+    pub fn wake_error(&self) -> Option<&str> {
+        self.wake_error.as_deref()
     }
 
     fn eligible_overdue(&mut self, overdue_seconds: i64) {

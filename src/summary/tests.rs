@@ -41,6 +41,7 @@ fn the_summary_serialises_to_the_shape_of_the_readme_example() {
     });
     summary.record_closed(session("a", 5));
     summary.record_skipped("b".into(), SkipReason::ChangedSinceRead);
+    summary.record_next_wake(now() + chrono::Duration::minutes(37));
     let json = serde_json::to_value(&summary).unwrap();
     let example = readme_example();
 
@@ -376,6 +377,7 @@ fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_va
             ("MaxOverdueSeconds", 70),
             ("SweepDurationMs", 1_234),
             ("SweepIncomplete", 0),
+            ("WakeScheduleFailures", 0),
         ]
     );
     assert_eq!(line["_aws"]["Timestamp"], now().timestamp_millis());

@@ -18,6 +18,7 @@ mod judge;
 mod plan;
 mod reopen;
 mod run;
+mod upcoming;
 
 pub use reopen::reopen;
 pub use run::run;
@@ -37,6 +38,8 @@ pub struct SweepOptions {
     pub dry_run: bool,
     /// When to stop starting new work.
     pub budget: Budget,
+    /// Work out the next wake-up after the sweep (a real sweep with the wake-up on).
+    pub plan_wake: bool,
 }
 
 /// Why a sweep stopped with an error.

@@ -4,7 +4,7 @@
 use super::close::Closer;
 use super::judge::Pass;
 use super::plan::{build_queries, check_configurations};
-use super::{SweepError, SweepOptions};
+use super::{upcoming, SweepError, SweepOptions};
 use crate::dataverse::{Dataverse, DataverseError, Org};
 use crate::settings::Settings;
 use crate::summary::{Incomplete, Summary};
@@ -66,8 +66,13 @@ pub async fn run(
     let interrupted = pass.read(&org, &queries).await;
     // Every batch in flight is awaited, even after an error, so that no close goes unreported.
     pass.closer.finish(&mut pass.summary).await;
+    let error = pass.closer.take_error().or(interrupted).map(fail);
+    if error.is_none() && options.plan_wake && !options.dry_run {
+        let min_interval = chrono::Duration::seconds(settings.min_wake_interval.as_secs() as i64);
+        upcoming::plan_wake(&org, &queries, options.now, min_interval, &mut pass.summary).await;
+    }
     let summary = finish(pass.summary);
-    conclude(summary, pass.closer.take_error().or(interrupted).map(fail))
+    conclude(summary, error)
 }
 
 /// The end of a run: the summary, or the error that interrupted it, carrying the summary when

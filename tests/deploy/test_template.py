@@ -35,6 +35,10 @@ FUNCTION_ENVIRONMENT = {
     "CLOSE_BATCH_SIZE",
     "CLOSE_CONCURRENCY",
     "DEADLINE_MARGIN_SECONDS",
+    "WAKE_SCHEDULE_NAME",
+    "WAKE_SCHEDULE_GROUP",
+    "WAKE_ROLE_ARN",
+    "MIN_WAKE_INTERVAL",
 }
 
 
@@ -188,9 +192,11 @@ def test_the_function_receives_every_setting_the_readme_lists(function):
 def test_every_setting_has_the_readme_default(template, function):
     variables = function["Properties"]["Environment"]["Variables"]
     parameters = template["Parameters"]
+    # The wake-up's name and role are set by the CloseOnTime switch (its own test below).
     defaults = {
         name: str(parameters[value["Ref"]].get("Default"))
         for name, value in variables.items()
+        if "Ref" in value
     }
 
     assert defaults == {
@@ -214,6 +220,8 @@ def test_every_setting_has_the_readme_default(template, function):
         "CLOSE_BATCH_SIZE": "100",
         "CLOSE_CONCURRENCY": "4",
         "DEADLINE_MARGIN_SECONDS": "20",
+        "WAKE_SCHEDULE_GROUP": "default",
+        "MIN_WAKE_INTERVAL": "1 minute",
     }
 
 
@@ -270,3 +278,65 @@ def test_the_outputs_name_the_function_the_rule_and_the_queue(template):
     # SAM names a Schedule event's rule <function logical id><event logical id>.
     assert outputs["ScheduleRuleName"] == {"Ref": "SweeperFunctionSweepSchedule"}
     assert outputs["FailedSweepsQueueUrl"] == {"Ref": "FailedSweepsQueue"}
+
+
+def wake_resources(template: dict) -> dict:
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if name.startswith("Wake")
+    }
+
+
+def test_close_on_time_is_on_by_default_and_sets_the_wake_up_settings_only_when_on(template, function):
+    variables = function["Properties"]["Environment"]["Variables"]
+
+    assert template["Parameters"]["CloseOnTime"]["Default"] == "true"
+    assert template["Conditions"]["CloseOnTimeEnabled"] == {
+        "Fn::Equals": [{"Ref": "CloseOnTime"}, "true"]
+    }
+    assert variables["WAKE_SCHEDULE_NAME"] == {
+        "Fn::If": ["CloseOnTimeEnabled", {"Fn::Sub": "${AWS::StackName}-wake"}, ""]
+    }
+    assert variables["WAKE_ROLE_ARN"] == {
+        "Fn::If": ["CloseOnTimeEnabled", {"Fn::GetAtt": ["WakeRole", "Arn"]}, ""]
+    }
+    assert {resource["Condition"] for resource in wake_resources(template).values()} == {
+        "CloseOnTimeEnabled"
+    }
+
+
+def test_the_scheduler_role_may_only_invoke_this_function(template):
+    resources = wake_resources(template)
+    trust = resources["WakeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    policy = resources["WakeRoleInvokePolicy"]["Properties"]
+
+    assert [statement["Principal"] for statement in trust] == [
+        {"Service": "scheduler.amazonaws.com"}
+    ]
+    assert "Policies" not in resources["WakeRole"]["Properties"]
+    assert policy["RoleName"] == {"Ref": "WakeRole"}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"] == {"Fn::GetAtt": ["SweeperFunction", "Arn"]}
+
+
+def test_the_function_may_write_only_its_one_wake_schedule_and_pass_only_the_wake_role(template):
+    policy = wake_resources(template)["WakeSchedulePolicy"]["Properties"]
+    write, pass_role = policy["PolicyDocument"]["Statement"]
+
+    assert policy["RoleName"] == {"Ref": "SweeperFunctionRole"}
+    assert sorted(write["Action"]) == [
+        "scheduler:CreateSchedule",
+        "scheduler:GetSchedule",
+        "scheduler:UpdateSchedule",
+    ]
+    assert write["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}"
+        ":schedule/${WakeScheduleGroup}/${AWS::StackName}-wake"
+    }
+    assert pass_role["Action"] == "iam:PassRole"
+    assert pass_role["Resource"] == {"Fn::GetAtt": ["WakeRole", "Arn"]}
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+    }

@@ -11,3 +11,4 @@ mod reopen;
 mod scenarios;
 mod settings_docs;
 mod support;
+mod wake;

@@ -81,11 +81,11 @@ fn every_setting_is_a_template_parameter_passed_to_the_function() {
             );
             continue;
         }
+        // A setting a switch parameter turns on (CloseOnTime) is set under its condition.
+        let direct = format!("          {}: !Ref {}\n", spec.name, spec.parameter);
+        let switched = format!("          {}: !If [{}Enabled, ", spec.name, spec.parameter);
         assert!(
-            TEMPLATE.contains(&format!(
-                "          {}: !Ref {}\n",
-                spec.name, spec.parameter
-            )),
+            TEMPLATE.contains(&direct) || TEMPLATE.contains(&switched),
             "{} is not set from {} in template.yaml",
             spec.name,
             spec.parameter

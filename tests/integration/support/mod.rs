@@ -43,35 +43,75 @@ pub fn venv_bin(name: &str) -> PathBuf {
 
 struct Moto {
     url: String,
+    /// The access key of a user without permissions (a denying server only).
+    key: Option<(String, String)>,
     _child: Mutex<Child>,
+}
+
+fn start_moto(deny: bool) -> Moto {
+    let mut command = Command::new(venv_bin("python"));
+    command.arg(root().join("tests/integration/support/moto_guard.py"));
+    if deny {
+        command.arg("--deny");
+    }
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto");
+    let mut stdout = BufReader::new(child.stdout.take().expect("moto stdout"));
+    let mut next_line = || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("moto prints its URL");
+        line.trim().to_owned()
+    };
+    let url = next_line();
+    assert!(url.starts_with("http://"), "moto said {url:?}");
+    let key = deny.then(|| (next_line(), next_line()));
+    Moto {
+        url,
+        key,
+        _child: Mutex::new(child),
+    }
 }
 
 /// The URL of this test binary's moto server, started on first use. The guard script exits
 /// when this process does, so no server outlives the tests.
 pub fn moto_url() -> String {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
-        let mut child = Command::new(venv_bin("python"))
-            .arg(root().join("tests/integration/support/moto_guard.py"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto");
-        let stdout = child.stdout.take().expect("moto stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("moto prints its URL");
-        assert!(line.starts_with("http://"), "moto said {line:?}");
-        Moto {
-            url: line.trim().to_owned(),
-            _child: Mutex::new(child),
-        }
-    })
-    .url
-    .clone()
+    MOTO.get_or_init(|| start_moto(false)).url.clone()
 }
+
+/// An EventBridge Scheduler client on moto.
+pub fn scheduler_client() -> aws_sdk_scheduler::Client {
+    scheduler_on(
+        &moto_url(),
+        Credentials::new("testing", "testing", None, None, "tests"),
+    )
+}
+
+/// An EventBridge Scheduler client whose every request moto refuses (AccessDenied): its user
+/// has no permission at all.
+pub fn refusing_scheduler_client() -> aws_sdk_scheduler::Client {
+    static DENYING: OnceLock<Moto> = OnceLock::new();
+    let moto = DENYING.get_or_init(|| start_moto(true));
+    let (id, secret) = moto.key.clone().expect("a denying moto prints a key");
+    scheduler_on(&moto.url, Credentials::new(id, secret, None, None, "tests"))
+}
+
+fn scheduler_on(url: &str, credentials: Credentials) -> aws_sdk_scheduler::Client {
+    let config = aws_sdk_scheduler::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_scheduler::Client::from_conf(config)
+}
+
+/// The ARN the tests' invocations carry as the function's own.
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:session-sweeper";
 
 /// A Secrets Manager client on moto.
 pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
@@ -196,7 +236,9 @@ impl Setup {
         env.entry("DATAVERSE_SECRET_ID".into())
             .or_insert(secret_id.clone());
         let settings = Settings::from_lookup(|name| env.get(name).cloned()).expect("settings");
-        let app = App::new(settings, secrets_client(), fast_retries()).expect("app");
+        let app = App::new(settings, secrets_client(), fast_retries())
+            .expect("app")
+            .with_scheduler(scheduler_client());
         Harness {
             sim,
             app,
@@ -218,7 +260,9 @@ impl Harness {
 
     /// One invocation with `event`.
     pub async fn invoke(&self, event: Value) -> Result<Summary, HandlerError> {
-        handle(&self.app, LambdaEvent::new(event, Context::default())).await
+        let mut context = Context::default();
+        context.invoked_function_arn = FUNCTION_ARN.into();
+        handle(&self.app, LambdaEvent::new(event, context)).await
     }
 
     /// One invocation whose Lambda deadline is `ms` milliseconds away.

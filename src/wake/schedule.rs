@@ -1,0 +1,220 @@
+//! Writing the wake-up: one EventBridge Scheduler one-time schedule (`at(...)`, UTC, no
+//! flexible window) whose target is this function and whose input is a Scheduled Event the
+//! handler accepts. The schedule is updated when it exists and created when it does not, so
+//! there is never more than one.
+
+use crate::settings::WakeSettings;
+use aws_sdk_scheduler::config::http::HttpResponse;
+use aws_sdk_scheduler::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_scheduler::operation::get_schedule::GetScheduleError;
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+/// Why the wake-up could not be written. The sweep's result stands; the rate rule remains.
+#[derive(Debug, thiserror::Error)]
+pub enum WakeError {
+    /// The invocation carried no function ARN to target.
+    #[error("the invocation context has no function ARN, so the wake-up has no target")]
+    NoFunctionArn,
+    /// EventBridge Scheduler answered with an error, or could not be reached.
+    #[error("EventBridge Scheduler refused {operation} on the schedule {group}/{name}: {reason} (the function's role needs scheduler:GetSchedule, UpdateSchedule and CreateSchedule on this schedule and iam:PassRole on WAKE_ROLE_ARN)")]
+    Refused {
+        operation: &'static str,
+        group: String,
+        name: String,
+        reason: String,
+    },
+    /// A request this function built is incomplete (a fault of this function).
+    #[error("internal error building the wake-up schedule: {0}")]
+    Internal(String),
+}
+
+/// What writing the wake-up did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WakeWrite {
+    /// The schedule existed and now says the new moment.
+    Updated,
+    /// There was none; it was created.
+    Created,
+}
+
+/// The one schedule this function writes its wake-up to.
+#[derive(Debug, Clone)]
+pub struct WakeSchedule {
+    client: aws_sdk_scheduler::Client,
+    settings: WakeSettings,
+}
+
+impl WakeSchedule {
+    /// The schedule `settings` names, written through `client`.
+    pub fn new(client: aws_sdk_scheduler::Client, settings: WakeSettings) -> Self {
+        WakeSchedule { client, settings }
+    }
+
+    /// Sets the schedule to invoke `function_arn` at `at`: UpdateSchedule when GetSchedule
+    /// finds it, CreateSchedule when GetSchedule answers ResourceNotFound.
+    pub async fn write(
+        &self,
+        at: DateTime<Utc>,
+        function_arn: &str,
+    ) -> Result<WakeWrite, WakeError> {
+        if function_arn.is_empty() {
+            return Err(WakeError::NoFunctionArn);
+        }
+        let WakeSettings {
+            schedule_name: name,
+            group,
+            ..
+        } = &self.settings;
+        let exists = match self
+            .client
+            .get_schedule()
+            .name(name)
+            .group_name(group)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(error) if is_not_found(&error) => false,
+            Err(error) => return Err(self.refused("GetSchedule", &error)),
+        };
+        let expression = format!("at({})", at.format("%Y-%m-%dT%H:%M:%S"));
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|error| WakeError::Internal(error.to_string()))?;
+        let input = wake_event(at, function_arn, &self.settings).to_string();
+        let target = Target::builder()
+            .arn(function_arn)
+            .role_arn(&self.settings.role_arn)
+            .input(input)
+            .build()
+            .map_err(|error| WakeError::Internal(error.to_string()))?;
+        if exists {
+            self.client
+                .update_schedule()
+                .name(name)
+                .group_name(group)
+                .schedule_expression(expression)
+                .schedule_expression_timezone("UTC")
+                .flexible_time_window(window)
+                .target(target)
+                .action_after_completion(ActionAfterCompletion::None)
+                .send()
+                .await
+                .map_err(|error| self.refused("UpdateSchedule", &error))?;
+            Ok(WakeWrite::Updated)
+        } else {
+            self.client
+                .create_schedule()
+                .name(name)
+                .group_name(group)
+                .schedule_expression(expression)
+                .schedule_expression_timezone("UTC")
+                .flexible_time_window(window)
+                .target(target)
+                .action_after_completion(ActionAfterCompletion::None)
+                .description(
+                    "session-sweeper: the next sweep, when the next session becomes eligible",
+                )
+                .send()
+                .await
+                .map_err(|error| self.refused("CreateSchedule", &error))?;
+            Ok(WakeWrite::Created)
+        }
+    }
+
+    fn refused<E>(&self, operation: &'static str, error: &SdkError<E, HttpResponse>) -> WakeError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let status = error.raw_response().map(|raw| raw.status().as_u16());
+        let reason = match (error.as_service_error(), status) {
+            (Some(service), Some(status)) if service.code().is_some() => format!(
+                "{status} {}: {}",
+                service.code().unwrap_or_default(),
+                service.message().unwrap_or_default()
+            ),
+            // An answer this client cannot decode (moto and proxies may answer in XML).
+            (_, Some(status)) => format!("HTTP {status} ({})", DisplayErrorContext(error)),
+            (_, None) => DisplayErrorContext(error).to_string(),
+        };
+        WakeError::Refused {
+            operation,
+            group: self.settings.group.clone(),
+            name: self.settings.schedule_name.clone(),
+            reason,
+        }
+    }
+}
+
+fn is_not_found(error: &SdkError<GetScheduleError, HttpResponse>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|service| service.is_resource_not_found_exception())
+}
+
+/// The input the scheduler sends: an EventBridge Scheduled Event with an empty `detail`, so
+/// the wake-up is an ordinary sweep. `<aws.scheduler.execution-id>` is replaced by the
+/// scheduler with a fresh id on each run.
+pub fn wake_event(at: DateTime<Utc>, function_arn: &str, settings: &WakeSettings) -> Value {
+    // arn:partition:lambda:region:account:function:name[:qualifier]
+    let parts: Vec<&str> = function_arn.split(':').collect();
+    let (partition, region, account) = match parts.as_slice() {
+        [_, partition, _, region, account, ..] => (*partition, *region, *account),
+        _ => ("aws", "", ""),
+    };
+    json!({
+        "version": "0",
+        "id": "<aws.scheduler.execution-id>",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "region": region,
+        "resources": [format!(
+            "arn:{partition}:scheduler:{region}:{account}:schedule/{}/{}",
+            settings.group, settings.schedule_name
+        )],
+        "detail": {}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handler::{parse_event, Trigger};
+    use chrono::TimeZone;
+
+    fn settings() -> WakeSettings {
+        WakeSettings {
+            schedule_name: "sweeper-wake".into(),
+            group: "default".into(),
+            role_arn: "arn:aws:iam::123456789012:role/sweeper-wake".into(),
+        }
+    }
+
+    #[test]
+    fn the_wake_event_is_a_scheduled_event_the_handler_accepts_as_a_sweep() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 15, 37, 0).unwrap();
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:sweeper";
+
+        let event = wake_event(at, arn, &settings());
+
+        assert_eq!(
+            parse_event(event.clone()).unwrap(),
+            Trigger {
+                dry_run: false,
+                reopen_closed_since: None
+            }
+        );
+        assert_eq!(event["region"], "eu-west-1");
+        assert_eq!(
+            event["resources"][0],
+            "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/sweeper-wake"
+        );
+    }
+}

@@ -79,7 +79,7 @@ pub const SPECS: &[Spec] = &[
     spec("CONFIGURATION_TIMEOUT_COLUMN", "ConfigurationTimeoutColumn", Some("w4d_sessiontimeout"), Form::Name, "the Session Timeout column"),
     spec("CONFIGURATION_TIMEOUT_UNIT", "ConfigurationTimeoutUnit", Some("minutes"), Form::OneOf(&["minutes", "hours", "days"]), "unit of a numeric timeout"),
     spec("CLOSE_BATCH_SIZE", "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)"),
-    spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "$batch requests in flight at once"),
+    spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "at most this many $batch requests in flight; fewer when Dataverse's x-ms-dop-hint or a 429 asks"),
     spec("DEADLINE_MARGIN_SECONDS", "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout"),
     spec("RUST_LOG", "LogLevel", Some("info"), Form::LogFilter, "log filter"),
 ];

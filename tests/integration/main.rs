@@ -3,6 +3,7 @@
 
 mod adapter;
 mod emulator;
+mod pacing;
 mod refusals;
 mod reliability;
 mod scenarios;

@@ -277,6 +277,8 @@ impl Dataverse {
 }
 
 impl Dataverse {
+    /// Keeps what every response says about pacing; the sweep reads it between batches, so
+    /// that the retry loop needs to know nothing about how many requests are in flight.
     fn note_pacing(&self, response: &Response) {
         if let Some(hint) = transport::dop_hint(response.headers()) {
             self.dop_hint.store(hint, Ordering::Relaxed);

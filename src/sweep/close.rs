@@ -1,6 +1,7 @@
 //! Closing: eligible sessions grouped into `$batch` requests, as many in flight as the
-//! [`Pace`] allows while the sweep reads on, and each outcome recorded in the summary. A batch that
-//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed.
+//! [`Pace`] allows while the sweep reads on, and each outcome recorded in the summary. A batch
+//! that cannot be sent closes nothing; its sessions are deferred or failed, never guessed
+//! closed.
 
 use super::pace::Pace;
 use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org};

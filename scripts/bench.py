@@ -100,7 +100,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--profile", choices=["release", "debug"], default="release", help="which target directory's binaries to run (default release)")
     add("--skip-baseline-above", type=int, default=None, metavar="N", help="no baseline run for sizes above N")
     add("--baseline-workers", type=int, default=BASELINE_WORKERS, help=f"parallel PATCHes in the baseline (default {BASELINE_WORKERS})")
-    add("--limits-sessions", type=int, default=LIMITS_SESSIONS, help=f"active sessions in the limits scenario, {LIMITS_ELIGIBLE_RATIO:.0%} eligible; 0 skips it (default {LIMITS_SESSIONS})")
+    add("--limits-sessions", type=int, default=LIMITS_SESSIONS, help=f"active sessions in the limits scenario, {LIMITS_ELIGIBLE_RATIO:.0%}% eligible; 0 skips it (default {LIMITS_SESSIONS})")
     add("--limits-window-s", type=float, default=LIMITS_WINDOW_S, help=f"sliding window of the limits scenario; the 300 s limits are scaled to it (default {LIMITS_WINDOW_S:g})")
     add("--limits-baseline-seconds", type=float, default=LIMITS_BASELINE_SECONDS, help=f"the throttled baseline stops sending new closes after this long (default {LIMITS_BASELINE_SECONDS:g})")
     add("--out", type=Path, default=ROOT / "bench-out" / "results.json", help="where to write the figures as JSON (default bench-out/results.json); the chart goes beside it as bench.svg")

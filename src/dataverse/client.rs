@@ -14,7 +14,7 @@ use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use secrecy::ExposeSecret;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The Web API version this client speaks.
@@ -87,6 +87,9 @@ pub struct Dataverse {
     pub(super) tokens: TokenCache,
     retry: RetryPolicy,
     requests: AtomicU64,
+    /// Dataverse's pacing signals: the last `x-ms-dop-hint` (0 before any) and the 429s.
+    dop_hint: AtomicUsize,
+    throttled: AtomicU64,
 }
 
 impl Dataverse {
@@ -99,12 +102,24 @@ impl Dataverse {
             tokens: TokenCache::new(),
             retry,
             requests: AtomicU64::new(0),
+            dop_hint: AtomicUsize::new(0),
+            throttled: AtomicU64::new(0),
         })
     }
 
     /// HTTP requests sent so far to Entra ID and Dataverse, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The last `x-ms-dop-hint` Dataverse sent: its recommended requests in parallel.
+    pub fn dop_hint(&self) -> Option<usize> {
+        Some(self.dop_hint.load(Ordering::Relaxed)).filter(|hint| *hint > 0)
+    }
+
+    /// Responses answered 429 so far, retried ones included.
+    pub fn throttled_responses(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
     }
 
     /// The Web API root of the environment named in the secret.
@@ -287,7 +302,11 @@ impl Dataverse {
                 .map_err(|error| DataverseError::Internal(format!("request: {error}")))?;
             transport::check_destination(request.url())?;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let (wait, failure) = match self.http.execute(request).await {
+            let sent = self.http.execute(request).await;
+            if let Ok(response) = &sent {
+                self.note_pacing(response);
+            }
+            let (wait, failure) = match sent {
                 Ok(response) if response.status().is_redirection() => {
                     return Err(transport::redirected(&response))
                 }
@@ -330,6 +349,19 @@ impl Dataverse {
             }
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
             tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+impl Dataverse {
+    /// Keeps what every response says about pacing; the sweep reads it between batches, so
+    /// that the retry loop needs to know nothing about how many requests are in flight.
+    fn note_pacing(&self, response: &Response) {
+        if let Some(hint) = transport::dop_hint(response.headers()) {
+            self.dop_hint.store(hint, Ordering::Relaxed);
+        }
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

@@ -71,6 +71,16 @@ impl Org {
         self.dataverse.requests_sent()
     }
 
+    /// The last `x-ms-dop-hint` Dataverse sent, if any.
+    pub fn dop_hint(&self) -> Option<usize> {
+        self.dataverse.dop_hint()
+    }
+
+    /// Responses answered 429 so far by the underlying client, retried ones included.
+    pub fn throttled_responses(&self) -> u64 {
+        self.dataverse.throttled_responses()
+    }
+
     /// The active configurations, all pages.
     pub async fn active_configurations(&self) -> Result<Vec<ConfigurationRow>, DataverseError> {
         let schema = &self.schema;

@@ -59,6 +59,13 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> 
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// The recommended degree of parallelism in `x-ms-dop-hint`; `None` when absent, unreadable
+/// or zero.
+pub fn dop_hint(headers: &HeaderMap) -> Option<usize> {
+    let text = headers.get("x-ms-dop-hint")?.to_str().ok()?;
+    text.trim().parse::<usize>().ok().filter(|hint| *hint > 0)
+}
+
 /// The three date formats RFC 9110 requires a recipient to accept: IMF-fixdate, and the
 /// obsolete RFC 850 and asctime forms.
 fn http_date(text: &str) -> Option<DateTime<Utc>> {
@@ -87,6 +94,26 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
         retry_after(&headers, now())
+    }
+
+    fn hint(value: &str) -> Option<usize> {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ms-dop-hint", HeaderValue::from_str(value).unwrap());
+        dop_hint(&headers)
+    }
+
+    #[test]
+    fn the_dop_hint_is_read_as_a_whole_number() {
+        assert_eq!(hint("8"), Some(8));
+        assert_eq!(hint(" 2 "), Some(2));
+    }
+
+    #[test]
+    fn a_missing_zero_or_unreadable_dop_hint_is_ignored() {
+        assert_eq!(dop_hint(&HeaderMap::new()), None);
+        assert_eq!(hint("0"), None);
+        assert_eq!(hint("-3"), None);
+        assert_eq!(hint("four"), None);
     }
 
     #[test]

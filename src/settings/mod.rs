@@ -148,7 +148,7 @@ pub struct Settings {
     pub secret_cache: Duration,
     /// Operations per `$batch` request.
     pub close_batch_size: usize,
-    /// `$batch` requests in flight at once.
+    /// The most `$batch` requests in flight at once; the dop hint and 429s may lower it.
     pub close_concurrency: usize,
     /// Time kept free before the Lambda deadline; no new work starts inside it.
     pub deadline_margin: Duration,

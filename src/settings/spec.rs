@@ -97,7 +97,7 @@ pub const SPECS: &[Spec] = &[
     spec("MIN_SESSION_TIMEOUT", "MinSessionTimeout", Some("5 minutes"), Form::Timeout, "a configuration whose timeout is shorter is an error and none of its sessions is closed"),
     spec("DEFAULT_CONFIGURATION_ID", "DefaultConfigurationId", None, Form::OptionalGuid, "with several active configurations, the one whose timeout judges sessions without an active configuration"),
     spec("CLOSE_BATCH_SIZE", "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)"),
-    spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "$batch requests in flight at once"),
+    spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "at most this many $batch requests in flight; fewer when Dataverse's x-ms-dop-hint or a 429 asks"),
     spec("DEADLINE_MARGIN_SECONDS", "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout"),
     spec("WAKE_SCHEDULE_NAME", "CloseOnTime", None, Form::OptionalText, "the EventBridge Scheduler one-time schedule that wakes the function when the next session becomes eligible; unset turns the wake-up off"),
     spec("WAKE_SCHEDULE_GROUP", "WakeScheduleGroup", Some("default"), Form::Text, "the schedule group of WAKE_SCHEDULE_NAME"),

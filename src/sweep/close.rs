@@ -1,11 +1,12 @@
-//! Closing: eligible sessions grouped into `$batch` requests, up to `concurrency` of them in
-//! flight while the sweep reads on, and each outcome recorded in the summary. A batch that
-//! cannot be sent closes nothing; its sessions are deferred or failed, never guessed closed. A
-//! batch sent whose answer never arrives (the budget ended its wait) or cannot be read is
-//! neither: its sessions are reported "outcome unknown", and the next sweep's query finds
-//! those Dataverse did not close.
-//! A reopen run uses the same machinery with [`SessionChange::Reopen`].
+//! Closing: eligible sessions grouped into `$batch` requests, as many in flight as the
+//! [`Pace`] allows while the sweep reads on, and each outcome recorded in the summary. A batch
+//! that cannot be sent closes nothing; its sessions are deferred or failed, never guessed
+//! closed. A batch sent whose answer never arrives (the budget ended its wait) or cannot be
+//! read is neither: its sessions are reported "outcome unknown", and the next sweep's query
+//! finds those Dataverse did not close. A reopen run uses the same machinery with
+//! [`SessionChange::Reopen`].
 
+use super::pace::Pace;
 use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org, SessionChange};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use std::collections::{HashMap, HashSet};
@@ -14,12 +15,14 @@ use tracing::{error, info, warn};
 
 type BatchResult = Result<Vec<CloseOutcome>, DataverseError>;
 
-/// Groups closes into batches and keeps up to `concurrency` of them in flight.
+/// Groups closes into batches and keeps as many in flight as the pace allows.
 pub(super) struct Closer {
     org: Org,
     change: SessionChange,
     batch_size: usize,
-    concurrency: usize,
+    pace: Pace,
+    /// The client's 429 count when the pace last heard of it.
+    throttled_seen: u64,
     pending: Vec<(SessionReport, String)>,
     in_flight: JoinSet<BatchResult>,
     /// The sessions of each batch in flight, kept here so that even a batch whose task
@@ -30,13 +33,14 @@ pub(super) struct Closer {
 }
 
 impl Closer {
-    /// A closer with no batch yet.
+    /// A closer with no batch yet, never more than `concurrency` batches in flight.
     pub fn new(org: Org, batch_size: usize, concurrency: usize) -> Self {
         Closer {
+            throttled_seen: org.throttled_responses(),
             org,
             change: SessionChange::Close,
             batch_size,
-            concurrency,
+            pace: Pace::new(concurrency),
             pending: Vec::new(),
             in_flight: JoinSet::new(),
             sessions: HashMap::new(),
@@ -91,9 +95,7 @@ impl Closer {
             });
             return;
         }
-        while self.in_flight.len() >= self.concurrency {
-            self.settle_one(summary).await;
-        }
+        self.make_room(summary).await;
         let (sessions, closes): (Vec<SessionReport>, Vec<CloseRequest>) = self
             .pending
             .drain(..)
@@ -112,6 +114,32 @@ impl Closer {
         self.sessions.insert(task.id(), sessions);
     }
 
+    /// Awaits batches until one more request may start within the pace, so that the
+    /// sweep's reads count against `x-ms-dop-hint` too.
+    pub async fn make_room(&mut self, summary: &mut Summary) {
+        self.pace.hint(self.org.dop_hint());
+        while !self.in_flight.is_empty() && self.in_flight.len() >= self.pace.limit() {
+            self.settle_one(summary).await;
+        }
+    }
+
+    /// Tells the pace what Dataverse said since the last batch settled: any 429 at all (on
+    /// any request of the client) slows down once; otherwise a success may speed up.
+    fn pace_after(&mut self, succeeded: bool) {
+        let throttled = self.org.throttled_responses();
+        if throttled > self.throttled_seen {
+            self.throttled_seen = throttled;
+            self.pace.throttled();
+            info!(
+                in_flight_limit = self.pace.limit(),
+                "Dataverse throttled; fewer batches in flight"
+            );
+        } else if succeeded {
+            self.pace.succeeded();
+        }
+        self.pace.hint(self.org.dop_hint());
+    }
+
     async fn settle_one(&mut self, summary: &mut Summary) {
         let Some(joined) = self.in_flight.join_next_with_id().await else {
             return;
@@ -121,6 +149,7 @@ impl Closer {
             Err(panic) => (panic.id(), Err(panic)),
         };
         let sessions = self.sessions.remove(&id).unwrap_or_default();
+        self.pace_after(matches!(result, Ok(Ok(_))));
         match result {
             Ok(Ok(outcomes)) => self.record_outcomes(sessions, outcomes, summary).await,
             Ok(Err(DataverseError::DeadlineReached)) => {

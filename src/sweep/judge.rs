@@ -30,6 +30,7 @@ impl Pass {
         for planned in queries {
             let mut pages = org.sessions(&planned.query);
             loop {
+                self.closer.make_room(&mut self.summary).await;
                 if org.budget().exhausted() {
                     self.summary.mark_incomplete(Incomplete::Deadline);
                     return None;

@@ -7,6 +7,7 @@
 //! - `plan`: which configurations are usable, and which queries follow from them.
 //! - `judge`: reading the pages and applying the policy to each row.
 //! - `close`: batches in flight, and their outcomes in the summary.
+//! - `pace`: how many requests may be in flight, from `x-ms-dop-hint` and the 429s.
 //! - `run`: the sweep from start to summary.
 //! - `reopen`: the undo of a sweep, reopening what it closed since an instant.
 //!
@@ -15,6 +16,7 @@
 
 mod close;
 mod judge;
+mod pace;
 mod plan;
 mod reopen;
 mod run;

@@ -5,6 +5,7 @@ mod adapter;
 mod emulator;
 mod judging;
 mod outcomes;
+mod pacing;
 mod refusals;
 mod reliability;
 mod reopen;

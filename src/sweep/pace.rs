@@ -1,0 +1,184 @@
+//! Pace: how many requests the sweep keeps in flight. Dataverse recommends a degree of
+//! parallelism in `x-ms-dop-hint` on every response ("Send parallel requests"); the sweep
+//! follows it, never above `CLOSE_CONCURRENCY`, halves after a 429 and climbs back one step
+//! after a run of successes, so that a long sweep stays near what service protection allows
+//! without spending its requests on 429s.
+//!
+//! Nothing here performs I/O or reads the clock: the closer reports what it saw and asks for
+//! the limit.
+
+/// The in-flight limit and what it is derived from.
+#[derive(Debug, Clone)]
+pub(super) struct Pace {
+    /// `CLOSE_CONCURRENCY`: never more than this, whatever the hint.
+    ceiling: usize,
+    /// The last `x-ms-dop-hint`, once one was seen.
+    hint: Option<usize>,
+    limit: usize,
+    /// Successes since the limit last changed.
+    successes: usize,
+}
+
+impl Pace {
+    /// A pace that allows `ceiling` until a hint or a 429 says otherwise.
+    pub fn new(ceiling: usize) -> Self {
+        let ceiling = ceiling.max(1);
+        Pace {
+            ceiling,
+            hint: None,
+            limit: ceiling,
+            successes: 0,
+        }
+    }
+
+    /// How many requests may be in flight now.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Takes the latest `x-ms-dop-hint`; a lower hint lowers the limit at once, a higher one
+    /// is reached by climbing. A zero hint is ignored.
+    pub fn hint(&mut self, hint: Option<usize>) {
+        let Some(hint) = hint.filter(|hint| *hint > 0) else {
+            return;
+        };
+        self.hint = Some(hint);
+        if self.limit > self.cap() {
+            self.limit = self.cap();
+            self.successes = 0;
+        }
+    }
+
+    /// Dataverse answered 429 since the last report: half as many in flight, at least one.
+    pub fn throttled(&mut self) {
+        self.limit = (self.limit / 2).max(1);
+        self.successes = 0;
+    }
+
+    /// A request succeeded without a 429: after as many successes in a row as the limit
+    /// allows in flight (one round), one more in flight, up to the cap.
+    pub fn succeeded(&mut self) {
+        if self.limit >= self.cap() {
+            return;
+        }
+        self.successes += 1;
+        if self.successes >= self.limit {
+            self.limit += 1;
+            self.successes = 0;
+        }
+    }
+
+    /// The most the limit may climb to: the hint, never above the ceiling.
+    fn cap(&self) -> usize {
+        self.hint
+            .map_or(self.ceiling, |hint| hint.min(self.ceiling))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn climbed(mut pace: Pace, successes: usize) -> Pace {
+        for _ in 0..successes {
+            pace.succeeded();
+        }
+        pace
+    }
+
+    #[test]
+    fn without_a_hint_the_limit_is_the_ceiling() {
+        assert_eq!(Pace::new(4).limit(), 4);
+    }
+
+    #[test]
+    fn a_hint_below_the_ceiling_becomes_the_limit() {
+        let mut pace = Pace::new(4);
+        pace.hint(Some(2));
+        assert_eq!(pace.limit(), 2);
+    }
+
+    #[test]
+    fn a_hint_above_the_ceiling_is_capped_by_the_ceiling() {
+        let mut pace = Pace::new(4);
+        pace.hint(Some(8));
+        assert_eq!(pace.limit(), 4);
+    }
+
+    #[test]
+    fn a_zero_or_missing_hint_changes_nothing() {
+        let mut pace = Pace::new(4);
+        pace.hint(Some(0));
+        pace.hint(None);
+        assert_eq!(pace.limit(), 4);
+    }
+
+    #[test]
+    fn a_zero_ceiling_still_allows_one_request() {
+        assert_eq!(Pace::new(0).limit(), 1);
+    }
+
+    #[test]
+    fn a_429_halves_the_limit() {
+        let mut pace = Pace::new(8);
+        pace.throttled();
+        assert_eq!(pace.limit(), 4);
+    }
+
+    #[test]
+    fn repeated_429s_never_take_the_limit_below_one() {
+        let mut pace = Pace::new(3);
+        pace.throttled();
+        pace.throttled();
+        pace.throttled();
+        assert_eq!(pace.limit(), 1);
+    }
+
+    #[test]
+    fn the_limit_climbs_by_one_after_a_round_of_successes() {
+        let mut pace = Pace::new(8);
+        pace.throttled();
+        let pace = climbed(pace, 3);
+        assert_eq!(pace.limit(), 4);
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 5);
+    }
+
+    #[test]
+    fn a_429_restarts_the_run_of_successes() {
+        let mut pace = Pace::new(8);
+        pace.throttled();
+        let mut pace = climbed(pace, 3);
+        pace.throttled();
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 2);
+    }
+
+    #[test]
+    fn the_limit_never_climbs_above_the_hint() {
+        let mut pace = Pace::new(8);
+        pace.hint(Some(3));
+        pace.throttled();
+        let pace = climbed(pace, 100);
+        assert_eq!(pace.limit(), 3);
+    }
+
+    #[test]
+    fn the_limit_never_climbs_above_the_ceiling() {
+        let mut pace = Pace::new(2);
+        pace.hint(Some(8));
+        pace.throttled();
+        let pace = climbed(pace, 100);
+        assert_eq!(pace.limit(), 2);
+    }
+
+    #[test]
+    fn a_higher_hint_is_reached_by_climbing() {
+        let mut pace = Pace::new(8);
+        pace.hint(Some(2));
+        pace.hint(Some(4));
+        assert_eq!(pace.limit(), 2);
+        let pace = climbed(pace, 2);
+        assert_eq!(pace.limit(), 3);
+    }
+}

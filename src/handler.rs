@@ -1,8 +1,10 @@
 //! The Lambda boundary: the EventBridge Scheduled Event in, one sweep, the summary (or a
-//! `Diagnostic` with a stable `error_type`) out. Anything but a scheduled event is refused
+//! `Diagnostic` with a stable `error_type`) out; a `detail` of `{"check": true}` runs the
+//! read-only check instead and returns its report. Anything but a scheduled event is refused
 //! before any request is sent.
 
 use crate::budget::Budget;
+use crate::check::{self, CheckReport};
 use crate::credentials::SecretSource;
 use crate::dataverse::{Dataverse, DataverseError, RetryPolicy};
 use crate::settings::{Settings, SettingsError};
@@ -122,12 +124,25 @@ impl From<HandlerError> for Diagnostic {
 
 /// What a scheduled event asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trigger {
-    /// `detail.dry_run`.
-    pub dry_run: bool,
+pub enum Trigger {
+    /// A sweep; `detail.dry_run` closes nothing.
+    Sweep { dry_run: bool },
+    /// The read-only check of the settings (`detail.check` is `true`).
+    Check,
 }
 
-/// Accepts an EventBridge Scheduled Event whose `detail` is `{}` or `{"dry_run": bool}`.
+/// What an invocation returns: a sweep's summary or the check's report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// The sweep's summary.
+    Sweep(Summary),
+    /// The check's report.
+    Check(CheckReport),
+}
+
+/// Accepts an EventBridge Scheduled Event whose `detail` is `{}`, `{"dry_run": bool}` or
+/// `{"check": true}`.
 pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
     let invalid = |reason: &str| HandlerError::InvalidEvent(reason.to_owned());
     if !event.is_object() {
@@ -145,46 +160,63 @@ pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
         .detail
         .as_object()
         .ok_or_else(|| invalid("detail is not an object"))?;
-    if let Some(key) = detail.keys().find(|key| key.as_str() != "dry_run") {
+    if let Some(key) = detail
+        .keys()
+        .find(|key| !matches!(key.as_str(), "dry_run" | "check"))
+    {
         return Err(HandlerError::InvalidEvent(format!(
-            "detail has the unknown field {key:?} (only \"dry_run\" is accepted)"
+            "detail has the unknown field {key:?} (only \"dry_run\" or \"check\" is accepted)"
         )));
     }
-    let dry_run = match detail.get("dry_run") {
-        None => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(_) => return Err(invalid("detail.dry_run is not true or false")),
-    };
-    Ok(Trigger { dry_run })
+    match (detail.get("check"), detail.get("dry_run")) {
+        (None, None) => Ok(Trigger::Sweep { dry_run: false }),
+        (None, Some(Value::Bool(dry_run))) => Ok(Trigger::Sweep { dry_run: *dry_run }),
+        (None, Some(_)) => Err(invalid("detail.dry_run is not true or false")),
+        (Some(Value::Bool(true)), None) => Ok(Trigger::Check),
+        (Some(Value::Bool(true)), Some(_)) => Err(invalid(
+            "detail has both check and dry_run; a check never closes anything, send {\"check\": true} alone",
+        )),
+        (Some(_), _) => Err(invalid("detail.check is not true")),
+    }
 }
 
-/// One invocation: one sweep.
-pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, HandlerError> {
+/// One invocation: one sweep, or the check.
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, HandlerError> {
     let (payload, context) = event.into_parts();
     let trigger =
         parse_event(payload).inspect_err(|error| error!(error = %error, "event refused"))?;
     let wall = Utc::now();
     let now = app.clock.now(wall);
+    let budget = Budget::for_invocation(
+        context.deadline,
+        wall.timestamp_millis(),
+        app.settings.deadline_margin,
+    );
+    let dry_run = match trigger {
+        Trigger::Check => {
+            info!(request_id = %context.request_id, "check started");
+            // Boxed: the check's future is deep, and the sweep's must not grow by its size.
+            let report = Box::pin(check::run(&app.dataverse, &app.settings, now, budget)).await;
+            return Ok(Response::Check(report));
+        }
+        Trigger::Sweep { dry_run } => dry_run,
+    };
     info!(
         request_id = %context.request_id,
         deadline_ms = context.deadline,
         now_ms = now.timestamp_millis(),
-        dry_run = trigger.dry_run,
+        dry_run,
         "sweep started"
     );
     let options = SweepOptions {
         now,
-        dry_run: app.settings.dry_run || trigger.dry_run,
-        budget: Budget::for_invocation(
-            context.deadline,
-            wall.timestamp_millis(),
-            app.settings.deadline_margin,
-        ),
+        dry_run: app.settings.dry_run || dry_run,
+        budget,
     };
     match sweep::run(&app.dataverse, &app.settings, options).await {
         Ok(summary) => {
             report(&summary);
-            Ok(summary)
+            Ok(Response::Sweep(summary))
         }
         Err(error) => {
             if let SweepError::Interrupted { summary, .. } = &error {
@@ -239,14 +271,20 @@ mod tests {
     fn a_scheduled_event_is_accepted() {
         assert_eq!(
             parse_event(scheduled(json!({}))).unwrap(),
-            Trigger { dry_run: false }
+            Trigger::Sweep { dry_run: false }
         );
     }
 
     #[test]
     fn a_manual_dry_run_is_read_from_the_detail() {
         let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
-        assert!(trigger.dry_run);
+        assert_eq!(trigger, Trigger::Sweep { dry_run: true });
+    }
+
+    #[test]
+    fn a_detail_of_check_true_asks_for_the_check() {
+        let trigger = parse_event(scheduled(json!({"check": true}))).unwrap();
+        assert_eq!(trigger, Trigger::Check);
     }
 
     #[test]
@@ -263,6 +301,9 @@ mod tests {
             (scheduled(json!("x")), "detail is not an object"),
             (scheduled(json!({"dry_run": "yes"})), "dry_run"),
             (scheduled(json!({"dryrun": true})), "dryrun"),
+            (scheduled(json!({"check": "yes"})), "detail.check"),
+            (scheduled(json!({"check": false})), "detail.check"),
+            (scheduled(json!({"check": true, "dry_run": true})), "both"),
         ];
         for (event, expected) in cases {
             let error = parse_event(event).unwrap_err();

@@ -114,6 +114,22 @@ impl Dataverse {
             .map_err(|error| DataverseError::BadResponse(format!("a page of rows: {error}")))
     }
 
+    /// One JSON answer of a GET that is not a page of rows (a function, a definition).
+    pub(super) async fn get_json(
+        &self,
+        url: &Url,
+        budget: &Budget,
+    ) -> Result<serde_json::Value, DataverseError> {
+        let response = self
+            .send_authorized(|| odata(self.http.get(url.clone())), budget)
+            .await?;
+        let response = success(response).await?;
+        response
+            .json()
+            .await
+            .map_err(|error| DataverseError::BadResponse(format!("a JSON answer: {error}")))
+    }
+
     /// Closes `closes` in one `$batch`; one outcome per close, in order. Operations Dataverse
     /// did not answer are reported as failed, never as closed.
     pub(super) async fn close_batch(

@@ -9,10 +9,12 @@
 //! - `query`: `$filter` text, query URLs and PATCH bodies.
 //! - `wire`: JSON shapes and their decoding into typed rows.
 //! - `batch`: the multipart `$batch` format.
+//! - `metadata`: read-only questions about table and column definitions, for the check.
 
 pub mod auth;
 pub mod batch;
 pub mod client;
+pub mod metadata;
 pub mod org;
 pub mod query;
 pub mod transport;
@@ -23,7 +25,7 @@ pub use batch::{CloseOutcome, CloseRequest};
 pub use client::{Dataverse, RetryPolicy};
 pub use org::{Org, ReadRow, SessionPages};
 pub use query::{Owner, SessionQuery, CLOSE_REASON};
-pub use wire::{ConfigurationRow, Guid, RowError, SessionRow};
+pub use wire::{ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
 
 use crate::credentials::CredentialsError;
 

@@ -6,7 +6,7 @@
 use super::batch::{CloseOutcome, CloseRequest};
 use super::client::Dataverse;
 use super::query::{self, SessionQuery};
-use super::wire::{self, ConfigurationRow, RowError, SessionRow};
+use super::wire::{self, ConfigurationRow, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
 use crate::settings::Schema;
@@ -65,6 +65,43 @@ impl Org {
     /// HTTP requests sent so far by the underlying client, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.dataverse.requests_sent()
+    }
+
+    /// Who the application user is (the `WhoAmI` function): the cheapest request that proves
+    /// the secret, the token and the user together.
+    pub async fn who_am_i(&self) -> Result<WhoAmI, DataverseError> {
+        let url = self.url("WhoAmI")?;
+        let answer = self.dataverse.get_json(&url, &self.budget).await?;
+        serde_json::from_value(answer)
+            .map_err(|error| DataverseError::BadResponse(format!("WhoAmI: {error}")))
+    }
+
+    /// The Web API root.
+    pub(super) fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// `relative` (a path and query under the Web API root) as a URL.
+    pub(super) fn url(&self, relative: &str) -> Result<Url, DataverseError> {
+        self.root
+            .join(relative)
+            .map_err(|error| DataverseError::Internal(format!("URL {relative}: {error}")))
+    }
+
+    /// One JSON answer of a GET (a function or a definition).
+    pub(super) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, DataverseError> {
+        self.dataverse.get_json(url, &self.budget).await
+    }
+
+    /// One page of a collection, and the URL of the next one.
+    pub(super) async fn page(&self, url: &Url) -> Result<(Page, Option<Url>), DataverseError> {
+        let page = self.dataverse.page(url, &self.budget).await?;
+        let next = page
+            .next_link
+            .as_deref()
+            .map(|link| self.next_url(link))
+            .transpose()?;
+        Ok((page, next))
     }
 
     /// The active configurations, all pages.

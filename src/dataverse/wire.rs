@@ -55,6 +55,20 @@ pub struct EntraError {
     pub error_description: String,
 }
 
+/// The `WhoAmI` function's answer: who the application user is in the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WhoAmI {
+    /// The application user's `systemuserid`.
+    #[serde(rename = "UserId")]
+    pub user_id: String,
+    /// Its business unit.
+    #[serde(rename = "BusinessUnitId")]
+    pub business_unit_id: String,
+    /// The environment's organization.
+    #[serde(rename = "OrganizationId")]
+    pub organization_id: String,
+}
+
 /// An active WhatsApp configuration and its raw Session Timeout value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigurationRow {

@@ -5,7 +5,7 @@ BIN       := $(VENV)/bin
 EVENT     ?= events/scheduled.json
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all venv demo invoke test lint fmt-check clippy test-rust test-deploy test-bench arm64-toolchain build deploy bench clean
+.PHONY: all venv demo check invoke test lint fmt-check clippy test-rust test-deploy test-bench arm64-toolchain build deploy bench clean
 
 all: test
 
@@ -20,6 +20,11 @@ venv: $(VENV)/.installed
 demo: venv
 	cargo build --quiet --bins
 	$(PY) scripts/local_run.py --demo --event events/scheduled.json
+
+## check: the read-only check of the settings on the embedded sample org (reads, never writes)
+check: venv
+	cargo build --quiet --bins
+	$(PY) scripts/local_run.py --demo --event events/check.json
 
 ## invoke: the same wiring with any event, e.g. make invoke EVENT=events/dry-run.json
 invoke: venv

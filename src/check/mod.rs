@@ -40,6 +40,11 @@ pub async fn run(
     };
     let tables = tables::check(&org, &mut findings).await;
     let sessions = if tables.broken {
+        findings.push(Finding::warning(
+            "sessions",
+            "the configurations and sessions were not read, because a table or column setting is wrong",
+            "fix the errors above, then run the check again to see what a sweep would close",
+        ));
         None
     } else {
         count_sessions(&org, settings, now, &mut findings).await
@@ -141,8 +146,9 @@ async fn count_sessions(
             findings.push(Finding::ok(
                 "sessions",
                 format!(
-                    "{} active sessions; a sweep now would close {}",
-                    counts.active_sessions, counts.would_close
+                    "{}; a sweep now would close {}",
+                    sessions::sessions(counts.active_sessions),
+                    counts.would_close
                 ),
             ));
             Some(counts)

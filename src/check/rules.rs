@@ -111,6 +111,36 @@ fn odata_name(column: &ColumnDefinition) -> String {
     }
 }
 
+/// A column setting that names no column of `table`, with the closest real names.
+fn column_not_found(
+    spec: &ColumnSpec,
+    table: &TableDefinition,
+    columns: &[ColumnDefinition],
+) -> Finding {
+    let setting = spec.setting;
+    let names = suggestions(
+        setting,
+        &spec.value,
+        columns.iter().map(|c| c.logical_name.as_str()),
+    )
+    .into_iter()
+    .filter_map(|name| columns.iter().find(|c| c.logical_name == name))
+    .map(odata_name)
+    .collect();
+    Finding::error(
+        setting,
+        format!(
+            "{setting} is \"{}\", but the table {} has no such column",
+            spec.value, table.logical_name
+        ),
+        format!(
+            "set {setting} to the logical name of {} column of {}",
+            spec.kind, table.logical_name
+        ),
+    )
+    .suggesting(names)
+}
+
 /// Whether `spec` names a column of `table` with a type that fits.
 pub fn column_finding(
     spec: &ColumnSpec,
@@ -123,27 +153,7 @@ pub fn column_finding(
         .iter()
         .find(|c| c.logical_name.eq_ignore_ascii_case(logical))
     else {
-        let names = suggestions(
-            setting,
-            &spec.value,
-            columns.iter().map(|c| c.logical_name.as_str()),
-        )
-        .into_iter()
-        .filter_map(|name| columns.iter().find(|c| c.logical_name == name))
-        .map(odata_name)
-        .collect();
-        return Finding::error(
-            setting,
-            format!(
-                "{setting} is \"{}\", but the table {} has no such column",
-                spec.value, table.logical_name
-            ),
-            format!(
-                "set {setting} to the logical name of {} column of {}",
-                spec.kind, table.logical_name
-            ),
-        )
-        .suggesting(names);
+        return column_not_found(spec, table, columns);
     };
     if !spec.accepted.contains(&column.attribute_type.as_str()) {
         return Finding::error(

@@ -73,14 +73,7 @@ pub fn count(
             unreadable += 1;
             continue;
         };
-        let owner = match &session.configuration_id {
-            Some(id) => configurations
-                .iter()
-                .position(|c| c.id.eq_ignore_ascii_case(id)),
-            None if configurations.len() == 1 => Some(0),
-            None => None,
-        };
-        let Some(owner) = owner else {
+        let Some(owner) = owner(configurations, session.configuration_id.as_deref()) else {
             without += 1;
             continue;
         };
@@ -109,6 +102,18 @@ pub fn count(
     (total, findings)
 }
 
+/// The index of the configuration that owns a session: its lookup's, or the only active one
+/// when it has none.
+fn owner(configurations: &[ConfigurationRow], lookup: Option<&str>) -> Option<usize> {
+    match lookup {
+        Some(id) => configurations
+            .iter()
+            .position(|c| c.id.eq_ignore_ascii_case(id)),
+        None if configurations.len() == 1 => Some(0),
+        None => None,
+    }
+}
+
 fn findings(
     counts: &[ConfigurationCount],
     without: usize,
@@ -128,11 +133,11 @@ fn findings(
         findings.push(match (&count.timeout_seconds, &count.error) {
             (Some(seconds), _) => Finding::ok(
                 subject,
-                format!("timeout {seconds} s; {} active sessions, {} would close now", count.active_sessions, count.would_close),
+                format!("timeout {seconds} s; {}, {} would close now", sessions(count.active_sessions), count.would_close),
             ),
             (None, error) => Finding::error(
                 subject,
-                format!("{}; none of its {} active sessions would be closed", error.as_deref().unwrap_or("unusable timeout"), count.active_sessions),
+                format!("{}; none of its {} would be closed", error.as_deref().unwrap_or("unusable timeout"), sessions(count.active_sessions)),
                 format!("give this configuration a usable Session Timeout ({timeout_column}), or correct CONFIGURATION_TIMEOUT_UNIT"),
             ),
         });
@@ -140,18 +145,29 @@ fn findings(
     if without > 0 {
         findings.push(Finding::warning(
             "sessions",
-            format!("{without} active sessions have no active configuration (an inactive one, or none while several are active); a sweep never closes them"),
+            format!("{} without an active configuration (theirs is inactive, or they have none while several are active); a sweep never closes them", sessions(without)),
             "assign these sessions to an active configuration, or close them by hand",
         ));
     }
     if unreadable > 0 {
         findings.push(Finding::warning(
             "sessions",
-            format!("{unreadable} active sessions cannot be judged (no id, no ETag or a time that is not a date)"),
+            format!(
+                "{} cannot be judged (no id, no ETag or a time that is not a date)",
+                sessions(unreadable)
+            ),
             "look at the rows the sweep summary lists as unreadable and correct them",
         ));
     }
     findings
+}
+
+/// "1 active session", "2 active sessions".
+pub(super) fn sessions(count: usize) -> String {
+    match count {
+        1 => "1 active session".to_owned(),
+        n => format!("{n} active sessions"),
+    }
 }
 
 #[cfg(test)]
@@ -219,7 +235,7 @@ mod tests {
         );
         assert!(findings.iter().any(|f| f
             .message
-            .starts_with("2 active sessions have no active configuration")));
+            .starts_with("2 active sessions without an active configuration")));
     }
 
     #[test]

@@ -17,10 +17,23 @@ pub(super) struct Tables {
     pub broken: bool,
 }
 
+/// The settings that name a table or column the data reads use.
+const NAME_SETTINGS: [&str; 9] = [
+    "CONFIGURATION_TABLE",
+    "CONFIGURATION_ID_COLUMN",
+    "CONFIGURATION_TIMEOUT_COLUMN",
+    "SESSION_TABLE",
+    "SESSION_ID_COLUMN",
+    "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+    "createdon",
+    "SESSION_CONFIGURATION_LOOKUP",
+    "SESSION_CLOSE_REASON_COLUMN",
+];
+
 /// Checks every table and column setting; a metadata read that fails ends these checks with
 /// a finding.
 pub(super) async fn check(org: &Org, findings: &mut Vec<Finding>) -> Tables {
-    let errors_before = count_errors(findings);
+    let start = findings.len();
     if let Err(error) = walk(org, findings).await {
         findings.push(read_failed(
             "table definitions",
@@ -28,9 +41,11 @@ pub(super) async fn check(org: &Org, findings: &mut Vec<Finding>) -> Tables {
             &error,
         ));
     }
-    Tables {
-        broken: count_errors(findings) > errors_before,
-    }
+    // A wrong name makes the data reads fail or mean nothing; a wrong close status does not.
+    let broken = findings[start..].iter().any(|f| {
+        f.severity == super::report::Severity::Error && NAME_SETTINGS.contains(&f.subject.as_str())
+    });
+    Tables { broken }
 }
 
 async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseError> {
@@ -65,38 +80,51 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
         columns(org, configuration, &specs, findings).await?;
     }
     if let Some(session) = &session {
-        let found = columns(org, session, &session_specs(schema), findings).await?;
-        if found.contains(&"SESSION_LAST_CUSTOMER_MESSAGE_COLUMN") {
-            let column = metadata::logical_column(schema.last_customer_message.as_str());
-            let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
-            findings.push(rules::datetime_behavior_finding(
-                "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
-                column,
-                &behavior,
-            ));
-        }
-        if let (true, Some(configuration)) = (
-            found.contains(&"SESSION_CONFIGURATION_LOOKUP"),
-            &configuration,
-        ) {
-            let column = metadata::logical_column(schema.configuration_lookup.as_str());
-            let targets = metadata::lookup_targets(org, &session.logical_name, column).await?;
-            findings.push(rules::lookup_target_finding(
-                "SESSION_CONFIGURATION_LOOKUP",
-                &targets,
-                &configuration.logical_name,
-            ));
-        }
-        let states = metadata::state_values(org, &session.logical_name).await?;
-        let statuses = metadata::status_options(org, &session.logical_name).await?;
-        findings.push(rules::close_pair_finding(
-            &session.logical_name,
-            schema.closed_statecode,
-            schema.closed_statuscode,
-            &states,
-            &statuses,
+        session_checks(org, session, configuration.as_ref(), findings).await?;
+    }
+    Ok(())
+}
+
+/// The session table's columns, the last message's behaviour, the lookup's target and the
+/// close state/status pair.
+async fn session_checks(
+    org: &Org,
+    session: &TableDefinition,
+    configuration: Option<&TableDefinition>,
+    findings: &mut Vec<Finding>,
+) -> Result<(), DataverseError> {
+    let schema = org.schema();
+    let found = columns(org, session, &session_specs(schema), findings).await?;
+    if found.contains(&"SESSION_LAST_CUSTOMER_MESSAGE_COLUMN") {
+        let column = metadata::logical_column(schema.last_customer_message.as_str());
+        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
+        findings.push(rules::datetime_behavior_finding(
+            "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+            column,
+            &behavior,
         ));
     }
+    if let (true, Some(configuration)) = (
+        found.contains(&"SESSION_CONFIGURATION_LOOKUP"),
+        configuration,
+    ) {
+        let column = metadata::logical_column(schema.configuration_lookup.as_str());
+        let targets = metadata::lookup_targets(org, &session.logical_name, column).await?;
+        findings.push(rules::lookup_target_finding(
+            "SESSION_CONFIGURATION_LOOKUP",
+            &targets,
+            &configuration.logical_name,
+        ));
+    }
+    let states = metadata::state_values(org, &session.logical_name).await?;
+    let statuses = metadata::status_options(org, &session.logical_name).await?;
+    findings.push(rules::close_pair_finding(
+        &session.logical_name,
+        schema.closed_statecode,
+        schema.closed_statuscode,
+        &states,
+        &statuses,
+    ));
     Ok(())
 }
 
@@ -198,13 +226,6 @@ fn id_spec(setting: &'static str, value: &str) -> ColumnSpec {
         accepted: &["Uniqueidentifier"],
         kind: "a unique identifier",
     }
-}
-
-fn count_errors(findings: &[Finding]) -> usize {
-    findings
-        .iter()
-        .filter(|f| f.severity == super::report::Severity::Error)
-        .count()
 }
 
 /// A read that failed: the missing privilege when Dataverse named one (403), else the error.

@@ -99,6 +99,10 @@ async fn an_unknown_table_is_named_with_the_real_entity_sets_that_come_closest()
         Some("w4d_chatsessions")
     );
     assert!(!report.ok);
+    assert!(
+        report.sessions.is_none(),
+        "no session query with a wrong table name"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,6 +138,10 @@ async fn a_close_status_of_another_state_is_an_error_naming_the_closed_states_st
         found.message
     );
     assert!(found.fix.as_deref().unwrap().ends_with("2 or 3"));
+    assert!(
+        report.sessions.is_some(),
+        "a wrong status does not stop the counts"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -380,6 +380,15 @@ mod tests {
     }
 
     #[test]
+    fn a_date_only_last_message_column_warns_that_sessions_close_early() {
+        let finding = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "DateOnly");
+        assert_eq!(finding.severity, super::super::report::Severity::Warning);
+        assert!(finding.message.contains("up to a day early"));
+        let user_local = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "UserLocal");
+        assert_eq!(user_local.severity, super::super::report::Severity::Ok);
+    }
+
+    #[test]
     fn only_flows_about_closing_sessions_are_a_warning() {
         let flow = |name: &str| CloudFlow {
             id: String::new(),

@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 CHECK_PYTHON = @$(PYTHON) -c 'import sys, venv; sys.exit(sys.version_info < tuple(map(int, "$(PYTHON_MIN)".split("."))))' 2>/dev/null \
 	|| { echo "error: this project needs Python $(PYTHON_MIN) or later with its venv module; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo "not found"): install python$(PYTHON_MIN) or later (and python3-venv on Debian/Ubuntu), or run make PYTHON=/path/to/python3.x" >&2; exit 1; }
 
-.PHONY: all venv demo invoke binaries test lint fmt-check clippy test-rust test-deploy test-bench \
+.PHONY: all venv demo check invoke binaries test lint fmt-check clippy test-rust test-deploy test-bench \
 	arm64-toolchain build deploy bench lock clean
 
 all: test
@@ -39,6 +39,11 @@ binaries:
 ## emulator; fails unless exactly the sample org's eligible sessions were closed
 demo: venv binaries
 	$(PY) scripts/local_run.py --demo --check-demo --event events/scheduled.json
+
+## check: the read-only check of the settings on the embedded sample org (reads, never writes)
+check: venv
+	cargo build --quiet --bins
+	$(PY) scripts/local_run.py --demo --event events/check.json
 
 ## invoke: the same wiring with any event, e.g. make invoke EVENT=events/dry-run.json
 invoke: venv binaries

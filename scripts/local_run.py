@@ -361,7 +361,25 @@ def print_sessions(before: list[dict] | None, after: list[dict] | None, env: dic
         print(f"  … {len(lines) - limit} more rows (--rows N shows more)")
 
 
+def print_check(report: dict) -> None:
+    """The check's report: one line per finding, then the verdict."""
+    print("\nCheck report returned by the function:")
+    print(json.dumps(report, indent=2))
+    print()
+    for finding in report.get("findings", []):
+        line = f"{finding['severity'].upper():8} {finding['subject']}: {finding['message']}"
+        if finding.get("fix"):
+            line += f"\n         fix: {finding['fix']}"
+        if finding.get("suggestions"):
+            line += f"\n         closest real names: {', '.join(finding['suggestions'])}"
+        print(line)
+    print("\nok: the settings can be used" if report.get("ok") else "\nNOT ok: fix the errors above, then run the check again")
+
+
 def print_summary(summary: dict) -> None:
+    if isinstance(summary, dict) and "findings" in summary:
+        print_check(summary)
+        return
     print("\nSummary returned by the function:")
     print(json.dumps(summary, indent=2))
     counts = ", ".join(

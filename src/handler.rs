@@ -1,8 +1,10 @@
 //! The Lambda boundary: the EventBridge Scheduled Event in, one sweep (or, when its detail asks
-//! for it, one reopen run), the summary (or a `Diagnostic` with a stable `error_type`) out.
-//! Anything but a scheduled event is refused before any request is sent.
+//! for it, one reopen run or the read-only check), the summary or the check's report (or a
+//! `Diagnostic` with a stable `error_type`) out. Anything but a scheduled event is refused
+//! before any request is sent.
 
 use crate::budget::Budget;
+use crate::check::{self, CheckReport};
 use crate::credentials::SecretSource;
 use crate::dataverse::{Dataverse, DataverseError, RetryPolicy};
 use crate::settings::{Settings, SettingsError};
@@ -183,13 +185,27 @@ pub struct Trigger {
     pub dry_run: bool,
     /// `detail.reopen_closed_since`: undo the closes since this instant instead of sweeping.
     pub reopen_closed_since: Option<DateTime<Utc>>,
+    /// `detail.check` is `true`: run the read-only check of the settings instead of a sweep.
+    pub check: bool,
+}
+
+/// What an invocation returns: a sweep's (or reopen run's) summary or the check's report.
+// One response is built per invocation, so the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// The sweep's summary.
+    Sweep(Summary),
+    /// The check's report.
+    Check(CheckReport),
 }
 
 /// The detail fields an event may hold.
-const DETAIL_FIELDS: [&str; 2] = ["dry_run", "reopen_closed_since"];
+const DETAIL_FIELDS: [&str; 3] = ["dry_run", "reopen_closed_since", "check"];
 
 /// Accepts an EventBridge Scheduled Event whose `detail` is `{}`, or holds `dry_run` (a bool)
-/// and/or `reopen_closed_since` (an RFC 3339 instant).
+/// and/or `reopen_closed_since` (an RFC 3339 instant), or is `{"check": true}` alone.
 pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
     let invalid = |reason: &str| HandlerError::InvalidEvent(reason.to_owned());
     if !event.is_object() {
@@ -212,9 +228,19 @@ pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
         .find(|key| !DETAIL_FIELDS.contains(&key.as_str()))
     {
         return Err(HandlerError::InvalidEvent(format!(
-            "detail has the unknown field {key:?} (only \"dry_run\" and \"reopen_closed_since\" are accepted)"
+            "detail has the unknown field {key:?} (only \"dry_run\", \"reopen_closed_since\" and \"check\" are accepted)"
         )));
     }
+    let check = match detail.get("check") {
+        None => false,
+        Some(Value::Bool(true)) if detail.len() == 1 => true,
+        Some(Value::Bool(true)) => {
+            return Err(invalid(
+                "detail has check with other fields; a check never changes anything, send {\"check\": true} alone",
+            ))
+        }
+        Some(_) => return Err(invalid("detail.check is not true")),
+    };
     let dry_run = match detail.get("dry_run") {
         None => false,
         Some(Value::Bool(flag)) => *flag,
@@ -227,6 +253,7 @@ pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
     Ok(Trigger {
         dry_run,
         reopen_closed_since,
+        check,
     })
 }
 
@@ -256,13 +283,24 @@ fn check_not_future(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Hand
     Ok(())
 }
 
-/// One invocation: one sweep.
-pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, HandlerError> {
+/// One invocation: one sweep, or the check.
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, HandlerError> {
     let (payload, context) = event.into_parts();
     let trigger =
         parse_event(payload).inspect_err(|error| error!(error = %error, "event refused"))?;
     let wall = Utc::now();
     let now = app.clock.now(wall);
+    let budget = Budget::for_invocation(
+        context.deadline,
+        wall.timestamp_millis(),
+        app.settings.deadline_margin,
+    );
+    if trigger.check {
+        info!(request_id = %context.request_id, "check started");
+        // Boxed: the check's future is deep, and the sweep's must not grow by its size.
+        let report = Box::pin(check::run(&app.dataverse, &app.settings, now, budget)).await;
+        return Ok(Response::Check(report));
+    }
     if let Some(since) = trigger.reopen_closed_since {
         check_not_future(since, now)
             .inspect_err(|error| error!(error = %error, "event refused"))?;
@@ -278,11 +316,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
     let options = SweepOptions {
         now,
         dry_run: app.settings.dry_run || trigger.dry_run,
-        budget: Budget::for_invocation(
-            context.deadline,
-            wall.timestamp_millis(),
-            app.settings.deadline_margin,
-        ),
+        budget,
         plan_wake: app.wake.is_some(),
     };
     let reopen = trigger.reopen_closed_since;
@@ -301,7 +335,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Summary, Han
                 error!(error = %error, "sweep failed");
                 return Err(error);
             }
-            Ok(summary)
+            Ok(Response::Sweep(summary))
         }
         Err(error) => {
             if let SweepError::Interrupted { summary, .. } = &error {
@@ -378,7 +412,8 @@ mod tests {
             parse_event(scheduled(json!({}))).unwrap(),
             Trigger {
                 dry_run: false,
-                reopen_closed_since: None
+                reopen_closed_since: None,
+                check: false
             }
         );
     }
@@ -386,7 +421,13 @@ mod tests {
     #[test]
     fn a_manual_dry_run_is_read_from_the_detail() {
         let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
-        assert!(trigger.dry_run);
+        assert!(trigger.dry_run && !trigger.check && trigger.reopen_closed_since.is_none());
+    }
+
+    #[test]
+    fn a_detail_of_check_true_asks_for_the_check() {
+        let trigger = parse_event(scheduled(json!({"check": true}))).unwrap();
+        assert!(trigger.check && !trigger.dry_run && trigger.reopen_closed_since.is_none());
     }
 
     #[test]
@@ -403,6 +444,13 @@ mod tests {
             (scheduled(json!("x")), "detail is not an object"),
             (scheduled(json!({"dry_run": "yes"})), "dry_run"),
             (scheduled(json!({"dryrun": true})), "dryrun"),
+            (scheduled(json!({"check": "yes"})), "detail.check"),
+            (scheduled(json!({"check": false})), "detail.check"),
+            (scheduled(json!({"check": true, "dry_run": true})), "alone"),
+            (
+                scheduled(json!({"check": true, "reopen_closed_since": "2026-11-24T09:00:00Z"})),
+                "alone",
+            ),
         ];
         for (event, expected) in cases {
             let error = parse_event(event).unwrap_err();

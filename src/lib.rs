@@ -6,6 +6,7 @@
 //! [`budget`] bounds the time of one invocation. `docs/architecture.md` explains the map.
 
 pub mod budget;
+pub mod check;
 pub mod credentials;
 pub mod dataverse;
 pub mod handler;

@@ -16,6 +16,9 @@ pub const CONFIGURATIONS: &str = "w4d_whatsappconfigurations";
 /// Entity set of chat sessions in the sample schema.
 pub const SESSIONS: &str = "w4d_chatsessions";
 
+/// Entity set of processes (classic workflows and cloud flows).
+pub const WORKFLOWS: &str = "workflows";
+
 /// Columns every Dataverse table has; the store adds them to every table.
 pub(crate) const SYSTEM_COLUMNS: [&str; 6] = [
     "statecode",
@@ -39,6 +42,11 @@ pub struct Table {
     /// Rows as JSON objects; each must carry its primary key as a string.
     #[serde(default)]
     pub rows: Vec<Value>,
+    /// Column definitions the metadata endpoints report, by column name, e.g.
+    /// `{"AttributeType": "DateTime", "DateTimeBehavior": "UserLocal"}`; a column not listed
+    /// gets its type from its name (see the README's metadata section).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Value>,
 }
 
 impl Table {
@@ -49,7 +57,14 @@ impl Table {
             primary_key: primary_key.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
+            attributes: BTreeMap::new(),
         }
+    }
+
+    /// Declares a column's definition for the metadata endpoints, builder style.
+    pub fn with_attribute(mut self, column: &str, definition: Value) -> Table {
+        self.attributes.insert(column.to_string(), definition);
+        self
     }
 
     /// Every column name: declared, primary key, system columns and keys present in rows.
@@ -81,6 +96,23 @@ impl Dataset {
     /// Adds (or replaces) a table under its entity-set name.
     pub fn with_table(mut self, entity_set: &str, table: Table) -> Self {
         self.tables.insert(entity_set.to_string(), table);
+        self
+    }
+
+    /// Sets the `DateTimeBehavior` (`UserLocal`, `TimeZoneIndependent` or `DateOnly`) the
+    /// metadata endpoints report for a date and time column; ignored for an unknown table.
+    pub fn with_datetime_behavior(
+        mut self,
+        entity_set: &str,
+        column: &str,
+        behavior: &str,
+    ) -> Self {
+        if let Some(table) = self.tables.get_mut(entity_set) {
+            table.attributes.insert(
+                column.to_string(),
+                json!({"AttributeType": "DateTime", "DateTimeBehavior": behavior}),
+            );
+        }
         self
     }
 
@@ -143,7 +175,8 @@ impl Dataset {
                         "createdon",
                         "modifiedon",
                     ],
-                ),
+                )
+                .with_attribute("w4d_sessiontimeout", json!({"AttributeType": "Integer"})),
             )
             .with_table(
                 SESSIONS,
@@ -162,7 +195,40 @@ impl Dataset {
                         "createdon",
                         "modifiedon",
                     ],
+                )
+                .with_attribute(
+                    "w4d_lastcustomermessageon",
+                    json!({"AttributeType": "DateTime", "DateTimeBehavior": "UserLocal"}),
+                )
+                .with_attribute(
+                    "_w4d_configurationid_value",
+                    json!({"AttributeType": "Lookup", "Targets": ["w4d_whatsappconfiguration"]}),
+                )
+                .with_attribute(
+                    "statuscode",
+                    json!({"AttributeType": "Status", "Options": [
+                        {"Value": 1, "State": 0, "Label": "Active"},
+                        {"Value": 2, "State": 1, "Label": "Closed"},
+                        {"Value": 3, "State": 1, "Label": "Expired"}
+                    ]}),
                 ),
+            )
+            .with_table(
+                WORKFLOWS,
+                Table::new(
+                    "workflow",
+                    "workflowid",
+                    &[
+                        "workflowid",
+                        "name",
+                        "category",
+                        "type",
+                        "statecode",
+                        "statuscode",
+                    ],
+                )
+                .with_attribute("category", json!({"AttributeType": "Picklist"}))
+                .with_attribute("type", json!({"AttributeType": "Picklist"})),
             )
     }
 
@@ -192,6 +258,30 @@ impl Dataset {
                     "statuscode": status,
                     "createdon": days_ago(400),
                     "modifiedon": days_ago(30),
+                }));
+            }
+        }
+        // A cloud flow (category 5) that has nothing to do with sessions is on; the vendor's
+        // own timeout flow is off, as it should be once this function closes sessions.
+        let flows = [
+            (
+                "f10e0000-0000-4000-8000-000000000001",
+                "Daily agent report",
+                1,
+                2,
+            ),
+            (
+                "f10e0000-0000-4000-8000-000000000002",
+                "WhatsApp session timeout (vendor)",
+                0,
+                1,
+            ),
+        ];
+        if let Some(table) = data.tables.get_mut(WORKFLOWS) {
+            for (id, name, state, status) in flows {
+                table.rows.push(json!({
+                    "workflowid": id, "name": name, "category": 5, "type": 1,
+                    "statecode": state, "statuscode": status,
                 }));
             }
         }

@@ -10,6 +10,7 @@
 //! - `auth`: the `/{tenant}/oauth2/v2.0/token` endpoint and bearer-token checks.
 //! - `batch`: `$batch` multipart parsing, change sets and the multipart response.
 //! - `webapi`: single Web API operations (GET collection/row, PATCH) on the store.
+//! - `metadata`: `EntityDefinitions`, their `Attributes` and `WhoAmI`, derived from the store.
 //! - `filter`: the `$filter` subset, parsed once and evaluated per row.
 //! - `faults`: [`Faults`], the switches and the clock that decides which request they hit.
 //! - `limits`: [`Limits`], the service protection limits, execution cost and `x-ms-dop-hint`.
@@ -26,6 +27,7 @@ pub mod dataset;
 mod faults;
 mod filter;
 mod limits;
+mod metadata;
 mod pipeline;
 mod reply;
 pub mod server;

@@ -17,13 +17,16 @@ const USAGE: &str =
                      [--client-id ID] [--client-secret SECRET] [--max-page-size N]
                      [--operation-cost-ms MS] [--dataverse-limits] [--limit-window-ms MS]
                      [--max-requests N] [--max-execution-ms MS] [--max-concurrent N]
-                     [--dop-hint N (0 omits the header)]";
+                     [--dop-hint N (0 omits the header)]
+                     [--datetime-behavior SET.COLUMN=UserLocal|TimeZoneIndependent|DateOnly]";
 
 /// Parsed command line.
 struct Args {
     port: u16,
     data: DataSource,
     options: SimOptions,
+    /// `(entity set, column, behavior)` the metadata reports for date and time columns.
+    behaviors: Vec<(String, String, String)>,
 }
 
 enum DataSource {
@@ -46,6 +49,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut sessions: Option<usize> = None;
     let mut ratio: Option<f64> = None;
     let mut options = SimOptions::default();
+    let mut behaviors = Vec::new();
     while let Some(flag) = argv.next() {
         if fault_flag(&flag, &mut options.faults, &mut argv)?
             || limit_flag(&flag, &mut options.limits, &mut argv)?
@@ -65,6 +69,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                 options.client_secret = argv.next().ok_or("--client-secret needs a value")?;
             }
             "--max-page-size" => options.max_page_size = parse_number(&flag, argv.next())?,
+            "--datetime-behavior" => behaviors.push(parse_behavior(argv.next())?),
             "--help" | "-h" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument '{other}'\n{USAGE}")),
         }
@@ -82,6 +87,20 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         port,
         data,
         options,
+        behaviors,
+    })
+}
+
+/// `SET.COLUMN=BEHAVIOR`, e.g. `w4d_chatsessions.w4d_lastcustomermessageon=TimeZoneIndependent`.
+fn parse_behavior(value: Option<String>) -> Result<(String, String, String), String> {
+    let value = value.ok_or("--datetime-behavior needs SET.COLUMN=BEHAVIOR")?;
+    let parsed = value.split_once('=').and_then(|(target, behavior)| {
+        let (set, column) = target.split_once('.')?;
+        matches!(behavior, "UserLocal" | "TimeZoneIndependent" | "DateOnly")
+            .then(|| (set.to_string(), column.to_string(), behavior.to_string()))
+    });
+    parsed.ok_or_else(|| {
+        format!("--datetime-behavior: '{value}' is not SET.COLUMN=UserLocal|TimeZoneIndependent|DateOnly")
     })
 }
 
@@ -184,7 +203,12 @@ async fn main() -> ExitCode {
         }
     };
     let data = match load(&args.data) {
-        Ok(data) => data,
+        Ok(data) => args
+            .behaviors
+            .iter()
+            .fold(data, |data, (set, column, behavior)| {
+                data.with_datetime_behavior(set, column, behavior)
+            }),
         Err(message) => {
             eprintln!("dataverse-sim: {message}");
             return ExitCode::from(2);

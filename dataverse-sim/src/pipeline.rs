@@ -55,6 +55,11 @@ pub(crate) fn web_api(
     headers: &Headers,
     body: &[u8],
 ) -> Outcome {
+    let line = match query {
+        "" => format!("{method} {target}"),
+        _ => format!("{method} {target}?{query}"),
+    };
+    state.log.push(line);
     let mut outcome = checked_web_api(state, method, target, query, headers, body);
     if let Some(hint) = state.options.limits.dop_hint {
         outcome.reply = outcome

@@ -80,6 +80,8 @@ pub(crate) mod codes {
     pub const THROTTLED_REQUESTS: &str = "0x80072322";
     /// Generic unexpected server error, used for the injected 503.
     pub const UNEXPECTED: &str = "0x80040216";
+    /// "Principal user … is missing prv… privilege" (403).
+    pub const PRIVILEGE_DENIED: &str = "0x80040220";
     /// A malformed request body.
     pub const BAD_PAYLOAD: &str = "0x80048d19";
 }

@@ -129,6 +129,20 @@ impl Sim {
         self.lock().options.limits = limits;
     }
 
+    /// Takes away a read privilege: every GET of `entity_set` (or of `EntityDefinitions`)
+    /// answers 403 naming `privilege`, as Dataverse does for a security role without it.
+    pub fn deny_privilege(&self, entity_set: &str, privilege: &str) {
+        self.lock()
+            .denied
+            .insert(entity_set.to_string(), privilege.to_string());
+    }
+
+    /// Every Web API request so far as `METHOD target` (path after `/api/data/v9.2/`, query
+    /// included), in arrival order; token and admin requests are not listed.
+    pub fn request_log(&self) -> Vec<String> {
+        self.lock().log.clone()
+    }
+
     /// Changes the client secret and revokes every token issued so far.
     pub fn rotate_client_secret(&self, new_secret: &str) {
         let mut state = self.lock();

@@ -28,6 +28,10 @@ pub(crate) struct State {
     pub stats: Stats,
     pub tokens: HashMap<String, Instant>,
     pub rng: Prng,
+    /// Read privileges taken away, by entity set (or `EntityDefinitions`): set → privilege name.
+    pub denied: HashMap<String, String>,
+    /// Every Web API request as `METHOD target`, in arrival order.
+    pub log: Vec<String>,
 }
 
 /// The state as every request handler holds it.
@@ -44,6 +48,8 @@ impl State {
             stats: Stats::default(),
             tokens: HashMap::new(),
             rng: Prng::from_clock(),
+            denied: HashMap::new(),
+            log: Vec::new(),
         }))
     }
 }

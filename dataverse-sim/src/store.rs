@@ -21,6 +21,8 @@ pub(crate) struct TableState {
     pub primary_key: String,
     pub columns: BTreeSet<String>,
     pub rows: BTreeMap<String, Row>,
+    /// Declared column definitions for the metadata endpoints.
+    pub attributes: BTreeMap<String, Value>,
 }
 
 impl TableState {
@@ -66,6 +68,7 @@ impl Store {
                     primary_key: table.primary_key.clone(),
                     columns: table.all_columns(),
                     rows: BTreeMap::new(),
+                    attributes: table.attributes.clone(),
                 },
             );
             for row in &table.rows {
@@ -73,6 +76,11 @@ impl Store {
             }
         }
         store
+    }
+
+    /// Every table with its entity-set name.
+    pub(crate) fn tables(&self) -> impl Iterator<Item = (&String, &TableState)> {
+        self.tables.iter()
     }
 
     /// A table by entity-set name.

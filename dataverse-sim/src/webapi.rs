@@ -104,6 +104,9 @@ pub(crate) fn dispatch(
     headers: &Headers,
     body: &[u8],
 ) -> Reply {
+    if let Some(reply) = crate::metadata::dispatch(state, method, target) {
+        return reply;
+    }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if path == "WhoAmI" || path == "WhoAmI()" {
         return who_am_i(state, method);
@@ -114,6 +117,11 @@ pub(crate) fn dispatch(
     };
     if state.store.table(&resource.set).is_none() {
         return resource_not_found(&resource.set);
+    }
+    if method == "GET" {
+        if let Some(reply) = denied(state, &resource.set) {
+            return reply;
+        }
     }
     match (method, resource.id) {
         ("GET", None) => {
@@ -162,6 +170,17 @@ fn who_am_i(state: &mut State, method: &str) -> Reply {
             "OrganizationId": ORGANIZATION_ID,
         }),
     )
+}
+
+/// The 403 Dataverse answers when the application user lacks the read privilege that
+/// [`crate::Sim::deny_privilege`] took away for `set`.
+pub(crate) fn denied(state: &State, set: &str) -> Option<Reply> {
+    let privilege = state.denied.get(set)?;
+    Some(dataverse_error(
+        403,
+        codes::PRIVILEGE_DENIED,
+        format!("Principal user (Id={APPLICATION_USER_ID}, type=8, roleCount=1, privilegeCount=0, accessMode=4), is missing {privilege} privilege (Id=00000000-0000-0000-0000-000000000000) on OTC=0 for entity '{set}'."),
+    ))
 }
 
 /// Parsed query options of a GET.

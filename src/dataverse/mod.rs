@@ -9,10 +9,12 @@
 //! - `query`: `$filter` text, query URLs and PATCH bodies.
 //! - `wire`: JSON shapes and their decoding into typed rows.
 //! - `batch`: the multipart `$batch` format.
+//! - `metadata`: read-only questions about table and column definitions, for the check.
 
 pub mod auth;
 pub mod batch;
 pub mod client;
+pub mod metadata;
 pub mod org;
 pub mod query;
 pub mod transport;

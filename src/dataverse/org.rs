@@ -6,7 +6,7 @@
 use super::batch::{CloseOutcome, CloseRequest};
 use super::client::Dataverse;
 use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery};
-use super::wire::{self, ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
+use super::wire::{self, ConfigurationRow, Guid, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
 use crate::settings::Schema;
@@ -81,6 +81,36 @@ impl Org {
         self.dataverse.throttled_responses()
     }
 
+    /// The Web API root.
+    pub(super) fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// `relative` (a path and query under the Web API root) as a URL.
+    pub(super) fn url(&self, relative: &str) -> Result<Url, DataverseError> {
+        self.root
+            .join(relative)
+            .map_err(|error| DataverseError::Internal(format!("URL {relative}: {error}")))
+    }
+
+    /// One JSON answer of a GET (a function or a definition).
+    pub(super) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, DataverseError> {
+        self.dataverse
+            .get_json(url, &self.budget, "a JSON answer")
+            .await
+    }
+
+    /// One page of a collection, and the URL of the next one.
+    pub(super) async fn page(&self, url: &Url) -> Result<(Page, Option<Url>), DataverseError> {
+        let page = self.dataverse.page(url, &self.budget).await?;
+        let next = page
+            .next_link
+            .as_deref()
+            .map(|link| self.next_url(link))
+            .transpose()?;
+        Ok((page, next))
+    }
+
     /// The active configurations, all pages.
     pub async fn active_configurations(&self) -> Result<Vec<ConfigurationRow>, DataverseError> {
         let schema = &self.schema;
@@ -123,8 +153,9 @@ impl Org {
         SessionPages { next: Some(url) }
     }
 
-    /// The application user this function runs as, from the `WhoAmI` function; its id is
-    /// what Dataverse records as the last modifier of every session this function changes.
+    /// The application user this function runs as, from the `WhoAmI` function: the cheapest
+    /// request that proves the secret, the token and the user together, and the id Dataverse
+    /// records as the last modifier of every session this function changes.
     pub async fn who_am_i(&self) -> Result<WhoAmI, DataverseError> {
         let url = self
             .root

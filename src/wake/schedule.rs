@@ -208,7 +208,8 @@ mod tests {
             parse_event(event.clone()).unwrap(),
             Trigger {
                 dry_run: false,
-                reopen_closed_since: None
+                reopen_closed_since: None,
+                check: false
             }
         );
         assert_eq!(event["region"], "eu-west-1");

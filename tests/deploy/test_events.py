@@ -59,3 +59,13 @@ def test_the_malformed_event_is_not_a_scheduled_event():
 
     assert event.get("detail-type") != "Scheduled Event"
     assert event.get("source") != "aws.events"
+
+
+def test_the_check_event_is_the_scheduled_event_asking_for_the_check():
+    scheduled = load_event("scheduled.json")
+    check = load_event("check.json")
+
+    assert check["detail"] == {"check": True}
+    assert {k: v for k, v in check.items() if k not in ("id", "detail")} == {
+        k: v for k, v in scheduled.items() if k not in ("id", "detail")
+    }

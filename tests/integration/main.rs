@@ -2,6 +2,7 @@
 //! and the adapter's edge cases against wiremock.
 
 mod adapter;
+mod check;
 mod emulator;
 mod judging;
 mod outcomes;

@@ -78,7 +78,9 @@ fn multipart(body: &str) -> ResponseTemplate {
 async fn sweep_with_time_left(app: &App, left: Duration) -> Result<Summary, HandlerError> {
     let mut context = Context::default();
     context.deadline = (Utc::now().timestamp_millis() + left.as_millis() as i64) as u64;
-    handle(app, LambdaEvent::new(scheduled_event(json!({})), context)).await
+    handle(app, LambdaEvent::new(scheduled_event(json!({})), context))
+        .await
+        .map(sweep_summary)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

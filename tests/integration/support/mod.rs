@@ -8,8 +8,9 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use dataverse_sim::{Dataset, Sim, SimOptions};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
+use session_sweeper::check::CheckReport;
 use session_sweeper::dataverse::RetryPolicy;
-use session_sweeper::handler::{handle, App, HandlerError};
+use session_sweeper::handler::{handle, App, HandlerError, Response};
 use session_sweeper::settings::Settings;
 use session_sweeper::summary::Summary;
 use std::collections::{BTreeSet, HashMap};
@@ -258,11 +259,22 @@ impl Harness {
         self.invoke(scheduled_event(json!({}))).await
     }
 
-    /// One invocation with `event`.
+    /// One invocation with `event`, which asks for a sweep.
     pub async fn invoke(&self, event: Value) -> Result<Summary, HandlerError> {
         let mut context = Context::default();
         context.invoked_function_arn = FUNCTION_ARN.into();
-        handle(&self.app, LambdaEvent::new(event, context)).await
+        handle(&self.app, LambdaEvent::new(event, context))
+            .await
+            .map(sweep_summary)
+    }
+
+    /// One invocation of the check.
+    pub async fn check(&self) -> CheckReport {
+        let event = scheduled_event(json!({"check": true}));
+        match handle(&self.app, LambdaEvent::new(event, Context::default())).await {
+            Ok(Response::Check(report)) => report,
+            other => panic!("the check returned {other:?}"),
+        }
     }
 
     /// One invocation whose Lambda deadline is `ms` milliseconds away.
@@ -274,6 +286,7 @@ impl Harness {
             LambdaEvent::new(scheduled_event(json!({})), context),
         )
         .await
+        .map(sweep_summary)
     }
 
     /// Ids of the sessions in the closed state.
@@ -294,6 +307,15 @@ impl Harness {
             .filter(|row| row["statecode"] == 0)
             .filter_map(|row| row["w4d_chatsessionid"].as_str().map(str::to_owned))
             .collect()
+    }
+}
+
+/// The summary of a sweep's response.
+/// The summary of a sweep or reopen run; the check's report is not one.
+pub fn sweep_summary(response: Response) -> Summary {
+    match response {
+        Response::Sweep(summary) => summary,
+        Response::Check(report) => panic!("a sweep was expected, the check answered {report:?}"),
     }
 }
 

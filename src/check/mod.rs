@@ -1,0 +1,165 @@
+//! The check: a read-only pass that proves the settings against the environment before
+//! anything is closed. In order: the secret, the token and the application user (`WhoAmI`;
+//! a failure here is the first finding and ends the check), each table and column setting
+//! against the metadata, the close state/status pair, the active configurations and sessions
+//! as a sweep would see them now, and other activated cloud flows that close sessions.
+//!
+//! It sends only GET requests: no PATCH, no `$batch`, nothing that changes a row.
+//!
+//! - `report`: [`Finding`], [`Severity`] and the [`CheckReport`] JSON.
+//! - `tables`: the metadata reads and what they prove (`rules` judges them, purely).
+//! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
+
+mod report;
+mod rules;
+mod sessions;
+mod tables;
+
+pub use report::{CheckReport, Finding, Severity};
+pub use sessions::{ConfigurationCount, SessionCounts};
+
+use crate::budget::Budget;
+use crate::dataverse::{metadata, Dataverse, DataverseError, Org};
+use crate::settings::Settings;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Runs the check and logs each finding.
+pub async fn run(
+    dataverse: &Arc<Dataverse>,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    budget: Budget,
+) -> CheckReport {
+    let mut findings = Vec::new();
+    let schema = Arc::new(settings.schema.clone());
+    let Some(org) = credentials(dataverse, schema, budget, &mut findings).await else {
+        let report = CheckReport::new(findings, None);
+        report.log();
+        return report;
+    };
+    let tables = tables::check(&org, &mut findings).await;
+    let sessions = if tables.broken {
+        findings.push(Finding::warning(
+            "sessions",
+            "the configurations and sessions were not read, because a table or column setting is wrong",
+            "fix the errors above, then run the check again to see what a sweep would close",
+        ));
+        None
+    } else {
+        count_sessions(&org, settings, now, &mut findings).await
+    };
+    findings.push(match metadata::active_cloud_flows(&org).await {
+        Ok(flows) => rules::flows_finding(&flows),
+        Err(error) => {
+            let mut finding =
+                tables::read_failed("cloud flows", "the cloud flows (workflows)", &error);
+            // The sweep does not need to read flows: not being able to is not an error.
+            finding.severity = Severity::Warning;
+            finding
+        }
+    });
+    let report = CheckReport::new(findings, sessions);
+    report.log();
+    report
+}
+
+/// The secret, the token and the application user, proved together by `WhoAmI`; on failure
+/// the one finding that says which, and no handle.
+async fn credentials(
+    dataverse: &Arc<Dataverse>,
+    schema: Arc<crate::settings::Schema>,
+    budget: Budget,
+    findings: &mut Vec<Finding>,
+) -> Option<Org> {
+    let outcome = match Org::open(dataverse.clone(), schema, budget).await {
+        Ok(org) => org.who_am_i().await.map(|user| (org, user)),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok((org, user)) => {
+            findings.push(Finding::ok("secret", "the secret was read and is complete"));
+            findings.push(Finding::ok(
+                "token",
+                "Entra ID issued a token for the environment",
+            ));
+            findings.push(Finding::ok(
+                "application user",
+                format!(
+                    "Dataverse knows the application user (UserId {}, business unit {})",
+                    user.user_id, user.business_unit_id
+                ),
+            ));
+            Some(org)
+        }
+        Err(error) => {
+            findings.push(credentials_failed(&error));
+            None
+        }
+    }
+}
+
+fn credentials_failed(error: &DataverseError) -> Finding {
+    match error {
+        DataverseError::Credentials(_) => Finding::error(
+            "secret",
+            error.to_string(),
+            "correct DATAVERSE_SECRET_ID or the secret's value (see the README's secret format)",
+        ),
+        DataverseError::Auth(_) => Finding::error(
+            "token",
+            error.to_string(),
+            "check tenant_id, client_id and client_secret in the secret; create a new client secret if it expired",
+        ),
+        DataverseError::Unauthorized => Finding::error(
+            "application user",
+            error.to_string(),
+            "add the app registration as an application user of this environment (Power Platform admin center → Environment → Users → App users)",
+        ),
+        other => tables::read_failed("application user", "who the application user is (WhoAmI)", other),
+    }
+}
+
+/// The active configurations and sessions, counted as a sweep would judge them now.
+async fn count_sessions(
+    org: &Org,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    findings: &mut Vec<Finding>,
+) -> Option<SessionCounts> {
+    let schema = &settings.schema;
+    let read = async {
+        let configurations = org.active_configurations().await?;
+        let rows = metadata::active_sessions(org).await?;
+        Ok::<_, DataverseError>((configurations, rows))
+    };
+    match read.await {
+        Ok((configurations, rows)) => {
+            let (counts, found) = sessions::count(
+                &configurations,
+                &rows,
+                schema.timeout_unit,
+                schema.timeout_column.as_str(),
+                now,
+            );
+            findings.extend(found);
+            findings.push(Finding::ok(
+                "sessions",
+                format!(
+                    "{}; a sweep now would close {}",
+                    sessions::sessions(counts.active_sessions),
+                    counts.would_close
+                ),
+            ));
+            Some(counts)
+        }
+        Err(error) => {
+            findings.push(tables::read_failed(
+                "sessions",
+                "the configurations and sessions",
+                &error,
+            ));
+            None
+        }
+    }
+}

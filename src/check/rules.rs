@@ -1,0 +1,402 @@
+//! Pure judgements on what the metadata said: does a column exist and have a type that fits,
+//! which real names come closest to a wrong one, what a date and time behaviour does to the
+//! timing, whether the close status belongs to the close state, whether another flow closes
+//! sessions. Nothing here performs I/O.
+
+use super::report::Finding;
+use crate::dataverse::metadata::{
+    logical_column, CloudFlow, ColumnDefinition, StatusOption, TableDefinition,
+};
+
+/// Words that say what a WhatsApp session setting is about, looked for in names.
+const DOMAIN_WORDS: [&str; 10] = [
+    "session",
+    "chat",
+    "timeout",
+    "message",
+    "customer",
+    "configuration",
+    "whatsapp",
+    "close",
+    "reason",
+    "last",
+];
+/// Words of a setting's name that say nothing about what it names.
+const FILLER_WORDS: [&str; 4] = ["column", "table", "lookup", "id"];
+/// At most this many suggestions per finding.
+const MAX_SUGGESTIONS: usize = 5;
+
+/// What a column setting must name.
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    /// The setting (`CONFIGURATION_TIMEOUT_COLUMN`), or the column itself for `createdon`.
+    pub setting: &'static str,
+    /// Its value, as the Web API reads it (`_x_value` for a lookup).
+    pub value: String,
+    /// The `AttributeType`s that fit.
+    pub accepted: &'static [&'static str],
+    /// The kind in words, for messages ("a date and time").
+    pub kind: &'static str,
+}
+
+/// The words of a setting and its value that a real name should contain.
+fn words(setting: &str, value: &str) -> Vec<String> {
+    let value = value.to_ascii_lowercase();
+    let mut found: Vec<String> = setting
+        .to_ascii_lowercase()
+        .split('_')
+        .enumerate()
+        // A column setting's first word is its table ("SESSION_…"), not what it names.
+        .filter(|(at, word)| {
+            !FILLER_WORDS.contains(word) && (*at > 0 || setting.ends_with("_TABLE"))
+        })
+        .map(|(_, word)| word.to_owned())
+        .collect();
+    found.extend(
+        DOMAIN_WORDS
+            .iter()
+            .filter(|word| value.contains(*word))
+            .map(|word| (*word).to_owned()),
+    );
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The candidates that contain the most words of the setting, best first.
+pub fn suggestions<'a>(
+    setting: &str,
+    value: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let words = words(setting, value);
+    let mut scored: Vec<(usize, String)> = candidates
+        .filter(|name| !name.eq_ignore_ascii_case(value))
+        .map(|name| {
+            let lower = name.to_ascii_lowercase();
+            let score = words.iter().filter(|w| lower.contains(w.as_str())).count();
+            (score, name.to_owned())
+        })
+        .filter(|(score, _)| *score > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|(_, name)| name)
+        .collect()
+}
+
+/// A table setting that names no entity set of the environment.
+pub fn table_not_found(setting: &str, value: &str, tables: &[TableDefinition]) -> Finding {
+    let names = suggestions(
+        setting,
+        value,
+        tables.iter().filter_map(|t| t.entity_set.as_deref()),
+    );
+    Finding::error(
+        setting,
+        format!("{setting} is \"{value}\", but no table of this environment has that entity set name"),
+        format!("set {setting} to the table's entity set name (Power Apps → Tables → the table → Properties → Advanced options)"),
+    )
+    .suggesting(names)
+}
+
+/// The name of `column` as the Web API reads it.
+fn odata_name(column: &ColumnDefinition) -> String {
+    match column.attribute_type.as_str() {
+        "Lookup" | "Customer" | "Owner" => format!("_{}_value", column.logical_name),
+        _ => column.logical_name.clone(),
+    }
+}
+
+/// A column setting that names no column of `table`, with the closest real names.
+fn column_not_found(
+    spec: &ColumnSpec,
+    table: &TableDefinition,
+    columns: &[ColumnDefinition],
+) -> Finding {
+    let setting = spec.setting;
+    let names = suggestions(
+        setting,
+        &spec.value,
+        columns.iter().map(|c| c.logical_name.as_str()),
+    )
+    .into_iter()
+    .filter_map(|name| columns.iter().find(|c| c.logical_name == name))
+    .map(odata_name)
+    .collect();
+    Finding::error(
+        setting,
+        format!(
+            "{setting} is \"{}\", but the table {} has no such column",
+            spec.value, table.logical_name
+        ),
+        format!(
+            "set {setting} to the logical name of {} column of {}",
+            spec.kind, table.logical_name
+        ),
+    )
+    .suggesting(names)
+}
+
+/// Whether `spec` names a column of `table` with a type that fits.
+pub fn column_finding(
+    spec: &ColumnSpec,
+    table: &TableDefinition,
+    columns: &[ColumnDefinition],
+) -> Finding {
+    let setting = spec.setting;
+    let logical = logical_column(&spec.value);
+    let Some(column) = columns
+        .iter()
+        .find(|c| c.logical_name.eq_ignore_ascii_case(logical))
+    else {
+        return column_not_found(spec, table, columns);
+    };
+    if !spec.accepted.contains(&column.attribute_type.as_str()) {
+        return Finding::error(
+            setting,
+            format!(
+                "{setting} names {}, a column of type {}, not {}",
+                spec.value, column.attribute_type, spec.kind
+            ),
+            format!(
+                "set {setting} to {} column of {}",
+                spec.kind, table.logical_name
+            ),
+        );
+    }
+    let expected = odata_name(column);
+    if !expected.eq_ignore_ascii_case(&spec.value) {
+        return Finding::error(
+            setting,
+            format!(
+                "{setting} is \"{}\", but the Web API reads this column as {expected}",
+                spec.value
+            ),
+            format!("set {setting} to {expected}"),
+        );
+    }
+    Finding::ok(
+        setting,
+        format!(
+            "{} is {} column of {}",
+            spec.value, spec.kind, table.logical_name
+        ),
+    )
+}
+
+/// What the last-customer-message column's `DateTimeBehavior` does to the timing.
+pub fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) -> Finding {
+    match behavior {
+        "UserLocal" => Finding::ok(setting, format!("{column} holds UTC instants (behaviour User local)")),
+        "TimeZoneIndependent" => Finding::warning(
+            setting,
+            format!("{column} has the behaviour Time zone independent: it holds the wall-clock time as written, with no time zone, and this function reads it as UTC, so sessions close early or late by the writer's offset from UTC"),
+            "have the integration write UTC times into it, or point the setting at a User local date and time column",
+        ),
+        "DateOnly" => Finding::warning(
+            setting,
+            format!("{column} has the behaviour Date only: it holds no time of day, so every session looks as if the customer wrote at midnight and closes up to a day early"),
+            "point the setting at a User local date and time column",
+        ),
+        other => Finding::warning(
+            setting,
+            format!("{column} has the unknown date and time behaviour {other:?}"),
+            "check the column's behaviour in Power Apps; User local is the one this function expects",
+        ),
+    }
+}
+
+/// Whether the lookup points to the configuration table.
+pub fn lookup_target_finding(setting: &str, targets: &[String], configuration: &str) -> Finding {
+    if targets
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(configuration))
+    {
+        Finding::ok(setting, format!("the lookup points to {configuration}"))
+    } else {
+        Finding::error(
+            setting,
+            format!(
+                "the lookup points to {}, not to the configuration table {configuration}",
+                targets.join(", ")
+            ),
+            format!("set {setting} to the session's lookup to {configuration}"),
+        )
+    }
+}
+
+/// Whether the close state exists and the close status belongs to it.
+pub fn close_pair_finding(
+    table: &str,
+    statecode: i64,
+    statuscode: i64,
+    states: &[i64],
+    statuses: &[StatusOption],
+) -> Finding {
+    let subject = "SESSION_CLOSED_STATUSCODE";
+    let of_state: Vec<String> = statuses
+        .iter()
+        .filter(|o| o.state == statecode)
+        .map(|o| o.value.to_string())
+        .collect();
+    if !states.contains(&statecode) {
+        let all: Vec<String> = states.iter().map(i64::to_string).collect();
+        return Finding::error(
+            "SESSION_CLOSED_STATECODE",
+            format!("SESSION_CLOSED_STATECODE is {statecode}, which is not a state of {table} (its states: {})", all.join(", ")),
+            "set SESSION_CLOSED_STATECODE to the state that means closed (usually 1, Inactive)",
+        );
+    }
+    match statuses.iter().find(|o| o.value == statuscode) {
+        None => Finding::error(
+            subject,
+            format!("SESSION_CLOSED_STATUSCODE is {statuscode}, which is not a status of {table}, so every close would fail"),
+            format!("set SESSION_CLOSED_STATUSCODE to a status of state {statecode}: {}", of_state.join(" or ")),
+        ),
+        Some(option) if option.state != statecode => Finding::error(
+            subject,
+            format!("SESSION_CLOSED_STATUSCODE is {statuscode}, which belongs to state {}, not to the closed state {statecode}, so every close would fail", option.state),
+            format!("set SESSION_CLOSED_STATUSCODE to a status of state {statecode}: {}", of_state.join(" or ")),
+        ),
+        Some(_) => Finding::ok(
+            subject,
+            format!("status {statuscode} belongs to the closed state {statecode}"),
+        ),
+    }
+}
+
+/// Whether another activated cloud flow seems to close sessions too.
+pub fn flows_finding(flows: &[CloudFlow]) -> Finding {
+    let closers: Vec<&str> = flows
+        .iter()
+        .map(|flow| flow.name.as_str())
+        .filter(|name| {
+            let lower = name.to_ascii_lowercase();
+            lower.contains("session")
+                && ["timeout", "time out", "inactiv", "close", "expir"]
+                    .iter()
+                    .any(|word| lower.contains(word))
+        })
+        .collect();
+    if closers.is_empty() {
+        return Finding::ok(
+            "cloud flows",
+            "no activated cloud flow seems to close sessions",
+        );
+    }
+    Finding::warning(
+        "cloud flows",
+        format!("activated cloud flows that seem to close sessions: {}; two closers are safe (each close is conditional on the row's version) but do the work twice", closers.join(", ")),
+        "turn the vendor's session timeout flow off once this function closes sessions",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, kind: &str) -> ColumnDefinition {
+        ColumnDefinition {
+            logical_name: name.into(),
+            attribute_type: kind.into(),
+        }
+    }
+
+    fn sessions() -> TableDefinition {
+        TableDefinition {
+            logical_name: "w4d_chatsession".into(),
+            entity_set: Some("w4d_chatsessions".into()),
+            primary_id: Some("w4d_chatsessionid".into()),
+        }
+    }
+
+    fn timeout_spec(value: &str) -> ColumnSpec {
+        ColumnSpec {
+            setting: "CONFIGURATION_TIMEOUT_COLUMN",
+            value: value.into(),
+            accepted: &["Integer", "Decimal", "Double", "String", "Memo"],
+            kind: "a number or text",
+        }
+    }
+
+    #[test]
+    fn an_unknown_column_suggests_the_real_names_with_the_words_of_the_setting() {
+        let columns = [
+            column("w4d_sessiontimeoutminutes", "Integer"),
+            column("w4d_name", "String"),
+        ];
+        let finding = column_finding(&timeout_spec("w4d_timeout"), &sessions(), &columns);
+        assert_eq!(finding.severity, super::super::report::Severity::Error);
+        assert_eq!(finding.suggestions, ["w4d_sessiontimeoutminutes"]);
+    }
+
+    #[test]
+    fn a_lookup_is_suggested_as_the_web_api_reads_it() {
+        let columns = [column("w4d_configurationid", "Lookup")];
+        let spec = ColumnSpec {
+            setting: "SESSION_CONFIGURATION_LOOKUP",
+            value: "_w4d_configuration_value".into(),
+            accepted: &["Lookup"],
+            kind: "a lookup",
+        };
+        let finding = column_finding(&spec, &sessions(), &columns);
+        assert_eq!(finding.suggestions, ["_w4d_configurationid_value"]);
+    }
+
+    #[test]
+    fn a_lookup_set_by_its_logical_name_is_told_the_web_api_name() {
+        let columns = [column("w4d_configurationid", "Lookup")];
+        let spec = ColumnSpec {
+            setting: "SESSION_CONFIGURATION_LOOKUP",
+            value: "w4d_configurationid".into(),
+            accepted: &["Lookup"],
+            kind: "a lookup",
+        };
+        let finding = column_finding(&spec, &sessions(), &columns);
+        assert_eq!(
+            finding.fix.as_deref(),
+            Some("set SESSION_CONFIGURATION_LOOKUP to _w4d_configurationid_value")
+        );
+    }
+
+    #[test]
+    fn a_status_of_another_state_is_an_error_naming_the_right_ones() {
+        let statuses = [
+            StatusOption { value: 1, state: 0 },
+            StatusOption { value: 2, state: 1 },
+            StatusOption { value: 3, state: 1 },
+        ];
+        let finding = close_pair_finding("w4d_chatsession", 1, 1, &[0, 1], &statuses);
+        assert!(
+            finding.message.contains("belongs to state 0"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.fix.unwrap().ends_with("2 or 3"));
+    }
+
+    #[test]
+    fn a_date_only_last_message_column_warns_that_sessions_close_early() {
+        let finding = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "DateOnly");
+        assert_eq!(finding.severity, super::super::report::Severity::Warning);
+        assert!(finding.message.contains("up to a day early"));
+        let user_local = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "UserLocal");
+        assert_eq!(user_local.severity, super::super::report::Severity::Ok);
+    }
+
+    #[test]
+    fn only_flows_about_closing_sessions_are_a_warning() {
+        let flow = |name: &str| CloudFlow {
+            id: String::new(),
+            name: name.into(),
+        };
+        let quiet = flows_finding(&[flow("Daily agent report")]);
+        let closer = flows_finding(&[flow("Close inactive WhatsApp sessions")]);
+        assert_eq!(quiet.severity, super::super::report::Severity::Ok);
+        assert_eq!(closer.severity, super::super::report::Severity::Warning);
+    }
+}

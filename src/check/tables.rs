@@ -1,0 +1,247 @@
+//! The metadata half of the check: each table and column setting against the environment's
+//! definitions, the date and time behaviour of the last-customer-message column, the lookup's
+//! target and the close state/status pair. Reads only, through `dataverse::metadata`.
+
+use super::report::Finding;
+use super::rules::{self, ColumnSpec};
+use crate::dataverse::metadata::{self, TableDefinition};
+use crate::dataverse::{DataverseError, Org};
+use crate::settings::Schema;
+
+/// Accepted types of a Session Timeout: whole number, decimal, float or text.
+const TIMEOUT_TYPES: &[&str] = &["Integer", "Decimal", "Double", "String", "Memo"];
+
+/// What the table checks found, for the checks that follow.
+pub(super) struct Tables {
+    /// True when a table or column setting is wrong (the data reads would fail).
+    pub broken: bool,
+}
+
+/// The settings that name a table or column the data reads use.
+const NAME_SETTINGS: [&str; 9] = [
+    "CONFIGURATION_TABLE",
+    "CONFIGURATION_ID_COLUMN",
+    "CONFIGURATION_TIMEOUT_COLUMN",
+    "SESSION_TABLE",
+    "SESSION_ID_COLUMN",
+    "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+    "createdon",
+    "SESSION_CONFIGURATION_LOOKUP",
+    "SESSION_CLOSE_REASON_COLUMN",
+];
+
+/// Checks every table and column setting; a metadata read that fails ends these checks with
+/// a finding.
+pub(super) async fn check(org: &Org, findings: &mut Vec<Finding>) -> Tables {
+    let start = findings.len();
+    if let Err(error) = walk(org, findings).await {
+        findings.push(read_failed(
+            "table definitions",
+            "the table and column settings",
+            &error,
+        ));
+    }
+    // A wrong name makes the data reads fail or mean nothing; a wrong close status does not.
+    let broken = findings[start..].iter().any(|f| {
+        f.severity == super::report::Severity::Error && NAME_SETTINGS.contains(&f.subject.as_str())
+    });
+    Tables { broken }
+}
+
+async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseError> {
+    let schema = org.schema();
+    let mut all = None;
+    let configuration = table(
+        org,
+        "CONFIGURATION_TABLE",
+        schema.configuration_table.as_str(),
+        &mut all,
+        findings,
+    )
+    .await?;
+    let session = table(
+        org,
+        "SESSION_TABLE",
+        schema.session_table.as_str(),
+        &mut all,
+        findings,
+    )
+    .await?;
+    if let Some(configuration) = &configuration {
+        let specs = [
+            id_spec("CONFIGURATION_ID_COLUMN", schema.configuration_id.as_str()),
+            ColumnSpec {
+                setting: "CONFIGURATION_TIMEOUT_COLUMN",
+                value: schema.timeout_column.to_string(),
+                accepted: TIMEOUT_TYPES,
+                kind: "a whole number, decimal, float or text",
+            },
+        ];
+        columns(org, configuration, &specs, findings).await?;
+    }
+    if let Some(session) = &session {
+        session_checks(org, session, configuration.as_ref(), findings).await?;
+    }
+    Ok(())
+}
+
+/// The session table's columns, the last message's behaviour, the lookup's target and the
+/// close state/status pair.
+async fn session_checks(
+    org: &Org,
+    session: &TableDefinition,
+    configuration: Option<&TableDefinition>,
+    findings: &mut Vec<Finding>,
+) -> Result<(), DataverseError> {
+    let schema = org.schema();
+    let found = columns(org, session, &session_specs(schema), findings).await?;
+    if found.contains(&"SESSION_LAST_CUSTOMER_MESSAGE_COLUMN") {
+        let column = metadata::logical_column(schema.last_customer_message.as_str());
+        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
+        findings.push(rules::datetime_behavior_finding(
+            "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+            column,
+            &behavior,
+        ));
+    }
+    if let (true, Some(configuration)) = (
+        found.contains(&"SESSION_CONFIGURATION_LOOKUP"),
+        configuration,
+    ) {
+        let column = metadata::logical_column(schema.configuration_lookup.as_str());
+        let targets = metadata::lookup_targets(org, &session.logical_name, column).await?;
+        findings.push(rules::lookup_target_finding(
+            "SESSION_CONFIGURATION_LOOKUP",
+            &targets,
+            &configuration.logical_name,
+        ));
+    }
+    let states = metadata::state_values(org, &session.logical_name).await?;
+    let statuses = metadata::status_options(org, &session.logical_name).await?;
+    findings.push(rules::close_pair_finding(
+        &session.logical_name,
+        schema.closed_statecode,
+        schema.closed_statuscode,
+        &states,
+        &statuses,
+    ));
+    Ok(())
+}
+
+/// The table whose entity set is `value`, or a finding with the closest real names.
+async fn table(
+    org: &Org,
+    setting: &'static str,
+    value: &str,
+    all: &mut Option<Vec<TableDefinition>>,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<TableDefinition>, DataverseError> {
+    if let Some(found) = metadata::table_by_entity_set(org, value).await? {
+        findings.push(Finding::ok(
+            setting,
+            format!(
+                "{value} is the entity set of the table {}",
+                found.logical_name
+            ),
+        ));
+        return Ok(Some(found));
+    }
+    if all.is_none() {
+        *all = Some(metadata::all_tables(org).await?);
+    }
+    let tables = all.as_deref().unwrap_or_default();
+    findings.push(rules::table_not_found(setting, value, tables));
+    Ok(None)
+}
+
+/// Checks `specs` against the columns of `table`; the settings that passed.
+async fn columns(
+    org: &Org,
+    table: &TableDefinition,
+    specs: &[ColumnSpec],
+    findings: &mut Vec<Finding>,
+) -> Result<Vec<&'static str>, DataverseError> {
+    let columns = metadata::columns(org, &table.logical_name).await?;
+    let mut passed = Vec::new();
+    for spec in specs {
+        let mut finding = rules::column_finding(spec, table, &columns);
+        let is_key = spec.accepted == ["Uniqueidentifier"];
+        if let (true, true, Some(primary)) = (finding.fix.is_none(), is_key, &table.primary_id) {
+            if !primary.eq_ignore_ascii_case(&spec.value) {
+                finding = Finding::error(
+                    spec.setting,
+                    format!(
+                        "{} is not the primary key of {} ({primary} is)",
+                        spec.value, table.logical_name
+                    ),
+                    format!("set {} to {primary}", spec.setting),
+                );
+            }
+        }
+        if finding.fix.is_none() {
+            passed.push(spec.setting);
+        }
+        findings.push(finding);
+    }
+    Ok(passed)
+}
+
+fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
+    let mut specs = vec![
+        id_spec("SESSION_ID_COLUMN", schema.session_id.as_str()),
+        ColumnSpec {
+            setting: "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+            value: schema.last_customer_message.to_string(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        },
+        ColumnSpec {
+            setting: "createdon",
+            value: "createdon".into(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        },
+        ColumnSpec {
+            setting: "SESSION_CONFIGURATION_LOOKUP",
+            value: schema.configuration_lookup.to_string(),
+            accepted: &["Lookup"],
+            kind: "a lookup",
+        },
+    ];
+    if let Some(reason) = &schema.close_reason {
+        specs.push(ColumnSpec {
+            setting: "SESSION_CLOSE_REASON_COLUMN",
+            value: reason.to_string(),
+            accepted: &["String", "Memo"],
+            kind: "a text",
+        });
+    }
+    specs
+}
+
+fn id_spec(setting: &'static str, value: &str) -> ColumnSpec {
+    ColumnSpec {
+        setting,
+        value: value.to_owned(),
+        accepted: &["Uniqueidentifier"],
+        kind: "a unique identifier",
+    }
+}
+
+/// A read that failed: the missing privilege when Dataverse named one (403), else the error.
+pub(super) fn read_failed(subject: &str, what: &str, error: &DataverseError) -> Finding {
+    match metadata::missing_privilege(error) {
+        Some(privilege) => Finding::error(
+            subject,
+            format!(
+                "the application user may not read {what}: its security role lacks {privilege}"
+            ),
+            format!("add the privilege {privilege} to the application user's security role"),
+        ),
+        None => Finding::error(
+            subject,
+            format!("could not read {what}: {error}"),
+            "correct what the message names, then run the check again",
+        ),
+    }
+}

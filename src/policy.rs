@@ -554,6 +554,38 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_of_exactly_ten_years_is_accepted_and_one_second_more_is_refused() {
+        let ten_years = 3650 * 86_400;
+        assert_eq!(
+            SessionTimeout::from_seconds(ten_years).map(SessionTimeout::seconds),
+            Ok(ten_years)
+        );
+        assert!(matches!(
+            SessionTimeout::from_seconds(ten_years + 1),
+            Err(TimeoutError::TooLong(_))
+        ));
+        assert_eq!(minutes("3650 days"), Ok(ten_years));
+        assert!(matches!(
+            minutes("PT315360001S"),
+            Err(TimeoutError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn an_amount_of_forty_digits_is_refused_as_too_long_not_as_unreadable() {
+        let forty_digits = format!("1{}", "0".repeat(39));
+        assert!(
+            matches!(minutes(&forty_digits), Err(TimeoutError::TooLong(_))),
+            "{:?}",
+            minutes(&forty_digits)
+        );
+        assert!(matches!(
+            minutes(&format!("{forty_digits}.5 days")),
+            Err(TimeoutError::TooLong(_))
+        ));
+    }
+
+    #[test]
     fn the_unit_setting_accepts_singular_and_plural_words() {
         assert_eq!("minutes".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Minutes));
         assert_eq!("Hour".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Hours));

@@ -483,6 +483,16 @@ mod tests {
     }
 
     #[test]
+    fn an_iso_8601_duration_repeating_a_component_is_refused() {
+        for text in ["PT1H1H", "P1D1D", "P1W1W", "PT30M30M", "PT5S5S"] {
+            assert!(
+                matches!(minutes(text), Err(TimeoutError::Unparseable(..))),
+                "{text} should be refused"
+            );
+        }
+    }
+
+    #[test]
     fn a_zero_timeout_is_refused_in_every_form() {
         for text in ["0", "0 days", "PT0S", "P0D", "0.0"] {
             assert!(

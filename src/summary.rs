@@ -294,4 +294,39 @@ mod tests {
         assert_eq!(line["MaxOverdueSeconds"], 70);
         assert_eq!(line["_aws"]["Timestamp"], now().timestamp_millis());
     }
+
+    #[test]
+    fn a_dry_run_counts_every_session_it_would_close_and_lists_them_up_to_the_limit() {
+        let mut summary = Summary::new(now(), true);
+        for i in 0..SESSION_LIST_LIMIT + 2 {
+            summary.record_would_close(session(&i.to_string(), 0));
+        }
+        assert_eq!(summary.would_close, Some(SESSION_LIST_LIMIT + 2));
+        assert_eq!(summary.would_close_sessions.len(), SESSION_LIST_LIMIT);
+        assert!(summary.sessions_truncated);
+    }
+
+    #[test]
+    fn the_counts_add_up_only_when_every_eligible_session_has_exactly_one_outcome() {
+        let mut summary = Summary::new(now(), true);
+        summary.closed = 2;
+        summary.would_close = Some(3);
+        summary.skipped = (0..4)
+            .map(|i| Skipped {
+                id: i.to_string(),
+                reason: "changed".into(),
+            })
+            .collect();
+        summary.failed = (0..5)
+            .map(|i| Failed {
+                id: i.to_string(),
+                error: "400".into(),
+            })
+            .collect();
+        summary.deferred = 6;
+        for (eligible, adds_up) in [(20, true), (19, false), (21, false)] {
+            summary.eligible = eligible;
+            assert_eq!(summary.adds_up(), adds_up, "eligible {eligible}");
+        }
+    }
 }

@@ -113,3 +113,18 @@ lock: $(LOCK_VENV)/.installed
 clean:
 	cargo clean
 	rm -rf $(VENV) $(SAM_VENV) $(LOCK_VENV)
+
+# Mutation testing: cargo-mutants, pinned, installed into .tools/ by this file (not part of test).
+# The stamp names the version, so changing MUTANTS_VERSION reinstalls.
+MUTANTS_VERSION := 27.1.0
+MUTANTS_STAMP   := .tools/.cargo-mutants-$(MUTANTS_VERSION)
+
+.PHONY: mutants
+
+$(MUTANTS_STAMP):
+	cargo install --locked --quiet --root .tools cargo-mutants@$(MUTANTS_VERSION)
+	touch $@
+
+## mutants: mutate the pure and protocol code (files listed in .cargo/mutants.toml), unit tests only
+mutants: $(MUTANTS_STAMP)
+	.tools/bin/cargo-mutants mutants --package session-sweeper

@@ -545,6 +545,16 @@ mod tests {
     }
 
     #[test]
+    fn an_iso_8601_duration_repeating_a_component_is_refused() {
+        for text in ["PT1H1H", "P1D1D", "P1W1W", "PT30M30M", "PT5S5S"] {
+            assert!(
+                matches!(minutes(text), Err(TimeoutError::Unparseable(..))),
+                "{text} should be refused"
+            );
+        }
+    }
+
+    #[test]
     fn a_zero_timeout_is_refused_in_every_form() {
         for text in ["0", "0 days", "PT0S", "P0D", "0.0"] {
             assert!(
@@ -616,6 +626,38 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_of_exactly_ten_years_is_accepted_and_one_second_more_is_refused() {
+        let ten_years = 3650 * 86_400;
+        assert_eq!(
+            SessionTimeout::from_seconds(ten_years).map(SessionTimeout::seconds),
+            Ok(ten_years)
+        );
+        assert!(matches!(
+            SessionTimeout::from_seconds(ten_years + 1),
+            Err(TimeoutError::TooLong(_))
+        ));
+        assert_eq!(minutes("3650 days"), Ok(ten_years));
+        assert!(matches!(
+            minutes("PT315360001S"),
+            Err(TimeoutError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn an_amount_of_forty_digits_is_refused_as_too_long_not_as_unreadable() {
+        let forty_digits = format!("1{}", "0".repeat(39));
+        assert!(
+            matches!(minutes(&forty_digits), Err(TimeoutError::TooLong(_))),
+            "{:?}",
+            minutes(&forty_digits)
+        );
+        assert!(matches!(
+            minutes(&format!("{forty_digits}.5 days")),
+            Err(TimeoutError::TooLong(_))
+        ));
+    }
+
+    #[test]
     fn the_unit_setting_accepts_singular_and_plural_words() {
         assert_eq!("minutes".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Minutes));
         assert_eq!("Hour".parse::<TimeoutUnit>(), Ok(TimeoutUnit::Hours));
@@ -682,22 +724,48 @@ mod tests {
         }
     }
 
+    /// Seconds from the timeout to the session's age at `now`: mostly within three seconds of
+    /// the boundary, where `>=` and `>` part ways, and sometimes far on either side.
+    fn offset_from_the_boundary() -> impl proptest::strategy::Strategy<Value = i64> {
+        proptest::prop_oneof![
+            3 => -3i64..=3,
+            1 => -20_000_000i64..20_000_000,
+        ]
+    }
+
+    /// An instant in milliseconds, on a whole second half of the time: Dataverse stores whole
+    /// seconds, and a clock can read one.
+    fn any_now_ms() -> impl proptest::strategy::Strategy<Value = i64> {
+        use proptest::strategy::Strategy;
+        proptest::prop_oneof![
+            (1_700_000_000i64..1_900_000_000).prop_map(|seconds| seconds * 1000),
+            1_700_000_000_000i64..1_900_000_000_000,
+        ]
+    }
+
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2_000, ..Default::default() })]
+
         /// The server-side filter (`last activity <= cutoff`) and the local decision agree for
-        /// every whole-second activity in the past, at any sub-second `now`: the filter never
-        /// hides an eligible session and never offers an ineligible one.
+        /// every whole-second activity, at any `now`: the filter never hides an eligible session
+        /// and never offers an ineligible one, and both turn at exactly the timeout.
         #[test]
-        fn the_cutoff_filter_and_the_decision_agree(
-            now_ms in 1_700_000_000_000i64..1_900_000_000_000,
-            age_s in 0i64..20_000_000,
+        fn the_cutoff_filter_and_the_decision_agree_to_the_second(
+            now_ms in any_now_ms(),
+            offset_s in offset_from_the_boundary(),
             timeout_s in 1i64..10_000_000,
         ) {
             let now = DateTime::from_timestamp_millis(now_ms).unwrap();
+            let age_s = timeout_s + offset_s;
             let last = DateTime::from_timestamp(now.timestamp() - age_s, 0).unwrap();
             let timeout = SessionTimeout::from_seconds(timeout_s).unwrap();
+
             let decision = decide(timeout, now, Some(last), last);
+
             proptest::prop_assert_eq!(decision.close, last <= timeout.cutoff(now));
             proptest::prop_assert_eq!(decision.close, (now - last).num_milliseconds() >= timeout_s * 1000);
+            proptest::prop_assert_eq!(decision.close, offset_s >= 0);
+            proptest::prop_assert_eq!(decision.overdue_seconds, offset_s.max(0));
         }
     }
 }

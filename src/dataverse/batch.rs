@@ -231,6 +231,22 @@ mod tests {
     }
 
     #[test]
+    fn the_first_blank_line_ends_the_headers_when_crlf_and_lf_endings_are_mixed() {
+        let response = "--b\r\nContent-Type: application/http\r\n\r\n\
+            HTTP/1.1 400 Bad Request\nContent-Type: application/json\n\n\
+            {\"error\":{\"code\":\"0x80040203\",\"message\":\"Invalid status\"}}\n\
+            --b--\r\n";
+        let outcomes = decode("multipart/mixed; boundary=b", response).unwrap();
+        assert_eq!(
+            outcomes,
+            vec![CloseOutcome::Failed {
+                status: 400,
+                message: "0x80040203: Invalid status".into()
+            }]
+        );
+    }
+
+    #[test]
     fn a_response_without_a_boundary_is_an_error() {
         assert!(decode("application/json", "{}").is_err());
     }

@@ -155,6 +155,49 @@ mod tests {
         assert_eq!(retry_after(&HeaderMap::new(), now()), None);
     }
 
+    #[tokio::test]
+    async fn the_client_does_not_follow_a_redirect() {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::path("/token"))
+            .respond_with(
+                wiremock::ResponseTemplate::new(307).insert_header("Location", "/elsewhere"),
+            )
+            .mount(&server)
+            .await;
+        wiremock::Mock::given(wiremock::matchers::path("/elsewhere"))
+            .respond_with(wiremock::ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let client = http_client(Duration::from_secs(5)).unwrap();
+
+        let response = client
+            .post(format!("{}/token", server.uri()))
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status().as_u16(), 307);
+    }
+
+    #[tokio::test]
+    async fn a_request_slower_than_the_request_timeout_fails_as_timed_out() {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::path("/slow"))
+            .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+            .mount(&server)
+            .await;
+        let client = http_client(Duration::from_millis(200)).unwrap();
+
+        let error = client
+            .get(format!("{}/slow", server.uri()))
+            .send()
+            .await
+            .unwrap_err();
+
+        assert!(error.is_timeout(), "{error:?}");
+    }
+
     #[test]
     fn plain_http_is_refused_unless_the_host_is_this_machine() {
         for url in [

@@ -396,3 +396,28 @@ fn the_metrics_line_counts_an_incomplete_sweep_as_one_and_a_complete_one_as_zero
     let names = line["_aws"]["CloudWatchMetrics"][0]["Metrics"].to_string();
     assert!(names.contains("\"SweepIncomplete\""), "{names}");
 }
+
+#[test]
+fn a_dry_run_counts_every_session_it_would_close_and_lists_them_up_to_the_limit() {
+    let mut summary = Summary::new(now(), true);
+    for i in 0..SESSION_LIST_LIMIT + 2 {
+        summary.record_would_close(session(&i.to_string(), 0));
+    }
+    assert_eq!(summary.would_close(), Some(SESSION_LIST_LIMIT + 2));
+    assert_eq!(summary.would_close_sessions.len(), SESSION_LIST_LIMIT);
+    assert!(summary.sessions_truncated);
+}
+
+#[test]
+fn the_counts_add_up_only_when_every_eligible_session_has_exactly_one_outcome() {
+    let mut summary = Summary::new(now(), true);
+    summary.would_close = Some(3);
+    summary.skipped_count = 4;
+    summary.failed_count = 5;
+    summary.outcome_unknown = 1;
+    summary.deferred = 6;
+    for (eligible, adds_up) in [(19, true), (18, false), (20, false)] {
+        summary.eligible = eligible;
+        assert_eq!(summary.adds_up(), adds_up, "eligible {eligible}");
+    }
+}

@@ -270,39 +270,59 @@ async fn every_log_line_is_one_json_object_with_the_session_and_configuration_id
         .any(|line| line["message"] == "sweep finished" && line["closed"] == 1));
 }
 
-/// One random session: minutes since the customer's last message (None: never wrote, then
-/// minutes since creation); negative means in the future.
-fn arbitrary_session() -> impl Strategy<Value = (Option<i64>, i64)> {
-    (proptest::option::of(-120i64..6_000), 0i64..6_000)
+/// Seconds before the sweep: mostly within three seconds of the timeout, where the filter's
+/// `le` and the decision's `>=` matter, and sometimes far either side (negative: the future).
+fn seconds_ago(timeout_s: i64) -> impl Strategy<Value = i64> {
+    prop_oneof![
+        3 => (-3i64..=3).prop_map(move |offset| timeout_s + offset),
+        1 => -7_200i64..360_000,
+    ]
+}
+
+/// A timeout in minutes and sessions around it: each a customer's last message (None: never
+/// wrote, so its creation counts) and a creation, in seconds before the sweep.
+fn timeout_and_sessions() -> impl Strategy<Value = (i64, Vec<(Option<i64>, i64)>)> {
+    (1i64..3_000).prop_flat_map(|timeout_minutes| {
+        let timeout_s = timeout_minutes * 60;
+        let one = (
+            proptest::option::of(seconds_ago(timeout_s)),
+            seconds_ago(timeout_s),
+        );
+        (Just(timeout_minutes), proptest::collection::vec(one, 1..40))
+    })
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
 
     #[test]
-    fn the_closed_set_is_exactly_the_eligible_set(
-        timeout_minutes in 1i64..3_000,
-        sessions in proptest::collection::vec(arbitrary_session(), 1..40),
+    fn the_closed_set_is_exactly_the_eligible_set_to_the_second(
+        (timeout_minutes, sessions) in timeout_and_sessions(),
     ) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            // Whole seconds, as Dataverse stores them, relative to one reference instant.
+            let harness = Harness::start(org(vec![configuration(SUPPORT, json!(timeout_minutes))], Vec::new())).await;
+            // Whole seconds, as Dataverse stores them, taken just before the sweep reads its
+            // clock, so that a session three seconds either side of its timeout stays there.
             let reference = Utc::now().with_nanosecond(0).unwrap();
             let rows: Vec<Value> = sessions.iter().enumerate().map(|(n, (quiet, age))| {
                 let mut row = session(n as u32 + 1, Some(SUPPORT), None, Span::zero());
-                row["w4d_lastcustomermessageon"] = quiet.map(|q| json!(stamp(reference - Span::minutes(q)))).unwrap_or(Value::Null);
-                row["createdon"] = json!(stamp(reference - Span::minutes(*age)));
+                row["w4d_lastcustomermessageon"] = quiet.map(|q| json!(stamp(reference - Span::seconds(q)))).unwrap_or(Value::Null);
+                row["createdon"] = json!(stamp(reference - Span::seconds(*age)));
                 row
             }).collect();
-            let harness = Harness::start(org(vec![configuration(SUPPORT, json!(timeout_minutes))], rows.clone())).await;
+            for row in &rows {
+                harness.sim.insert(SESSIONS, row.clone());
+            }
 
             let summary = harness.sweep().await.unwrap();
 
             let now = summary.evaluated_at();
+            let timeout = Span::minutes(timeout_minutes);
             let expected: BTreeSet<String> = rows.iter().filter(|row| {
                 let last = row["w4d_lastcustomermessageon"].as_str().or(row["createdon"].as_str()).unwrap();
                 let last = chrono::DateTime::parse_from_rfc3339(last).unwrap().with_timezone(&Utc);
-                last <= now && last + Span::minutes(timeout_minutes) <= now
+                last <= now && last + timeout <= now
             }).map(|row| row["w4d_chatsessionid"].as_str().unwrap().to_owned()).collect();
             prop_assert_eq!(harness.closed_ids(), expected.clone());
             prop_assert_eq!(summary_closed(&summary), expected);

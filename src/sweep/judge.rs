@@ -5,10 +5,47 @@
 use super::close::Closer;
 use super::plan::Planned;
 use super::SweepOptions;
-use crate::dataverse::{DataverseError, Org, ReadRow};
+use crate::dataverse::{DataverseError, Org, ReadRow, SessionPages};
 use crate::policy::{awaiting_agent, decide};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use tracing::{error, info, warn};
+
+/// What reading on gave: a page of rows, the end of the query, or a stop (with the error that
+/// caused it, if any; the summary already says why).
+pub(super) enum Next {
+    Rows(Vec<ReadRow>),
+    End,
+    Stop(Option<DataverseError>),
+}
+
+/// The next page of `pages`, unless the deadline or a failed batch stops the read first. It
+/// waits for room for another batch before reading, so reading never runs ahead of the pace.
+/// Shared by the sweep and the reopen run, which read alike and judge differently.
+pub(super) async fn next_rows(
+    org: &Org,
+    pages: &mut SessionPages,
+    closer: &mut Closer,
+    summary: &mut Summary,
+) -> Next {
+    closer.make_room(summary).await;
+    if org.budget().exhausted() {
+        summary.mark_incomplete(Incomplete::Deadline);
+        return Next::Stop(None);
+    }
+    if closer.failed() {
+        summary.mark_incomplete(Incomplete::Error);
+        return Next::Stop(None);
+    }
+    match org.next_page(pages).await {
+        Ok(Some(rows)) => Next::Rows(rows),
+        Ok(None) => Next::End,
+        Err(DataverseError::DeadlineReached) => {
+            summary.mark_incomplete(Incomplete::Deadline);
+            Next::Stop(None)
+        }
+        Err(error) => Next::Stop(Some(error)),
+    }
+}
 
 /// The reading and judging part of a sweep, with what it has decided so far.
 pub(super) struct Pass {
@@ -30,24 +67,12 @@ impl Pass {
         for planned in queries {
             let mut pages = org.sessions(&planned.query);
             loop {
-                self.closer.make_room(&mut self.summary).await;
-                if org.budget().exhausted() {
-                    self.summary.mark_incomplete(Incomplete::Deadline);
-                    return None;
-                }
-                if self.closer.failed() {
-                    self.summary.mark_incomplete(Incomplete::Error);
-                    return None;
-                }
-                let rows = match org.next_page(&mut pages).await {
-                    Ok(Some(rows)) => rows,
-                    Ok(None) => break,
-                    Err(DataverseError::DeadlineReached) => {
-                        self.summary.mark_incomplete(Incomplete::Deadline);
-                        return None;
-                    }
-                    Err(error) => return Some(error),
-                };
+                let rows =
+                    match next_rows(org, &mut pages, &mut self.closer, &mut self.summary).await {
+                        Next::Rows(rows) => rows,
+                        Next::End => break,
+                        Next::Stop(error) => return error,
+                    };
                 for row in rows {
                     self.judge(planned, row).await;
                 }

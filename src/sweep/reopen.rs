@@ -6,6 +6,7 @@
 //! and is reported. Reopens travel like closes (`$batch`, `If-Match`, the closure cap).
 
 use super::close::Closer;
+use super::judge::{next_rows, Next};
 use super::plan::{check_configurations, Usable};
 use super::run::conclude;
 use super::{SweepError, SweepOptions};
@@ -124,22 +125,10 @@ impl ReopenPass {
     async fn read(&mut self, org: &Org, query: &ReopenQuery) -> Option<DataverseError> {
         let mut pages = org.reopen_candidates(query);
         loop {
-            if org.budget().exhausted() {
-                self.summary.mark_incomplete(Incomplete::Deadline);
-                return None;
-            }
-            if self.closer.failed() {
-                self.summary.mark_incomplete(Incomplete::Error);
-                return None;
-            }
-            let rows = match org.next_page(&mut pages).await {
-                Ok(Some(rows)) => rows,
-                Ok(None) => return None,
-                Err(DataverseError::DeadlineReached) => {
-                    self.summary.mark_incomplete(Incomplete::Deadline);
-                    return None;
-                }
-                Err(error) => return Some(error),
+            let rows = match next_rows(org, &mut pages, &mut self.closer, &mut self.summary).await {
+                Next::Rows(rows) => rows,
+                Next::End => return None,
+                Next::Stop(error) => return error,
             };
             for row in rows {
                 self.judge(row).await;

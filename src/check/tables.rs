@@ -1,9 +1,9 @@
 //! The metadata half of the check: each table and column setting against the environment's
 //! definitions, the date and time behaviour of the last-customer-message column, the lookup's
-//! target and the close state/status pair. Reads only, through `dataverse::metadata`.
+//! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
 
 use super::report::Finding;
-use super::rules::{self, ColumnSpec};
+use super::rules::{self, ColumnSpec, StatePair};
 use crate::dataverse::metadata::{self, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
 use crate::settings::Schema;
@@ -18,7 +18,7 @@ pub(super) struct Tables {
 }
 
 /// The settings that name a table or column the data reads use.
-const NAME_SETTINGS: [&str; 9] = [
+const NAME_SETTINGS: [&str; 10] = [
     "CONFIGURATION_TABLE",
     "CONFIGURATION_ID_COLUMN",
     "CONFIGURATION_TIMEOUT_COLUMN",
@@ -28,6 +28,7 @@ const NAME_SETTINGS: [&str; 9] = [
     "createdon",
     "SESSION_CONFIGURATION_LOOKUP",
     "SESSION_CLOSE_REASON_COLUMN",
+    "SESSION_LAST_AGENT_MESSAGE_COLUMN",
 ];
 
 /// Checks every table and column setting; a metadata read that fails ends these checks with
@@ -86,7 +87,7 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
 }
 
 /// The session table's columns, the last message's behaviour, the lookup's target and the
-/// close state/status pair.
+/// close and reopen state/status pairs.
 async fn session_checks(
     org: &Org,
     session: &TableDefinition,
@@ -118,13 +119,14 @@ async fn session_checks(
     }
     let states = metadata::state_values(org, &session.logical_name).await?;
     let statuses = metadata::status_options(org, &session.logical_name).await?;
-    findings.push(rules::close_pair_finding(
-        &session.logical_name,
-        schema.closed_statecode,
-        schema.closed_statuscode,
-        &states,
-        &statuses,
-    ));
+    for pair in state_pairs(schema) {
+        findings.push(rules::state_pair_finding(
+            &session.logical_name,
+            pair,
+            &states,
+            &statuses,
+        ));
+    }
     Ok(())
 }
 
@@ -208,6 +210,14 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
             kind: "a lookup",
         },
     ];
+    if let Some(agent) = &schema.last_agent_message {
+        specs.push(ColumnSpec {
+            setting: "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+            value: agent.to_string(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        });
+    }
     if let Some(reason) = &schema.close_reason {
         specs.push(ColumnSpec {
             setting: "SESSION_CLOSE_REASON_COLUMN",
@@ -217,6 +227,30 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
         });
     }
     specs
+}
+
+/// The pair a close sets, then the pair a reopen sets.
+fn state_pairs(schema: &Schema) -> [StatePair; 2] {
+    [
+        StatePair {
+            state_setting: "SESSION_CLOSED_STATECODE",
+            status_setting: "SESSION_CLOSED_STATUSCODE",
+            meaning: "closed",
+            change: "close",
+            usual: "1, Inactive",
+            statecode: schema.closed_statecode,
+            statuscode: schema.closed_statuscode,
+        },
+        StatePair {
+            state_setting: "SESSION_ACTIVE_STATECODE",
+            status_setting: "SESSION_ACTIVE_STATUSCODE",
+            meaning: "active",
+            change: "reopen",
+            usual: "0, Active",
+            statecode: schema.active_statecode,
+            statuscode: schema.active_statuscode,
+        },
+    ]
 }
 
 fn id_spec(setting: &'static str, value: &str) -> ColumnSpec {

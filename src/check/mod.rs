@@ -1,18 +1,21 @@
 //! The check: a read-only pass that proves the settings against the environment before
 //! anything is closed. In order: the secret, the token and the application user (`WhoAmI`;
 //! a failure here is the first finding and ends the check), each table and column setting
-//! against the metadata, the close and reopen state/status pairs, the active configurations and sessions
-//! as a sweep would see them now, and other activated cloud flows that close sessions.
+//! against the metadata, the close and reopen state/status pairs, the active configurations
+//! and sessions as a sweep would see them now (counted by the sweep's own plan), and other
+//! activated cloud flows that close sessions.
 //!
 //! It sends only GET requests: no PATCH, no `$batch`, nothing that changes a row.
 //!
 //! - `report`: [`Finding`], [`Severity`] and the [`CheckReport`] JSON.
 //! - `tables`: the metadata reads and what they prove (`rules` judges them, purely).
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
+//! - `states`: the close and reopen state/status pairs against the status option set (pure).
 
 mod report;
 mod rules;
 mod sessions;
+mod states;
 mod tables;
 
 pub use report::{CheckReport, Finding, Severity};

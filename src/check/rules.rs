@@ -1,12 +1,9 @@
 //! Pure judgements on what the metadata said: does a column exist and have a type that fits,
 //! which real names come closest to a wrong one, what a date and time behaviour does to the
-//! timing, whether the close and reopen statuses belong to their states, whether another flow closes
-//! sessions. Nothing here performs I/O.
+//! timing, whether another flow closes sessions. Nothing here performs I/O.
 
 use super::report::Finding;
-use crate::dataverse::metadata::{
-    logical_column, CloudFlow, ColumnDefinition, StatusOption, TableDefinition,
-};
+use crate::dataverse::metadata::{logical_column, CloudFlow, ColumnDefinition, TableDefinition};
 
 /// Words that say what a WhatsApp session setting is about, looked for in names.
 const DOMAIN_WORDS: [&str; 10] = [
@@ -229,80 +226,6 @@ pub fn lookup_target_finding(setting: &str, targets: &[String], configuration: &
     }
 }
 
-/// A state and status pair a sweep or a reopen sets, with the settings that name them.
-#[derive(Debug, Clone, Copy)]
-pub struct StatePair {
-    /// `SESSION_CLOSED_STATECODE` or `SESSION_ACTIVE_STATECODE`.
-    pub state_setting: &'static str,
-    /// `SESSION_CLOSED_STATUSCODE` or `SESSION_ACTIVE_STATUSCODE`.
-    pub status_setting: &'static str,
-    /// The state in words: "closed", "active".
-    pub meaning: &'static str,
-    /// What fails when the pair is wrong: "close", "reopen".
-    pub change: &'static str,
-    /// Its usual state, for the fix.
-    pub usual: &'static str,
-    pub statecode: i64,
-    pub statuscode: i64,
-}
-
-/// Whether the pair's state exists and its status belongs to it.
-pub fn state_pair_finding(
-    table: &str,
-    pair: StatePair,
-    states: &[i64],
-    statuses: &[StatusOption],
-) -> Finding {
-    let StatePair {
-        state_setting,
-        status_setting: subject,
-        meaning,
-        change,
-        statecode,
-        statuscode,
-        ..
-    } = pair;
-    let of_state: Vec<String> = statuses
-        .iter()
-        .filter(|o| o.state == statecode)
-        .map(|o| o.value.to_string())
-        .collect();
-    if !states.contains(&statecode) {
-        let all: Vec<String> = states.iter().map(i64::to_string).collect();
-        return Finding::error(
-            state_setting,
-            format!(
-                "{state_setting} is {statecode}, which is not a state of {table} (its states: {})",
-                all.join(", ")
-            ),
-            format!(
-                "set {state_setting} to the state that means {meaning} (usually {})",
-                pair.usual
-            ),
-        );
-    }
-    let fix = format!(
-        "set {subject} to a status of state {statecode}: {}",
-        of_state.join(" or ")
-    );
-    match statuses.iter().find(|o| o.value == statuscode) {
-        None => Finding::error(
-            subject,
-            format!("{subject} is {statuscode}, which is not a status of {table}, so every {change} would fail"),
-            fix,
-        ),
-        Some(option) if option.state != statecode => Finding::error(
-            subject,
-            format!("{subject} is {statuscode}, which belongs to state {}, not to the {meaning} state {statecode}, so every {change} would fail", option.state),
-            fix,
-        ),
-        Some(_) => Finding::ok(
-            subject,
-            format!("status {statuscode} belongs to the {meaning} state {statecode}"),
-        ),
-    }
-}
-
 /// Whether another activated cloud flow seems to close sessions too.
 pub fn flows_finding(flows: &[CloudFlow]) -> Finding {
     let closers: Vec<&str> = flows
@@ -395,31 +318,6 @@ mod tests {
             finding.fix.as_deref(),
             Some("set SESSION_CONFIGURATION_LOOKUP to _w4d_configurationid_value")
         );
-    }
-
-    #[test]
-    fn a_status_of_another_state_is_an_error_naming_the_right_ones() {
-        let statuses = [
-            StatusOption { value: 1, state: 0 },
-            StatusOption { value: 2, state: 1 },
-            StatusOption { value: 3, state: 1 },
-        ];
-        let pair = StatePair {
-            state_setting: "SESSION_CLOSED_STATECODE",
-            status_setting: "SESSION_CLOSED_STATUSCODE",
-            meaning: "closed",
-            change: "close",
-            usual: "1, Inactive",
-            statecode: 1,
-            statuscode: 1,
-        };
-        let finding = state_pair_finding("w4d_chatsession", pair, &[0, 1], &statuses);
-        assert!(
-            finding.message.contains("belongs to state 0"),
-            "{}",
-            finding.message
-        );
-        assert!(finding.fix.unwrap().ends_with("2 or 3"));
     }
 
     #[test]

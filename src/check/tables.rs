@@ -3,7 +3,8 @@
 //! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
 
 use super::report::Finding;
-use super::rules::{self, ColumnSpec, StatePair};
+use super::rules::{self, ColumnSpec};
+use super::states;
 use crate::dataverse::metadata::{self, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
 use crate::settings::Schema;
@@ -119,8 +120,8 @@ async fn session_checks(
     }
     let states = metadata::state_values(org, &session.logical_name).await?;
     let statuses = metadata::status_options(org, &session.logical_name).await?;
-    for pair in state_pairs(schema) {
-        findings.push(rules::state_pair_finding(
+    for pair in states::pairs(schema) {
+        findings.push(states::pair_finding(
             &session.logical_name,
             pair,
             &states,
@@ -227,30 +228,6 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
         });
     }
     specs
-}
-
-/// The pair a close sets, then the pair a reopen sets.
-fn state_pairs(schema: &Schema) -> [StatePair; 2] {
-    [
-        StatePair {
-            state_setting: "SESSION_CLOSED_STATECODE",
-            status_setting: "SESSION_CLOSED_STATUSCODE",
-            meaning: "closed",
-            change: "close",
-            usual: "1, Inactive",
-            statecode: schema.closed_statecode,
-            statuscode: schema.closed_statuscode,
-        },
-        StatePair {
-            state_setting: "SESSION_ACTIVE_STATECODE",
-            status_setting: "SESSION_ACTIVE_STATUSCODE",
-            meaning: "active",
-            change: "reopen",
-            usual: "0, Active",
-            statecode: schema.active_statecode,
-            statuscode: schema.active_statuscode,
-        },
-    ]
 }
 
 fn id_spec(setting: &'static str, value: &str) -> ColumnSpec {

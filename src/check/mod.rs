@@ -1,18 +1,21 @@
 //! The check: a read-only pass that proves the settings against the environment before
 //! anything is closed. In order: the secret, the token and the application user (`WhoAmI`;
 //! a failure here is the first finding and ends the check), each table and column setting
-//! against the metadata, the close state/status pair, the active configurations and sessions
-//! as a sweep would see them now, and other activated cloud flows that close sessions.
+//! against the metadata, the close and reopen state/status pairs, the active configurations
+//! and sessions as a sweep would see them now (counted by the sweep's own plan), and other
+//! activated cloud flows that close sessions.
 //!
 //! It sends only GET requests: no PATCH, no `$batch`, nothing that changes a row.
 //!
 //! - `report`: [`Finding`], [`Severity`] and the [`CheckReport`] JSON.
 //! - `tables`: the metadata reads and what they prove (`rules` judges them, purely).
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
+//! - `states`: the close and reopen state/status pairs against the status option set (pure).
 
 mod report;
 mod rules;
 mod sessions;
+mod states;
 mod tables;
 
 pub use report::{CheckReport, Finding, Severity};
@@ -127,7 +130,6 @@ async fn count_sessions(
     now: DateTime<Utc>,
     findings: &mut Vec<Finding>,
 ) -> Option<SessionCounts> {
-    let schema = &settings.schema;
     let read = async {
         let configurations = org.active_configurations().await?;
         let rows = metadata::active_sessions(org).await?;
@@ -135,22 +137,20 @@ async fn count_sessions(
     };
     match read.await {
         Ok((configurations, rows)) => {
-            let (counts, found) = sessions::count(
-                &configurations,
-                &rows,
-                schema.timeout_unit,
-                schema.timeout_column.as_str(),
-                now,
-            );
+            let (counts, found) = sessions::count(settings, &configurations, &rows, now);
             findings.extend(found);
-            findings.push(Finding::ok(
-                "sessions",
-                format!(
-                    "{}; a sweep now would close {}",
-                    sessions::sessions(counts.active_sessions),
-                    counts.would_close
-                ),
-            ));
+            let mut message = format!(
+                "{}; a sweep now would close {}",
+                sessions::sessions(counts.active_sessions),
+                counts.would_close
+            );
+            if let Some(column) = &settings.schema.last_agent_message {
+                message += &format!(
+                    " and leave open {} past their timeout that await an agent's reply ({column})",
+                    counts.awaiting_agent
+                );
+            }
+            findings.push(Finding::ok("sessions", message));
             Some(counts)
         }
         Err(error) => {

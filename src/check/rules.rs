@@ -1,12 +1,9 @@
 //! Pure judgements on what the metadata said: does a column exist and have a type that fits,
 //! which real names come closest to a wrong one, what a date and time behaviour does to the
-//! timing, whether the close status belongs to the close state, whether another flow closes
-//! sessions. Nothing here performs I/O.
+//! timing, whether another flow closes sessions. Nothing here performs I/O.
 
 use super::report::Finding;
-use crate::dataverse::metadata::{
-    logical_column, CloudFlow, ColumnDefinition, StatusOption, TableDefinition,
-};
+use crate::dataverse::metadata::{logical_column, CloudFlow, ColumnDefinition, TableDefinition};
 
 /// Words that say what a WhatsApp session setting is about, looked for in names.
 const DOMAIN_WORDS: [&str; 10] = [
@@ -229,46 +226,6 @@ pub fn lookup_target_finding(setting: &str, targets: &[String], configuration: &
     }
 }
 
-/// Whether the close state exists and the close status belongs to it.
-pub fn close_pair_finding(
-    table: &str,
-    statecode: i64,
-    statuscode: i64,
-    states: &[i64],
-    statuses: &[StatusOption],
-) -> Finding {
-    let subject = "SESSION_CLOSED_STATUSCODE";
-    let of_state: Vec<String> = statuses
-        .iter()
-        .filter(|o| o.state == statecode)
-        .map(|o| o.value.to_string())
-        .collect();
-    if !states.contains(&statecode) {
-        let all: Vec<String> = states.iter().map(i64::to_string).collect();
-        return Finding::error(
-            "SESSION_CLOSED_STATECODE",
-            format!("SESSION_CLOSED_STATECODE is {statecode}, which is not a state of {table} (its states: {})", all.join(", ")),
-            "set SESSION_CLOSED_STATECODE to the state that means closed (usually 1, Inactive)",
-        );
-    }
-    match statuses.iter().find(|o| o.value == statuscode) {
-        None => Finding::error(
-            subject,
-            format!("SESSION_CLOSED_STATUSCODE is {statuscode}, which is not a status of {table}, so every close would fail"),
-            format!("set SESSION_CLOSED_STATUSCODE to a status of state {statecode}: {}", of_state.join(" or ")),
-        ),
-        Some(option) if option.state != statecode => Finding::error(
-            subject,
-            format!("SESSION_CLOSED_STATUSCODE is {statuscode}, which belongs to state {}, not to the closed state {statecode}, so every close would fail", option.state),
-            format!("set SESSION_CLOSED_STATUSCODE to a status of state {statecode}: {}", of_state.join(" or ")),
-        ),
-        Some(_) => Finding::ok(
-            subject,
-            format!("status {statuscode} belongs to the closed state {statecode}"),
-        ),
-    }
-}
-
 /// Whether another activated cloud flow seems to close sessions too.
 pub fn flows_finding(flows: &[CloudFlow]) -> Finding {
     let closers: Vec<&str> = flows
@@ -361,22 +318,6 @@ mod tests {
             finding.fix.as_deref(),
             Some("set SESSION_CONFIGURATION_LOOKUP to _w4d_configurationid_value")
         );
-    }
-
-    #[test]
-    fn a_status_of_another_state_is_an_error_naming_the_right_ones() {
-        let statuses = [
-            StatusOption { value: 1, state: 0 },
-            StatusOption { value: 2, state: 1 },
-            StatusOption { value: 3, state: 1 },
-        ];
-        let finding = close_pair_finding("w4d_chatsession", 1, 1, &[0, 1], &statuses);
-        assert!(
-            finding.message.contains("belongs to state 0"),
-            "{}",
-            finding.message
-        );
-        assert!(finding.fix.unwrap().ends_with("2 or 3"));
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! The configurations and active sessions as a sweep would see them now: each active
-//! configuration's timeout (or why it is unusable), how many active sessions it owns and how
-//! many of those a sweep would close, and the sessions no active configuration owns. The
-//! rules are the sweep's: a session without a lookup belongs to the only active configuration,
-//! and to none when several are active; eligibility is `policy::decide`. Pure: `now` is an
-//! argument.
+//! configuration's timeout (or why it is unusable, `MIN_SESSION_TIMEOUT` included), how many
+//! active sessions it judges and how many of those a sweep would close, the sessions without
+//! an active configuration, and, with `SESSION_LAST_AGENT_MESSAGE_COLUMN` set, those past
+//! their timeout that await an agent. The rules are the sweep's own: its plan
+//! (`sweep::plan`: usable configurations, the only or default configuration judging sessions
+//! without an active one, the query that owns each session), then `policy::decide` and
+//! `policy::awaiting_agent`. Pure: `now` is an argument.
 
 use super::report::Finding;
-use crate::dataverse::{ConfigurationRow, ReadRow};
-use crate::policy::{decide, SessionTimeout, TimeoutUnit};
+use crate::dataverse::{ConfigurationRow, Guid, ReadRow, SessionRow};
+use crate::policy::{awaiting_agent, decide};
+use crate::settings::Settings;
+use crate::sweep::plan::{self, Checked, Planned};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -22,10 +26,15 @@ pub struct ConfigurationCount {
     /// Why its timeout is unusable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Active sessions it owns.
+    /// Active sessions it judges: its own, and those without an active configuration when it
+    /// is the only active configuration or `DEFAULT_CONFIGURATION_ID`.
     pub active_sessions: usize,
+    /// Of those, the sessions without an active configuration.
+    pub without_active_configuration: usize,
     /// Of those, how many a sweep would close now.
     pub would_close: usize,
+    /// Of those, how many are past the timeout but await an agent's reply, so stay open.
+    pub awaiting_agent: usize,
 }
 
 /// The counts of the whole environment.
@@ -35,66 +44,66 @@ pub struct SessionCounts {
     pub configurations: Vec<ConfigurationCount>,
     /// Every active session read.
     pub active_sessions: usize,
-    /// Active sessions no active configuration owns; a sweep never closes them.
+    /// Active sessions no active configuration owns and none judges; a sweep never closes
+    /// them.
     pub without_active_configuration: usize,
     /// Rows that cannot be judged (see the sweep's `unreadable`).
     pub unreadable: usize,
     /// How many a sweep would close if it ran now.
     pub would_close: usize,
+    /// Sessions past their timeout that a sweep leaves open because they await an agent
+    /// (only with `SESSION_LAST_AGENT_MESSAGE_COLUMN` set).
+    pub awaiting_agent: usize,
 }
 
-/// Counts `sessions` against `configurations` at `now`, with a finding per configuration and
-/// one for the whole.
+/// Counts `sessions` against `configurations` at `now` with the sweep's plan, with a finding
+/// per configuration and those about the whole.
 pub fn count(
+    settings: &Settings,
     configurations: &[ConfigurationRow],
     sessions: &[ReadRow],
-    unit: TimeoutUnit,
-    timeout_column: &str,
     now: DateTime<Utc>,
 ) -> (SessionCounts, Vec<Finding>) {
-    let timeouts: Vec<Result<SessionTimeout, String>> = configurations
-        .iter()
-        .map(|c| SessionTimeout::from_column(c.timeout.as_ref(), unit).map_err(|e| e.to_string()))
-        .collect();
-    let mut counts: Vec<ConfigurationCount> = configurations
-        .iter()
-        .zip(&timeouts)
-        .map(|(configuration, timeout)| ConfigurationCount {
-            id: configuration.id.clone(),
-            timeout_seconds: timeout.as_ref().ok().map(|t| t.seconds()),
-            error: timeout.as_ref().err().cloned(),
-            active_sessions: 0,
-            would_close: 0,
-        })
-        .collect();
-    let (mut without, mut unreadable) = (0, 0);
+    let mut findings = Vec::new();
+    let (mut counts, queries) = plan_like_a_sweep(settings, configurations, now, &mut findings);
+    let (mut without, mut unreadable, mut awaiting) = (0, 0, 0);
+    let agent_rule = settings.schema.last_agent_message.is_some();
     for row in sessions {
         let Ok(session) = row else {
             unreadable += 1;
             continue;
         };
-        let Some(owner) = owner(configurations, session.configuration_id.as_deref()) else {
+        let lookup = session.configuration_id.as_deref();
+        let planned = queries.iter().find(|planned| planned.owns(lookup));
+        let own = position(configurations, lookup);
+        let judge = match planned {
+            Some(planned) if !planned.report_only => {
+                position(configurations, Some(&planned.configuration_id))
+            }
+            _ => None,
+        };
+        let verdict = planned.map_or(Verdict::Leave, |planned| {
+            verdict(planned, session, now, agent_rule)
+        });
+        awaiting += usize::from(verdict == Verdict::AwaitingAgent);
+        let Some(at) = own.or(judge) else {
             without += 1;
             continue;
         };
-        counts[owner].active_sessions += 1;
-        if let Ok(timeout) = &timeouts[owner] {
-            if decide(
-                *timeout,
-                now,
-                session.last_customer_message,
-                session.created_on,
-            )
-            .close
-            {
-                counts[owner].would_close += 1;
-            }
+        let count = &mut counts[at];
+        count.active_sessions += 1;
+        count.without_active_configuration += usize::from(own.is_none());
+        match verdict {
+            Verdict::Close => count.would_close += 1,
+            Verdict::AwaitingAgent => count.awaiting_agent += 1,
+            Verdict::Leave => {}
         }
     }
-    let findings = findings(&counts, without, unreadable, timeout_column);
+    findings.extend(count_findings(settings, &counts, without, unreadable));
     let total = SessionCounts {
         active_sessions: sessions.len(),
         would_close: counts.iter().map(|c| c.would_close).sum(),
+        awaiting_agent: awaiting,
         configurations: counts,
         without_active_configuration: without,
         unreadable,
@@ -102,23 +111,98 @@ pub fn count(
     (total, findings)
 }
 
-/// The index of the configuration that owns a session: its lookup's, or the only active one
-/// when it has none.
-fn owner(configurations: &[ConfigurationRow], lookup: Option<&str>) -> Option<usize> {
-    match lookup {
-        Some(id) => configurations
-            .iter()
-            .position(|c| c.id.eq_ignore_ascii_case(id)),
-        None if configurations.len() == 1 => Some(0),
-        None => None,
+/// What a sweep now would do with one session its query owns.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Close,
+    AwaitingAgent,
+    Leave,
+}
+
+/// The sweep's judgement, in `sweep::judge`'s order: past the query's timeout, then awaiting
+/// an agent, then only reported when no configuration judges it.
+fn verdict(
+    planned: &Planned,
+    session: &SessionRow,
+    now: DateTime<Utc>,
+    agent_rule: bool,
+) -> Verdict {
+    let decision = decide(
+        planned.timeout,
+        now,
+        session.last_customer_message,
+        session.created_on,
+    );
+    if !decision.close {
+        Verdict::Leave
+    } else if agent_rule
+        && awaiting_agent(session.last_customer_message, session.last_agent_message)
+    {
+        Verdict::AwaitingAgent
+    } else if planned.report_only {
+        Verdict::Leave
+    } else {
+        Verdict::Close
     }
 }
 
-fn findings(
+/// The configurations checked and the queries planned as a sweep plans them; no query when
+/// the sweep would stop before reading (a default that is not active).
+fn plan_like_a_sweep(
+    settings: &Settings,
+    configurations: &[ConfigurationRow],
+    now: DateTime<Utc>,
+    findings: &mut Vec<Finding>,
+) -> (Vec<ConfigurationCount>, Vec<Planned>) {
+    let default = settings.default_configuration.as_ref();
+    let checked: Vec<Result<plan::Usable, String>> = configurations
+        .iter()
+        .map(|configuration| plan::check_one(settings, configuration))
+        .collect();
+    let counts = configurations
+        .iter()
+        .zip(&checked)
+        .map(|(configuration, checked)| ConfigurationCount {
+            id: configuration.id.clone(),
+            timeout_seconds: checked.as_ref().ok().map(|usable| usable.timeout.seconds()),
+            error: checked.as_ref().err().cloned(),
+            active_sessions: 0,
+            without_active_configuration: 0,
+            would_close: 0,
+            awaiting_agent: 0,
+        })
+        .collect();
+    if let Err(error) = plan::check_default(default, configurations) {
+        findings.push(Finding::error(
+            "DEFAULT_CONFIGURATION_ID",
+            error.to_string(),
+            "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
+        ));
+        return (counts, Vec::new());
+    }
+    let checked = Checked {
+        usable: checked.into_iter().filter_map(Result::ok).collect(),
+        active: configurations
+            .iter()
+            .map(|configuration| Guid::parse(&configuration.id))
+            .collect(),
+    };
+    (counts, plan::build_queries(now, &checked, default))
+}
+
+/// The index of the active configuration with this id.
+fn position(configurations: &[ConfigurationRow], id: Option<&str>) -> Option<usize> {
+    let id = id?;
+    configurations
+        .iter()
+        .position(|c| c.id.eq_ignore_ascii_case(id))
+}
+
+fn count_findings(
+    settings: &Settings,
     counts: &[ConfigurationCount],
     without: usize,
     unreadable: usize,
-    timeout_column: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     if counts.is_empty() {
@@ -128,25 +212,23 @@ fn findings(
             "activate the WhatsApp configuration whose Session Timeout should apply",
         ));
     }
+    let timeout_column = settings.schema.timeout_column.as_str();
     for count in counts {
         let subject = format!("configuration {}", count.id);
         findings.push(match (&count.timeout_seconds, &count.error) {
-            (Some(seconds), _) => Finding::ok(
-                subject,
-                format!("timeout {seconds} s; {}, {} would close now", sessions(count.active_sessions), count.would_close),
-            ),
+            (Some(seconds), _) => Finding::ok(subject, format!("timeout {seconds} s; {}", judged(count))),
             (None, error) => Finding::error(
                 subject,
                 format!("{}; none of its {} would be closed", error.as_deref().unwrap_or("unusable timeout"), sessions(count.active_sessions)),
-                format!("give this configuration a usable Session Timeout ({timeout_column}), or correct CONFIGURATION_TIMEOUT_UNIT"),
+                format!("give this configuration a usable Session Timeout ({timeout_column}), or correct CONFIGURATION_TIMEOUT_UNIT or MIN_SESSION_TIMEOUT"),
             ),
         });
     }
     if without > 0 {
         findings.push(Finding::warning(
             "sessions",
-            format!("{} without an active configuration (theirs is inactive, or they have none while several are active); a sweep never closes them", sessions(without)),
-            "assign these sessions to an active configuration, or close them by hand",
+            format!("{} without an active configuration (theirs is empty or not active) and no configuration to judge them (several are active and DEFAULT_CONFIGURATION_ID is not set, or the one that would judge them has an unusable timeout); a sweep never closes them", sessions(without)),
+            "set DEFAULT_CONFIGURATION_ID to the configuration whose timeout should apply to them, or assign them to an active configuration",
         ));
     }
     if unreadable > 0 {
@@ -162,6 +244,26 @@ fn findings(
     findings
 }
 
+/// "6 active sessions (1 without an active configuration), 4 would close now (1 awaits an
+/// agent's reply)".
+fn judged(count: &ConfigurationCount) -> String {
+    let mut text = sessions(count.active_sessions);
+    if count.without_active_configuration > 0 {
+        text += &format!(
+            " ({} without an active configuration)",
+            count.without_active_configuration
+        );
+    }
+    text += &format!(", {} would close now", count.would_close);
+    if count.awaiting_agent > 0 {
+        text += &format!(
+            " ({} past the timeout await an agent's reply and stay open)",
+            count.awaiting_agent
+        );
+    }
+    text
+}
+
 /// "1 active session", "2 active sessions".
 pub(super) fn sessions(count: usize) -> String {
     match count {
@@ -173,7 +275,6 @@ pub(super) fn sessions(count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataverse::SessionRow;
     use chrono::{Duration, TimeZone};
     use serde_json::json;
 
@@ -203,13 +304,41 @@ mod tests {
         }
     }
 
+    fn settings(default: Option<&str>) -> Settings {
+        let default = default.map(str::to_owned);
+        Settings::from_lookup(|name| match name {
+            "DATAVERSE_SECRET_ID" => Some("s".into()),
+            "DEFAULT_CONFIGURATION_ID" => default.clone(),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_default_configuration_judges_and_counts_the_sessions_without_an_active_one() {
+        let (counts, _) = count(
+            &settings(Some(B)),
+            &[configuration(A, json!(60)), configuration(B, json!(60))],
+            &[
+                session(None, 90),
+                session(Some("c3d4e5f6-0000-4000-8000-000000000000"), 10),
+            ],
+            now(),
+        );
+        let b = &counts.configurations[1];
+        assert_eq!((b.active_sessions, b.without_active_configuration), (2, 2));
+        assert_eq!(
+            (counts.without_active_configuration, counts.would_close),
+            (0, 1)
+        );
+    }
+
     #[test]
     fn sessions_without_a_lookup_belong_to_the_only_configuration() {
         let (counts, _) = count(
+            &settings(None),
             &[configuration(A, json!(60))],
             &[session(None, 90), session(Some(A), 10)],
-            TimeoutUnit::Minutes,
-            "w4d_sessiontimeout",
             now(),
         );
         assert_eq!(
@@ -221,13 +350,12 @@ mod tests {
     #[test]
     fn with_several_configurations_sessions_without_one_are_counted_apart_and_never_closed() {
         let (counts, findings) = count(
+            &settings(None),
             &[configuration(A, json!(60)), configuration(B, json!(60))],
             &[
                 session(None, 900),
                 session(Some("c3d4e5f6-0000-4000-8000-000000000000"), 900),
             ],
-            TimeoutUnit::Minutes,
-            "w4d_sessiontimeout",
             now(),
         );
         assert_eq!(
@@ -242,10 +370,9 @@ mod tests {
     #[test]
     fn an_unusable_timeout_is_an_error_and_its_sessions_would_not_close() {
         let (counts, findings) = count(
+            &settings(None),
             &[configuration(A, json!("soon"))],
             &[session(Some(A), 9000)],
-            TimeoutUnit::Minutes,
-            "w4d_sessiontimeout",
             now(),
         );
         assert_eq!(counts.would_close, 0);

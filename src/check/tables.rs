@@ -1,9 +1,10 @@
 //! The metadata half of the check: each table and column setting against the environment's
 //! definitions, the date and time behaviour of the last-customer-message column, the lookup's
-//! target and the close state/status pair. Reads only, through `dataverse::metadata`.
+//! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
 
 use super::report::Finding;
 use super::rules::{self, ColumnSpec};
+use super::states;
 use crate::dataverse::metadata::{self, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
 use crate::settings::Schema;
@@ -18,7 +19,7 @@ pub(super) struct Tables {
 }
 
 /// The settings that name a table or column the data reads use.
-const NAME_SETTINGS: [&str; 9] = [
+const NAME_SETTINGS: [&str; 10] = [
     "CONFIGURATION_TABLE",
     "CONFIGURATION_ID_COLUMN",
     "CONFIGURATION_TIMEOUT_COLUMN",
@@ -28,6 +29,7 @@ const NAME_SETTINGS: [&str; 9] = [
     "createdon",
     "SESSION_CONFIGURATION_LOOKUP",
     "SESSION_CLOSE_REASON_COLUMN",
+    "SESSION_LAST_AGENT_MESSAGE_COLUMN",
 ];
 
 /// Checks every table and column setting; a metadata read that fails ends these checks with
@@ -86,7 +88,7 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
 }
 
 /// The session table's columns, the last message's behaviour, the lookup's target and the
-/// close state/status pair.
+/// close and reopen state/status pairs.
 async fn session_checks(
     org: &Org,
     session: &TableDefinition,
@@ -118,13 +120,14 @@ async fn session_checks(
     }
     let states = metadata::state_values(org, &session.logical_name).await?;
     let statuses = metadata::status_options(org, &session.logical_name).await?;
-    findings.push(rules::close_pair_finding(
-        &session.logical_name,
-        schema.closed_statecode,
-        schema.closed_statuscode,
-        &states,
-        &statuses,
-    ));
+    for pair in states::pairs(schema) {
+        findings.push(states::pair_finding(
+            &session.logical_name,
+            pair,
+            &states,
+            &statuses,
+        ));
+    }
     Ok(())
 }
 
@@ -208,6 +211,14 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
             kind: "a lookup",
         },
     ];
+    if let Some(agent) = &schema.last_agent_message {
+        specs.push(ColumnSpec {
+            setting: "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+            value: agent.to_string(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        });
+    }
     if let Some(reason) = &schema.close_reason {
         specs.push(ColumnSpec {
             setting: "SESSION_CLOSE_REASON_COLUMN",

@@ -12,14 +12,14 @@ use tracing::{error, info, warn};
 
 /// A configuration whose timeout can be applied.
 #[derive(Debug, Clone)]
-pub(super) struct Usable {
+pub(crate) struct Usable {
     pub id: Guid,
     pub timeout: SessionTimeout,
 }
 
 /// The active configurations once checked.
 #[derive(Debug, Clone)]
-pub(super) struct Checked {
+pub(crate) struct Checked {
     /// Those whose timeout can be applied.
     pub usable: Vec<Usable>,
     /// Every active configuration's id, usable or not; `None` when one is not a GUID, since a
@@ -30,7 +30,7 @@ pub(super) struct Checked {
 
 /// One server-side query and how to judge what it returns.
 #[derive(Debug, Clone)]
-pub(super) struct Planned {
+pub(crate) struct Planned {
     /// The configuration whose timeout applies; empty when the sessions are only reported.
     pub configuration_id: String,
     pub timeout: SessionTimeout,
@@ -115,7 +115,7 @@ pub(super) fn check_configurations(
 
 /// A default that is not active is refused before anything is read: its sessions and the
 /// sessions it was meant to judge would otherwise be judged by a guess.
-fn check_default(
+pub(crate) fn check_default(
     default: Option<&Guid>,
     configurations: &[ConfigurationRow],
 ) -> Result<(), SweepError> {
@@ -139,7 +139,10 @@ fn check_default(
 }
 
 /// The configuration's id and timeout, or why it cannot be used.
-fn check_one(settings: &Settings, configuration: &ConfigurationRow) -> Result<Usable, String> {
+pub(crate) fn check_one(
+    settings: &Settings,
+    configuration: &ConfigurationRow,
+) -> Result<Usable, String> {
     let id = Guid::parse(&configuration.id).ok_or("its id is not a GUID")?;
     SessionTimeout::from_column(configuration.timeout.as_ref(), settings.schema.timeout_unit)
         .and_then(|timeout| timeout.at_least(settings.min_timeout))
@@ -150,7 +153,7 @@ fn check_one(settings: &Settings, configuration: &ConfigurationRow) -> Result<Us
 /// The queries for the usable configurations. Sessions without an active configuration
 /// belong to the only active configuration, else to `default`; with neither, they are only
 /// reported, once past even the longest timeout.
-pub(super) fn build_queries(
+pub(crate) fn build_queries(
     now: DateTime<Utc>,
     checked: &Checked,
     default: Option<&Guid>,

@@ -81,6 +81,10 @@ async fn the_sample_org_passes_and_the_counts_match_its_sessions() {
         (Some(1_800), 4, 2)
     );
     assert_eq!(finding(&report, "application user").severity, Severity::Ok);
+    assert_eq!(
+        finding(&report, "SESSION_ACTIVE_STATUSCODE").message,
+        "status 1 belongs to the active state 0"
+    );
     assert_read_only(&harness);
     assert!(
         harness.closed_ids().len() == 1,
@@ -266,4 +270,182 @@ async fn the_sample_org_check_logs_no_secret_and_no_token() {
         text.matches("\"message\":\"check\"").count(),
         report.findings.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopen_status_of_another_state_is_an_error_naming_the_active_states_statuses() {
+    let report = check_with("SESSION_ACTIVE_STATUSCODE", "2").await;
+    let found = finding(&report, "SESSION_ACTIVE_STATUSCODE");
+    assert_eq!(found.severity, Severity::Error);
+    assert!(
+        found
+            .message
+            .contains("belongs to state 1, not to the active state 0"),
+        "{}",
+        found.message
+    );
+    assert!(found.message.contains("every reopen would fail"));
+    assert!(found.fix.as_deref().unwrap().ends_with("state 0: 1"));
+    assert_eq!(
+        finding(&report, "SESSION_CLOSED_STATUSCODE").severity,
+        Severity::Ok
+    );
+    assert!(!report.ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_configuration_judges_and_counts_the_sessions_without_an_active_one() {
+    let inactive = "c3d4e5f6-0000-4000-8000-000000000001";
+    let data = org(
+        vec![
+            configuration(SUPPORT, json!(1440)),
+            configuration(SALES, json!(30)),
+        ],
+        vec![
+            session(1, None, Some(hours(48)), hours(50)),
+            session(2, Some(inactive), Some(hours(48)), hours(50)),
+            session(3, None, Some(hours(2)), hours(50)),
+            session(4, Some(SALES), Some(minutes(10)), hours(1)),
+        ],
+    );
+    let harness = Setup::new(data)
+        .env("DEFAULT_CONFIGURATION_ID", SUPPORT)
+        .start()
+        .await;
+    let report = harness.check().await;
+    assert!(report.ok, "{report:#?}");
+    let counts = report.sessions.as_ref().expect("counts");
+    let support = counts
+        .configurations
+        .iter()
+        .find(|c| c.id == SUPPORT)
+        .unwrap();
+    assert_eq!(
+        (
+            support.active_sessions,
+            support.without_active_configuration,
+            support.would_close
+        ),
+        (3, 3, 2)
+    );
+    assert_eq!(
+        (counts.without_active_configuration, counts.would_close),
+        (0, 2)
+    );
+    assert!(
+        report.with_severity(Severity::Warning).count() == 0,
+        "{report:#?}"
+    );
+    assert_read_only(&harness);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_below_the_minimum_is_an_error_and_its_sessions_would_not_close() {
+    let data = org(
+        vec![
+            configuration(SUPPORT, json!(2)),
+            configuration(SALES, json!(30)),
+        ],
+        vec![
+            session(1, Some(SUPPORT), Some(hours(48)), hours(50)),
+            session(2, Some(SALES), Some(hours(1)), hours(2)),
+        ],
+    );
+    let harness = Harness::start(data).await;
+    let report = harness.check().await;
+    let found = finding(&report, &format!("configuration {SUPPORT}"));
+    assert_eq!(found.severity, Severity::Error);
+    assert!(
+        found.message.contains("MIN_SESSION_TIMEOUT"),
+        "{}",
+        found.message
+    );
+    let counts = report.sessions.as_ref().expect("counts");
+    let support = counts
+        .configurations
+        .iter()
+        .find(|c| c.id == SUPPORT)
+        .unwrap();
+    assert_eq!((support.active_sessions, support.would_close), (1, 0));
+    assert_eq!(counts.would_close, 1, "only the Sales session");
+    assert!(!report.ok);
+}
+
+/// Sessions past a one-day timeout: 1 awaits an agent (none answered), 2 was answered before
+/// the customer's last message, 3 after it, and 4's customer never wrote.
+fn agent_org() -> Dataset {
+    let mut rows = vec![
+        session(1, Some(SUPPORT), Some(hours(48)), hours(50)),
+        session(2, Some(SUPPORT), Some(hours(48)), hours(50)),
+        session(3, Some(SUPPORT), Some(hours(48)), hours(50)),
+        session(4, Some(SUPPORT), None, hours(50)),
+    ];
+    let now = Utc::now();
+    rows[1][AGENT] = json!(stamp(now - hours(49)));
+    rows[2][AGENT] = json!(stamp(now - hours(47)));
+    org(vec![configuration(SUPPORT, json!(1440))], rows).with_datetime_behavior(
+        SESSIONS,
+        AGENT,
+        "UserLocal",
+    )
+}
+
+/// The agent column of the sample schema.
+const AGENT: &str = "w4d_lastagentmessageon";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_agent_column_sessions_awaiting_an_agent_are_reported_and_not_counted_to_close() {
+    let harness = Setup::new(agent_org())
+        .env("SESSION_LAST_AGENT_MESSAGE_COLUMN", AGENT)
+        .start()
+        .await;
+    let report = harness.check().await;
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(
+        finding(&report, "SESSION_LAST_AGENT_MESSAGE_COLUMN").severity,
+        Severity::Ok
+    );
+    let counts = report.sessions.as_ref().expect("counts");
+    assert_eq!((counts.would_close, counts.awaiting_agent), (2, 2));
+    assert_eq!(counts.configurations[0].awaiting_agent, 2);
+    let whole = report
+        .findings
+        .iter()
+        .rfind(|f| f.subject == "sessions")
+        .unwrap();
+    assert!(
+        whole.message.contains("would close 2 and leave open 2"),
+        "{}",
+        whole.message
+    );
+    assert_read_only(&harness);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_agent_column_is_named_with_the_real_columns_that_come_closest() {
+    let harness = Setup::new(agent_org())
+        .env("SESSION_LAST_AGENT_MESSAGE_COLUMN", "w4d_lastagentreplyon")
+        .start()
+        .await;
+    let report = harness.check().await;
+    let found = finding(&report, "SESSION_LAST_AGENT_MESSAGE_COLUMN");
+    assert_eq!(found.severity, Severity::Error);
+    assert_eq!(
+        found.suggestions.first().map(String::as_str),
+        Some(AGENT),
+        "{found:?}"
+    );
+    assert!(
+        report.sessions.is_none(),
+        "no session read with a wrong column"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_column_that_is_not_a_date_and_time_is_an_error_naming_its_type() {
+    let report = check_with("SESSION_LAST_AGENT_MESSAGE_COLUMN", "w4d_name").await;
+    let found = finding(&report, "SESSION_LAST_AGENT_MESSAGE_COLUMN");
+    assert_eq!(found.severity, Severity::Error);
+    assert!(found.message.contains("type String"), "{}", found.message);
+    assert!(!report.ok);
 }

@@ -201,6 +201,10 @@ impl Dataset {
                     json!({"AttributeType": "DateTime", "DateTimeBehavior": "UserLocal"}),
                 )
                 .with_attribute(
+                    "w4d_lastagentmessageon",
+                    json!({"AttributeType": "DateTime", "DateTimeBehavior": "UserLocal"}),
+                )
+                .with_attribute(
                     "_w4d_configurationid_value",
                     json!({"AttributeType": "Lookup", "Targets": ["w4d_whatsappconfiguration"]}),
                 )

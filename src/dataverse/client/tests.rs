@@ -1,6 +1,7 @@
-//! Requests retry only what is transient, and errors never carry a secret.
+//! A change sent without an answer has an unknown outcome, and the backoff grows within its cap.
 
 use super::*;
+use std::time::Duration;
 
 #[test]
 fn a_change_sent_without_an_answer_has_an_unknown_outcome_and_one_never_sent_does_not() {

@@ -98,19 +98,7 @@ impl DataverseCredentials {
         let tenant_id = required("tenant_id")?;
         let client_id = required("client_id")?;
         let client_secret = SecretString::from(required("client_secret")?);
-        let environment_url =
-            parse_url(secret_id, "environment_url", &required("environment_url")?)?;
-        if environment_url.path() != "/" {
-            return Err(CredentialsError::BadUrl {
-                secret_id: secret_id.to_owned(),
-                field: "environment_url",
-                reason: format!(
-                    "it must be the environment's address without a path: write {}, without {:?} (this function adds the Web API path itself)",
-                    environment_url.origin().ascii_serialization(),
-                    environment_url.path()
-                ),
-            });
-        }
+        let environment_url = parse_environment_url(secret_id, &required("environment_url")?)?;
         let authority_url = parse_url(
             secret_id,
             "authority_url",
@@ -131,6 +119,24 @@ impl DataverseCredentials {
             authority_url,
         })
     }
+}
+
+/// The environment's address: a URL as [`parse_url`] accepts it, with no path, because this
+/// function adds the Web API path itself and a pasted API URL would double it.
+fn parse_environment_url(secret_id: &str, text: &str) -> Result<Url, CredentialsError> {
+    let url = parse_url(secret_id, "environment_url", text)?;
+    if url.path() != "/" {
+        return Err(CredentialsError::BadUrl {
+            secret_id: secret_id.to_owned(),
+            field: "environment_url",
+            reason: format!(
+                "it must be the environment's address without a path: write {}, without {:?} (this function adds the Web API path itself)",
+                url.origin().ascii_serialization(),
+                url.path()
+            ),
+        });
+    }
+    Ok(url)
 }
 
 /// Accepts `https://` anywhere and `http://` only on a loopback host (the simulator), because

@@ -324,11 +324,27 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
         None => sweep::run(&app.dataverse, &app.settings, options).await,
     };
+    conclude(
+        app,
+        &context.invoked_function_arn,
+        reopen.is_none(),
+        outcome,
+    )
+    .await
+}
+
+/// Writes the wake-up when `set_wake` (not after a reopen run: the next sweep after it does),
+/// logs the summary, and turns the outcome into the answer.
+async fn conclude(
+    app: &App,
+    function_arn: &str,
+    set_wake: bool,
+    outcome: Result<Summary, SweepError>,
+) -> Result<Response, HandlerError> {
     match outcome {
         Ok(mut summary) => {
-            // A reopen run sets no wake-up: the next sweep after it does.
-            if reopen.is_none() {
-                write_wake(app, &context.invoked_function_arn, &mut summary).await;
+            if set_wake {
+                write_wake(app, function_arn, &mut summary).await;
             }
             report(&summary);
             if let Some(error) = HandlerError::no_close_succeeded(&summary) {

@@ -69,30 +69,9 @@ impl WakeSchedule {
             group,
             ..
         } = &self.settings;
-        let exists = match self
-            .client
-            .get_schedule()
-            .name(name)
-            .group_name(group)
-            .send()
-            .await
-        {
-            Ok(_) => true,
-            Err(error) if is_not_found(&error) => false,
-            Err(error) => return Err(self.refused("GetSchedule", &error)),
-        };
+        let exists = self.exists().await?;
         let expression = format!("at({})", at.format("%Y-%m-%dT%H:%M:%S"));
-        let window = FlexibleTimeWindow::builder()
-            .mode(FlexibleTimeWindowMode::Off)
-            .build()
-            .map_err(|error| WakeError::Internal(error.to_string()))?;
-        let input = wake_event(at, function_arn, &self.settings).to_string();
-        let target = Target::builder()
-            .arn(function_arn)
-            .role_arn(&self.settings.role_arn)
-            .input(input)
-            .build()
-            .map_err(|error| WakeError::Internal(error.to_string()))?;
+        let (window, target) = self.target(at, function_arn)?;
         if exists {
             self.client
                 .update_schedule()
@@ -125,6 +104,43 @@ impl WakeSchedule {
                 .map_err(|error| self.refused("CreateSchedule", &error))?;
             Ok(WakeWrite::Created)
         }
+    }
+
+    /// Whether the schedule is there: GetSchedule answers it, or ResourceNotFound.
+    async fn exists(&self) -> Result<bool, WakeError> {
+        let sent = self
+            .client
+            .get_schedule()
+            .name(&self.settings.schedule_name)
+            .group_name(&self.settings.group)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(error) if is_not_found(&error) => Ok(false),
+            Err(error) => Err(self.refused("GetSchedule", &error)),
+        }
+    }
+
+    /// The exact-time window and the target: `function_arn`, invoked with the wake-up event
+    /// for `at` under the scheduler's role.
+    fn target(
+        &self,
+        at: DateTime<Utc>,
+        function_arn: &str,
+    ) -> Result<(FlexibleTimeWindow, Target), WakeError> {
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|error| WakeError::Internal(error.to_string()))?;
+        let input = wake_event(at, function_arn, &self.settings).to_string();
+        let target = Target::builder()
+            .arn(function_arn)
+            .role_arn(&self.settings.role_arn)
+            .input(input)
+            .build()
+            .map_err(|error| WakeError::Internal(error.to_string()))?;
+        Ok((window, target))
     }
 
     fn refused<E>(&self, operation: &'static str, error: &SdkError<E, HttpResponse>) -> WakeError

@@ -15,70 +15,16 @@ use secrecy::ExposeSecret;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+
+mod retry;
+
+pub use retry::RetryPolicy;
+use retry::{describe, Delivery};
 
 /// The Web API version this client speaks.
 pub const API_PATH: &str = "api/data/v9.2/";
 /// Rows per page: Dataverse's maximum for standard tables.
 pub const PAGE_SIZE: usize = 5000;
-
-/// Bounds on retries and on each request.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts per request, the first included.
-    pub max_attempts: u32,
-    /// First backoff after a 5xx or a connection error; doubled per attempt, with jitter.
-    pub base_backoff: Duration,
-    /// Longest single wait, whatever Retry-After says.
-    pub max_wait: Duration,
-    /// Timeout of one HTTP request.
-    pub request_timeout: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            base_backoff: Duration::from_millis(500),
-            max_wait: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exponential = self
-            .base_backoff
-            .saturating_mul(1 << attempt.min(16).saturating_sub(1));
-        let capped = exponential.min(self.max_wait);
-        // Jitter between half and the whole wait, so parallel batches do not retry in step.
-        let random = RandomState::new().build_hasher().finish();
-        capped / 2 + capped.mul_f64((random % 1000) as f64 / 2000.0)
-    }
-}
-
-/// Whether a request may have reached Dataverse without its answer reaching this function:
-/// a timeout or a connection lost after the request was written. A connection that could not
-/// be opened carried nothing, so it leaves this unset.
-#[derive(Debug, Default)]
-pub(super) struct Delivery {
-    unanswered: Option<String>,
-}
-
-impl Delivery {
-    /// `error` as it concerns a request that changes data: when an attempt may have been
-    /// carried out and no later attempt answered, whether Dataverse applied it is unknown.
-    fn settle(self, error: DataverseError) -> DataverseError {
-        match (self.unanswered, error) {
-            (
-                Some(reason),
-                DataverseError::DeadlineReached | DataverseError::Unreachable { .. },
-            ) => DataverseError::OutcomeUnknown { reason },
-            (_, error) => error,
-        }
-    }
-}
 
 /// A Dataverse environment reached with the credentials in Secrets Manager.
 pub struct Dataverse {
@@ -269,101 +215,6 @@ impl Dataverse {
         }
         Err(DataverseError::Unauthorized)
     }
-
-    /// Sends, retrying 429 after `Retry-After` (or 2^attempt seconds), and 5xx and connection
-    /// errors with exponential backoff, within the retry bounds and the budget.
-    pub(super) async fn send_with_retries(
-        &self,
-        build: impl Fn() -> RequestBuilder,
-        budget: &Budget,
-    ) -> Result<Response, DataverseError> {
-        self.send_tracked(build, budget, &mut Delivery::default())
-            .await
-    }
-
-    /// [`Self::send_with_retries`], noting in `delivery` an attempt that may have been carried
-    /// out without an answer. Each attempt's timeout ends with the budget, so that no request
-    /// outlives the invocation.
-    async fn send_tracked(
-        &self,
-        build: impl Fn() -> RequestBuilder,
-        budget: &Budget,
-        delivery: &mut Delivery,
-    ) -> Result<Response, DataverseError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            if budget.exhausted() {
-                return Err(DataverseError::DeadlineReached);
-            }
-            let request = build()
-                .timeout(budget.bound(self.retry.request_timeout))
-                .build()
-                .map_err(|error| DataverseError::Internal(format!("request: {error}")))?;
-            transport::check_destination(request.url())?;
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let sent = self.http.execute(request).await;
-            if let Ok(response) = &sent {
-                self.note_pacing(response);
-            }
-            let (wait, failure) = match sent {
-                Ok(response) if response.status().is_redirection() => {
-                    return Err(transport::redirected(&response))
-                }
-                Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
-                    let wait = transport::retry_after(response.headers(), chrono::Utc::now())
-                        .unwrap_or_else(|| Duration::from_secs(1 << attempt.min(10)));
-                    (wait, DataverseError::Throttled { attempts: attempt })
-                }
-                Ok(response) if is_transient(response.status()) => (
-                    self.retry.backoff(attempt),
-                    DataverseError::Unavailable {
-                        status: response.status().as_u16(),
-                        attempts: attempt,
-                    },
-                ),
-                Ok(response) => return Ok(response),
-                Err(error) => {
-                    if !error.is_connect() {
-                        delivery.unanswered = Some(describe(&error));
-                    }
-                    (
-                        self.retry.backoff(attempt),
-                        DataverseError::Unreachable {
-                            host: error
-                                .url()
-                                .and_then(|url| url.host_str().map(str::to_owned))
-                                .unwrap_or_default(),
-                            attempts: attempt,
-                            reason: describe(&error),
-                        },
-                    )
-                }
-            };
-            if attempt >= self.retry.max_attempts {
-                return Err(failure);
-            }
-            let wait = wait.min(self.retry.max_wait);
-            if !budget.allows(wait) {
-                return Err(DataverseError::DeadlineReached);
-            }
-            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
-            tokio::time::sleep(wait).await;
-        }
-    }
-}
-
-impl Dataverse {
-    /// Keeps what every response says about pacing; the sweep reads it between batches, so
-    /// that the retry loop needs to know nothing about how many requests are in flight.
-    fn note_pacing(&self, response: &Response) {
-        if let Some(hint) = transport::dop_hint(response.headers()) {
-            self.dop_hint.store(hint, Ordering::Relaxed);
-        }
-        if response.status() == StatusCode::TOO_MANY_REQUESTS {
-            self.throttled.fetch_add(1, Ordering::Relaxed);
-        }
-    }
 }
 
 /// The headers every Web API request carries, set here only.
@@ -372,28 +223,6 @@ fn odata(request: RequestBuilder) -> RequestBuilder {
         .header("Accept", "application/json")
         .header("OData-MaxVersion", "4.0")
         .header("OData-Version", "4.0")
-}
-
-fn is_transient(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 500 | 502 | 503 | 504)
-}
-
-/// The error and its causes, without the URL (which is named separately).
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "connection error".to_owned()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Passes a success through; turns anything else into Dataverse's error.
@@ -415,49 +244,4 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_change_sent_without_an_answer_has_an_unknown_outcome_and_one_never_sent_does_not() {
-        let sent = || Delivery {
-            unanswered: Some("timed out".into()),
-        };
-        let unreachable = || DataverseError::Unreachable {
-            host: "h".into(),
-            attempts: 6,
-            reason: "timed out".into(),
-        };
-
-        assert!(matches!(
-            sent().settle(DataverseError::DeadlineReached),
-            DataverseError::OutcomeUnknown { .. }
-        ));
-        assert!(matches!(
-            sent().settle(unreachable()),
-            DataverseError::OutcomeUnknown { .. }
-        ));
-        assert!(matches!(
-            Delivery::default().settle(DataverseError::DeadlineReached),
-            DataverseError::DeadlineReached
-        ));
-        assert!(matches!(
-            sent().settle(DataverseError::Unauthorized),
-            DataverseError::Unauthorized
-        ));
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_within_the_cap() {
-        let policy = RetryPolicy {
-            base_backoff: Duration::from_millis(100),
-            max_wait: Duration::from_secs(1),
-            ..RetryPolicy::default()
-        };
-        let first = policy.backoff(1);
-        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-        let fourth = policy.backoff(4);
-        assert!(fourth >= Duration::from_millis(400) && fourth <= Duration::from_millis(800));
-        assert!(policy.backoff(30) <= Duration::from_secs(1));
-    }
-}
+mod tests;

@@ -11,12 +11,16 @@ use crate::settings::{Settings, SettingsError};
 use crate::summary::Summary;
 use crate::sweep::{self, SweepError, SweepOptions};
 use crate::wake::WakeSchedule;
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
 use tracing::{error, info};
+
+mod event;
+
+use event::check_not_future;
+pub use event::{parse_event, Trigger};
 
 /// What the function holds across warm invocations: settings and clients, built once.
 pub struct App {
@@ -178,17 +182,6 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// What a scheduled event asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trigger {
-    /// `detail.dry_run`.
-    pub dry_run: bool,
-    /// `detail.reopen_closed_since`: undo the closes since this instant instead of sweeping.
-    pub reopen_closed_since: Option<DateTime<Utc>>,
-    /// `detail.check` is `true`: run the read-only check of the settings instead of a sweep.
-    pub check: bool,
-}
-
 /// What an invocation returns: a sweep's (or reopen run's) summary or the check's report.
 // One response is built per invocation, so the size of the larger variant costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -199,88 +192,6 @@ pub enum Response {
     Sweep(Summary),
     /// The check's report.
     Check(CheckReport),
-}
-
-/// The detail fields an event may hold.
-const DETAIL_FIELDS: [&str; 3] = ["dry_run", "reopen_closed_since", "check"];
-
-/// Accepts an EventBridge Scheduled Event whose `detail` is `{}`, or holds `dry_run` (a bool)
-/// and/or `reopen_closed_since` (an RFC 3339 instant), or is `{"check": true}` alone.
-pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
-    let invalid = |reason: &str| HandlerError::InvalidEvent(reason.to_owned());
-    if !event.is_object() {
-        return Err(invalid("it is not a JSON object"));
-    }
-    let event: EventBridgeEvent<Value> = serde_json::from_value(event)
-        .map_err(|_| invalid("it lacks detail-type, source or detail"))?;
-    if event.source != "aws.events" {
-        return Err(invalid("source is not \"aws.events\""));
-    }
-    if event.detail_type != "Scheduled Event" {
-        return Err(invalid("detail-type is not \"Scheduled Event\""));
-    }
-    let detail = event
-        .detail
-        .as_object()
-        .ok_or_else(|| invalid("detail is not an object"))?;
-    if let Some(key) = detail
-        .keys()
-        .find(|key| !DETAIL_FIELDS.contains(&key.as_str()))
-    {
-        return Err(HandlerError::InvalidEvent(format!(
-            "detail has the unknown field {key:?} (only \"dry_run\", \"reopen_closed_since\" and \"check\" are accepted)"
-        )));
-    }
-    let check = match detail.get("check") {
-        None => false,
-        Some(Value::Bool(true)) if detail.len() == 1 => true,
-        Some(Value::Bool(true)) => {
-            return Err(invalid(
-                "detail has check with other fields; a check never changes anything, send {\"check\": true} alone",
-            ))
-        }
-        Some(_) => return Err(invalid("detail.check is not true")),
-    };
-    let dry_run = match detail.get("dry_run") {
-        None => false,
-        Some(Value::Bool(flag)) => *flag,
-        Some(_) => return Err(invalid("detail.dry_run is not true or false")),
-    };
-    let reopen_closed_since = detail
-        .get("reopen_closed_since")
-        .map(reopen_instant)
-        .transpose()?;
-    Ok(Trigger {
-        dry_run,
-        reopen_closed_since,
-        check,
-    })
-}
-
-/// An RFC 3339 instant with its offset, such as `2026-11-24T09:00:00Z`.
-fn reopen_instant(value: &Value) -> Result<DateTime<Utc>, HandlerError> {
-    let refuse = |shown: String| {
-        HandlerError::InvalidReopenInstant(format!(
-            "is {shown}, which is not an RFC 3339 instant (for example \"2026-11-24T09:00:00Z\")"
-        ))
-    };
-    let text = value.as_str().ok_or_else(|| refuse(value.to_string()))?;
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| refuse(format!("{text:?}")))
-}
-
-/// Refuses an instant after `now`: no close has happened then, and a typo in the year would
-/// otherwise pass silently as "nothing to reopen".
-fn check_not_future(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), HandlerError> {
-    if since > now {
-        return Err(HandlerError::InvalidReopenInstant(format!(
-            "is {}, which is in the future (now is {})",
-            since.to_rfc3339(),
-            now.to_rfc3339()
-        )));
-    }
-    Ok(())
 }
 
 /// One invocation: one sweep, or the check.
@@ -324,11 +235,27 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
         None => sweep::run(&app.dataverse, &app.settings, options).await,
     };
+    conclude(
+        app,
+        &context.invoked_function_arn,
+        reopen.is_none(),
+        outcome,
+    )
+    .await
+}
+
+/// Writes the wake-up when `set_wake` (not after a reopen run: the next sweep after it does),
+/// logs the summary, and turns the outcome into the answer.
+async fn conclude(
+    app: &App,
+    function_arn: &str,
+    set_wake: bool,
+    outcome: Result<Summary, SweepError>,
+) -> Result<Response, HandlerError> {
     match outcome {
         Ok(mut summary) => {
-            // A reopen run sets no wake-up: the next sweep after it does.
-            if reopen.is_none() {
-                write_wake(app, &context.invoked_function_arn, &mut summary).await;
+            if set_wake {
+                write_wake(app, function_arn, &mut summary).await;
             }
             report(&summary);
             if let Some(error) = HandlerError::no_close_succeeded(&summary) {
@@ -388,138 +315,4 @@ fn report(summary: &Summary) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn scheduled(detail: Value) -> Value {
-        json!({
-            "version": "0",
-            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": "2026-11-24T15:00:00Z",
-            "region": "eu-west-1",
-            "resources": ["arn:aws:events:eu-west-1:123456789012:rule/session-sweeper"],
-            "detail": detail
-        })
-    }
-
-    #[test]
-    fn a_scheduled_event_is_accepted() {
-        assert_eq!(
-            parse_event(scheduled(json!({}))).unwrap(),
-            Trigger {
-                dry_run: false,
-                reopen_closed_since: None,
-                check: false
-            }
-        );
-    }
-
-    #[test]
-    fn a_manual_dry_run_is_read_from_the_detail() {
-        let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
-        assert!(trigger.dry_run && !trigger.check && trigger.reopen_closed_since.is_none());
-    }
-
-    #[test]
-    fn a_detail_of_check_true_asks_for_the_check() {
-        let trigger = parse_event(scheduled(json!({"check": true}))).unwrap();
-        assert!(trigger.check && !trigger.dry_run && trigger.reopen_closed_since.is_none());
-    }
-
-    #[test]
-    fn other_events_are_refused_with_the_reason() {
-        let mut wrong_type = scheduled(json!({}));
-        wrong_type["detail-type"] = json!("EC2 Instance State-change Notification");
-        let mut wrong_source = scheduled(json!({}));
-        wrong_source["source"] = json!("aws.ec2");
-        let cases = [
-            (json!("sweep"), "not a JSON object"),
-            (json!({"Records": []}), "lacks"),
-            (wrong_type, "detail-type"),
-            (wrong_source, "source"),
-            (scheduled(json!("x")), "detail is not an object"),
-            (scheduled(json!({"dry_run": "yes"})), "dry_run"),
-            (scheduled(json!({"dryrun": true})), "dryrun"),
-            (scheduled(json!({"check": "yes"})), "detail.check"),
-            (scheduled(json!({"check": false})), "detail.check"),
-            (scheduled(json!({"check": true, "dry_run": true})), "alone"),
-            (
-                scheduled(json!({"check": true, "reopen_closed_since": "2026-11-24T09:00:00Z"})),
-                "alone",
-            ),
-        ];
-        for (event, expected) in cases {
-            let error = parse_event(event).unwrap_err();
-            assert!(error.to_string().contains(expected), "{error}");
-            assert_eq!(Diagnostic::from(error).error_type, "InvalidEvent");
-        }
-    }
-
-    #[test]
-    fn a_reopen_instant_is_read_from_the_detail_with_its_offset() {
-        let trigger = parse_event(scheduled(json!({
-            "reopen_closed_since": "2026-11-24T10:00:00+01:00",
-            "dry_run": true
-        })))
-        .unwrap();
-        assert_eq!(
-            trigger.reopen_closed_since,
-            Some("2026-11-24T09:00:00Z".parse().unwrap())
-        );
-        assert!(trigger.dry_run);
-    }
-
-    #[test]
-    fn a_reopen_instant_that_is_not_rfc_3339_is_refused_with_its_own_error_type() {
-        for bad in [
-            json!("yesterday"),
-            json!("2026-11-24"),
-            json!("2026-11-24T09:00:00"),
-            json!(1_764_000_000),
-        ] {
-            let error = parse_event(scheduled(json!({"reopen_closed_since": bad}))).unwrap_err();
-            assert!(error.to_string().contains("RFC 3339"), "{error}");
-            assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
-        }
-    }
-
-    #[test]
-    fn a_reopen_instant_in_the_future_is_refused_and_now_itself_is_accepted() {
-        let now: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap();
-        let error = check_not_future(now + chrono::Duration::seconds(1), now).unwrap_err();
-        assert!(error.to_string().contains("future"), "{error}");
-        assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
-        assert!(check_not_future(now, now).is_ok());
-    }
-
-    #[test]
-    fn only_a_sweep_that_closed_nothing_and_had_failures_is_a_no_close_error() {
-        let now = "2026-11-24T15:00:00Z".parse().unwrap();
-        let mut all_failed = Summary::new(now, false);
-        all_failed.record_failed("a".into(), "400: 0x80040203: Invalid status".into(), 1);
-        let mut dry = Summary::new(now, true);
-        dry.record_failed("a".into(), "400: x".into(), 1);
-
-        let error = HandlerError::no_close_succeeded(&all_failed).unwrap();
-
-        assert!(
-            error.to_string().contains("SESSION_CLOSED_STATECODE"),
-            "{error}"
-        );
-        assert_eq!(Diagnostic::from(error).error_type, "NoCloseSucceeded");
-        assert!(HandlerError::no_close_succeeded(&dry).is_none());
-        assert!(HandlerError::no_close_succeeded(&Summary::new(now, false)).is_none());
-    }
-
-    #[test]
-    fn a_fixed_clock_decides_with_its_instant_and_the_system_clock_with_the_wall() {
-        let wall = Utc::now();
-        let fixed = "2026-11-24T15:00:00Z".parse().unwrap();
-        assert_eq!(Clock::Fixed(fixed).now(wall), fixed);
-        assert_eq!(Clock::System.now(wall), wall);
-    }
-}
+mod tests;

@@ -1,0 +1,213 @@
+//! The retry loop every request goes through: 429 after `Retry-After`, 5xx and connection
+//! errors with jittered backoff, all within the retry bounds and the budget, and a note of any
+//! attempt that may have reached Dataverse unanswered, so a change is never called failed when
+//! it may have been applied.
+
+use super::Dataverse;
+use super::DataverseError;
+use crate::budget::Budget;
+use crate::dataverse::transport;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Bounds on retries and on each request.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff after a 5xx or a connection error; doubled per attempt, with jitter.
+    pub base_backoff: Duration,
+    /// Longest single wait, whatever Retry-After says.
+    pub max_wait: Duration,
+    /// Timeout of one HTTP request.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
+        let exponential = self
+            .base_backoff
+            .saturating_mul(1 << attempt.min(16).saturating_sub(1));
+        let capped = exponential.min(self.max_wait);
+        // Jitter between half and the whole wait, so parallel batches do not retry in step.
+        let random = RandomState::new().build_hasher().finish();
+        capped / 2 + capped.mul_f64((random % 1000) as f64 / 2000.0)
+    }
+}
+
+/// Whether a request may have reached Dataverse without its answer reaching this function:
+/// a timeout or a connection lost after the request was written. A connection that could not
+/// be opened carried nothing, so it leaves this unset.
+#[derive(Debug, Default)]
+pub(in crate::dataverse) struct Delivery {
+    pub(super) unanswered: Option<String>,
+}
+
+impl Delivery {
+    /// `error` as it concerns a request that changes data: when an attempt may have been
+    /// carried out and no later attempt answered, whether Dataverse applied it is unknown.
+    pub(super) fn settle(self, error: DataverseError) -> DataverseError {
+        match (self.unanswered, error) {
+            (
+                Some(reason),
+                DataverseError::DeadlineReached | DataverseError::Unreachable { .. },
+            ) => DataverseError::OutcomeUnknown { reason },
+            (_, error) => error,
+        }
+    }
+}
+
+/// What one attempt came to: an answer to hand back, or a failure worth another attempt.
+enum Attempt {
+    Done(Result<Response, DataverseError>),
+    Retry {
+        wait: Duration,
+        failure: DataverseError,
+    },
+}
+
+impl Dataverse {
+    /// Sends, retrying 429 after `Retry-After` (or 2^attempt seconds), and 5xx and connection
+    /// errors with exponential backoff, within the retry bounds and the budget.
+    pub(in crate::dataverse) async fn send_with_retries(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        budget: &Budget,
+    ) -> Result<Response, DataverseError> {
+        self.send_tracked(build, budget, &mut Delivery::default())
+            .await
+    }
+
+    /// [`Self::send_with_retries`], noting in `delivery` an attempt that may have been carried
+    /// out without an answer. Each attempt's timeout ends with the budget, so that no request
+    /// outlives the invocation.
+    pub(super) async fn send_tracked(
+        &self,
+        build: impl Fn() -> RequestBuilder,
+        budget: &Budget,
+        delivery: &mut Delivery,
+    ) -> Result<Response, DataverseError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if budget.exhausted() {
+                return Err(DataverseError::DeadlineReached);
+            }
+            let request = build()
+                .timeout(budget.bound(self.retry.request_timeout))
+                .build()
+                .map_err(|error| DataverseError::Internal(format!("request: {error}")))?;
+            transport::check_destination(request.url())?;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let sent = self.http.execute(request).await;
+            if let Ok(response) = &sent {
+                self.note_pacing(response);
+            }
+            let (wait, failure) = match self.judge_attempt(sent, attempt, delivery) {
+                Attempt::Done(result) => return result,
+                Attempt::Retry { wait, failure } => (wait, failure),
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(failure);
+            }
+            let wait = wait.min(self.retry.max_wait);
+            if !budget.allows(wait) {
+                return Err(DataverseError::DeadlineReached);
+            }
+            tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Sorts the answer (or the error) of attempt number `attempt` into done or worth
+    /// retrying, and how long to wait first.
+    fn judge_attempt(
+        &self,
+        sent: Result<Response, reqwest::Error>,
+        attempt: u32,
+        delivery: &mut Delivery,
+    ) -> Attempt {
+        let (wait, failure) = match sent {
+            Ok(response) if response.status().is_redirection() => {
+                return Attempt::Done(Err(transport::redirected(&response)))
+            }
+            Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => {
+                let wait = transport::retry_after(response.headers(), chrono::Utc::now())
+                    .unwrap_or_else(|| Duration::from_secs(1 << attempt.min(10)));
+                (wait, DataverseError::Throttled { attempts: attempt })
+            }
+            Ok(response) if is_transient(response.status()) => (
+                self.retry.backoff(attempt),
+                DataverseError::Unavailable {
+                    status: response.status().as_u16(),
+                    attempts: attempt,
+                },
+            ),
+            Ok(response) => return Attempt::Done(Ok(response)),
+            Err(error) => {
+                if !error.is_connect() {
+                    delivery.unanswered = Some(describe(&error));
+                }
+                (
+                    self.retry.backoff(attempt),
+                    DataverseError::Unreachable {
+                        host: error
+                            .url()
+                            .and_then(|url| url.host_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        attempts: attempt,
+                        reason: describe(&error),
+                    },
+                )
+            }
+        };
+        Attempt::Retry { wait, failure }
+    }
+
+    /// Keeps what every response says about pacing; the sweep reads it between batches, so
+    /// that the retry loop needs to know nothing about how many requests are in flight.
+    fn note_pacing(&self, response: &Response) {
+        if let Some(hint) = transport::dop_hint(response.headers()) {
+            self.dop_hint.store(hint, Ordering::Relaxed);
+        }
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 500 | 502 | 503 | 504)
+}
+
+/// The error and its causes, without the URL (which is named separately).
+pub(super) fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "connection error".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

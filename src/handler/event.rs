@@ -1,0 +1,103 @@
+//! The event in: only an EventBridge Scheduled Event, whose `detail` holds nothing but the
+//! documented fields, so a mistyped manual invocation is refused before any request is sent.
+
+use super::HandlerError;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// What a scheduled event asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// `detail.dry_run`.
+    pub dry_run: bool,
+    /// `detail.reopen_closed_since`: undo the closes since this instant instead of sweeping.
+    pub reopen_closed_since: Option<DateTime<Utc>>,
+    /// `detail.check` is `true`: run the read-only check of the settings instead of a sweep.
+    pub check: bool,
+}
+
+/// The detail fields an event may hold.
+const DETAIL_FIELDS: [&str; 3] = ["dry_run", "reopen_closed_since", "check"];
+
+/// Accepts an EventBridge Scheduled Event whose `detail` is `{}`, or holds `dry_run` (a bool)
+/// and/or `reopen_closed_since` (an RFC 3339 instant), or is `{"check": true}` alone.
+pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
+    let invalid = |reason: &str| HandlerError::InvalidEvent(reason.to_owned());
+    if !event.is_object() {
+        return Err(invalid("it is not a JSON object"));
+    }
+    let event: EventBridgeEvent<Value> = serde_json::from_value(event)
+        .map_err(|_| invalid("it lacks detail-type, source or detail"))?;
+    if event.source != "aws.events" {
+        return Err(invalid("source is not \"aws.events\""));
+    }
+    if event.detail_type != "Scheduled Event" {
+        return Err(invalid("detail-type is not \"Scheduled Event\""));
+    }
+    let detail = event
+        .detail
+        .as_object()
+        .ok_or_else(|| invalid("detail is not an object"))?;
+    if let Some(key) = detail
+        .keys()
+        .find(|key| !DETAIL_FIELDS.contains(&key.as_str()))
+    {
+        return Err(HandlerError::InvalidEvent(format!(
+            "detail has the unknown field {key:?} (only \"dry_run\", \"reopen_closed_since\" and \"check\" are accepted)"
+        )));
+    }
+    let check = match detail.get("check") {
+        None => false,
+        Some(Value::Bool(true)) if detail.len() == 1 => true,
+        Some(Value::Bool(true)) => {
+            return Err(invalid(
+                "detail has check with other fields; a check never changes anything, send {\"check\": true} alone",
+            ))
+        }
+        Some(_) => return Err(invalid("detail.check is not true")),
+    };
+    let dry_run = match detail.get("dry_run") {
+        None => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(_) => return Err(invalid("detail.dry_run is not true or false")),
+    };
+    let reopen_closed_since = detail
+        .get("reopen_closed_since")
+        .map(reopen_instant)
+        .transpose()?;
+    Ok(Trigger {
+        dry_run,
+        reopen_closed_since,
+        check,
+    })
+}
+
+/// An RFC 3339 instant with its offset, such as `2026-11-24T09:00:00Z`.
+fn reopen_instant(value: &Value) -> Result<DateTime<Utc>, HandlerError> {
+    let refuse = |shown: String| {
+        HandlerError::InvalidReopenInstant(format!(
+            "is {shown}, which is not an RFC 3339 instant (for example \"2026-11-24T09:00:00Z\")"
+        ))
+    };
+    let text = value.as_str().ok_or_else(|| refuse(value.to_string()))?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| refuse(format!("{text:?}")))
+}
+
+/// Refuses an instant after `now`: no close has happened then, and a typo in the year would
+/// otherwise pass silently as "nothing to reopen".
+pub(super) fn check_not_future(
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), HandlerError> {
+    if since > now {
+        return Err(HandlerError::InvalidReopenInstant(format!(
+            "is {}, which is in the future (now is {})",
+            since.to_rfc3339(),
+            now.to_rfc3339()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The handler accepts only the events it documents and maps each failure to a stable error type.
+
+use super::*;
+use serde_json::json;
+
+fn scheduled(detail: Value) -> Value {
+    json!({
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-24T15:00:00Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/session-sweeper"],
+        "detail": detail
+    })
+}
+
+#[test]
+fn a_scheduled_event_is_accepted() {
+    assert_eq!(
+        parse_event(scheduled(json!({}))).unwrap(),
+        Trigger {
+            dry_run: false,
+            reopen_closed_since: None,
+            check: false
+        }
+    );
+}
+
+#[test]
+fn a_manual_dry_run_is_read_from_the_detail() {
+    let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
+    assert!(trigger.dry_run && !trigger.check && trigger.reopen_closed_since.is_none());
+}
+
+#[test]
+fn a_detail_of_check_true_asks_for_the_check() {
+    let trigger = parse_event(scheduled(json!({"check": true}))).unwrap();
+    assert!(trigger.check && !trigger.dry_run && trigger.reopen_closed_since.is_none());
+}
+
+#[test]
+fn other_events_are_refused_with_the_reason() {
+    let mut wrong_type = scheduled(json!({}));
+    wrong_type["detail-type"] = json!("EC2 Instance State-change Notification");
+    let mut wrong_source = scheduled(json!({}));
+    wrong_source["source"] = json!("aws.ec2");
+    let cases = [
+        (json!("sweep"), "not a JSON object"),
+        (json!({"Records": []}), "lacks"),
+        (wrong_type, "detail-type"),
+        (wrong_source, "source"),
+        (scheduled(json!("x")), "detail is not an object"),
+        (scheduled(json!({"dry_run": "yes"})), "dry_run"),
+        (scheduled(json!({"dryrun": true})), "dryrun"),
+        (scheduled(json!({"check": "yes"})), "detail.check"),
+        (scheduled(json!({"check": false})), "detail.check"),
+        (scheduled(json!({"check": true, "dry_run": true})), "alone"),
+        (
+            scheduled(json!({"check": true, "reopen_closed_since": "2026-11-24T09:00:00Z"})),
+            "alone",
+        ),
+    ];
+    for (event, expected) in cases {
+        let error = parse_event(event).unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+        assert_eq!(Diagnostic::from(error).error_type, "InvalidEvent");
+    }
+}
+
+#[test]
+fn a_reopen_instant_is_read_from_the_detail_with_its_offset() {
+    let trigger = parse_event(scheduled(json!({
+        "reopen_closed_since": "2026-11-24T10:00:00+01:00",
+        "dry_run": true
+    })))
+    .unwrap();
+    assert_eq!(
+        trigger.reopen_closed_since,
+        Some("2026-11-24T09:00:00Z".parse().unwrap())
+    );
+    assert!(trigger.dry_run);
+}
+
+#[test]
+fn a_reopen_instant_that_is_not_rfc_3339_is_refused_with_its_own_error_type() {
+    for bad in [
+        json!("yesterday"),
+        json!("2026-11-24"),
+        json!("2026-11-24T09:00:00"),
+        json!(1_764_000_000),
+    ] {
+        let error = parse_event(scheduled(json!({"reopen_closed_since": bad}))).unwrap_err();
+        assert!(error.to_string().contains("RFC 3339"), "{error}");
+        assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
+    }
+}
+
+#[test]
+fn a_reopen_instant_in_the_future_is_refused_and_now_itself_is_accepted() {
+    let now: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap();
+    let error = check_not_future(now + chrono::Duration::seconds(1), now).unwrap_err();
+    assert!(error.to_string().contains("future"), "{error}");
+    assert_eq!(Diagnostic::from(error).error_type, "InvalidReopenInstant");
+    assert!(check_not_future(now, now).is_ok());
+}
+
+#[test]
+fn only_a_sweep_that_closed_nothing_and_had_failures_is_a_no_close_error() {
+    let now = "2026-11-24T15:00:00Z".parse().unwrap();
+    let mut all_failed = Summary::new(now, false);
+    all_failed.record_failed("a".into(), "400: 0x80040203: Invalid status".into(), 1);
+    let mut dry = Summary::new(now, true);
+    dry.record_failed("a".into(), "400: x".into(), 1);
+
+    let error = HandlerError::no_close_succeeded(&all_failed).unwrap();
+
+    assert!(
+        error.to_string().contains("SESSION_CLOSED_STATECODE"),
+        "{error}"
+    );
+    assert_eq!(Diagnostic::from(error).error_type, "NoCloseSucceeded");
+    assert!(HandlerError::no_close_succeeded(&dry).is_none());
+    assert!(HandlerError::no_close_succeeded(&Summary::new(now, false)).is_none());
+}
+
+#[test]
+fn a_fixed_clock_decides_with_its_instant_and_the_system_clock_with_the_wall() {
+    let wall = Utc::now();
+    let fixed = "2026-11-24T15:00:00Z".parse().unwrap();
+    assert_eq!(Clock::Fixed(fixed).now(wall), fixed);
+    assert_eq!(Clock::System.now(wall), wall);
+}

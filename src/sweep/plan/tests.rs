@@ -1,0 +1,197 @@
+//! Only usable configurations become queries, and sessions without one are judged or reported as documented.
+
+use super::*;
+use chrono::TimeZone;
+use serde_json::json;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 15, 0, 0).unwrap()
+}
+
+const A: &str = "6f1c2a3b-0000-4000-8000-00000000000a";
+const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
+
+fn guid(text: &str) -> Guid {
+    Guid::parse(text).unwrap()
+}
+
+fn configuration(id: &str, timeout: serde_json::Value) -> ConfigurationRow {
+    ConfigurationRow {
+        id: id.into(),
+        timeout: Some(timeout),
+    }
+}
+
+fn settings(default: Option<&str>) -> Settings {
+    let default = default.map(str::to_owned);
+    Settings::from_lookup(|name| match name {
+        "DATAVERSE_SECRET_ID" => Some("s".into()),
+        "DEFAULT_CONFIGURATION_ID" => default.clone(),
+        _ => None,
+    })
+    .unwrap()
+}
+
+fn plan_with(
+    settings: &Settings,
+    configurations: &[ConfigurationRow],
+    summary: &mut Summary,
+) -> Result<Vec<Planned>, SweepError> {
+    let checked = check_configurations(settings, configurations, summary)?;
+    Ok(build_queries(
+        now(),
+        &checked,
+        settings.default_configuration.as_ref(),
+    ))
+}
+
+fn plan(
+    configurations: &[ConfigurationRow],
+    summary: &mut Summary,
+) -> Result<Vec<Planned>, SweepError> {
+    plan_with(&settings(None), configurations, summary)
+}
+
+#[test]
+fn one_configuration_also_owns_the_sessions_without_an_active_configuration() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan(&[configuration(A, json!(1440))], &mut summary).unwrap();
+    assert_eq!(queries.len(), 1);
+    assert_eq!(
+        queries[0].query,
+        SessionQuery {
+            owner: Owner::NoneOf(Vec::new()),
+            cutoff: Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap(),
+        }
+    );
+    assert!(!queries[0].report_only);
+}
+
+#[test]
+fn several_configurations_report_orphaned_sessions_past_the_longest_timeout() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan(
+        &[
+            configuration(A, json!(30)),
+            configuration(B, json!("2 days")),
+        ],
+        &mut summary,
+    )
+    .unwrap();
+    assert_eq!(queries.len(), 3);
+    let orphans = &queries[2];
+    assert!(orphans.report_only);
+    assert_eq!(orphans.timeout.seconds(), 172_800);
+    assert_eq!(orphans.query.owner, Owner::NoneOf(vec![guid(A), guid(B)]));
+    assert_eq!(queries[0].query.owner, Owner::Configuration(guid(A)));
+}
+
+#[test]
+fn the_default_configuration_owns_the_orphaned_sessions_and_no_query_only_reports() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan_with(
+        &settings(Some(B)),
+        &[configuration(A, json!(30)), configuration(B, json!(60))],
+        &mut summary,
+    )
+    .unwrap();
+    assert_eq!(queries.len(), 2);
+    assert_eq!(queries[0].query.owner, Owner::Configuration(guid(A)));
+    assert_eq!(queries[1].query.owner, Owner::NoneOf(vec![guid(A)]));
+    assert!(queries.iter().all(|query| !query.report_only));
+}
+
+#[test]
+fn a_default_that_is_not_active_is_an_error_before_any_query() {
+    let mut summary = Summary::new(now(), false);
+    let inactive = "6f1c2a3b-0000-4000-8000-00000000000c";
+    let error = plan_with(
+        &settings(Some(inactive)),
+        &[configuration(A, json!(30)), configuration(B, json!(60))],
+        &mut summary,
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(
+        error,
+        SweepError::DefaultConfigurationNotActive { .. }
+    ));
+    assert!(error.to_string().contains("DEFAULT_CONFIGURATION_ID"));
+}
+
+#[test]
+fn a_default_with_an_unusable_timeout_leaves_the_orphaned_sessions_unjudged() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan_with(
+        &settings(Some(B)),
+        &[configuration(A, json!(30)), configuration(B, json!(2))],
+        &mut summary,
+    )
+    .unwrap();
+    assert_eq!(queries.len(), 1);
+    assert_eq!(queries[0].query.owner, Owner::Configuration(guid(A)));
+}
+
+#[test]
+fn a_timeout_below_the_minimum_is_an_error_for_its_configuration_only() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan(
+        &[configuration(A, json!(2)), configuration(B, json!(5))],
+        &mut summary,
+    )
+    .unwrap();
+    assert!(queries.iter().all(|query| query.configuration_id != A));
+    let error = summary.configurations()[0].error.as_deref().unwrap();
+    assert!(error.contains("MIN_SESSION_TIMEOUT"), "{error}");
+    assert_eq!(summary.configurations()[1].timeout_seconds, Some(300));
+}
+
+#[test]
+fn a_query_owns_only_the_lookups_its_filter_asks_for() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan_with(
+        &settings(Some(B)),
+        &[configuration(A, json!(30)), configuration(B, json!(60))],
+        &mut summary,
+    )
+    .unwrap();
+    let (own, with_orphans) = (&queries[0], &queries[1]);
+    assert!(own.owns(Some(A)) && !own.owns(Some(B)) && !own.owns(None));
+    assert!(with_orphans.owns(None) && with_orphans.owns(Some(B)));
+    assert!(with_orphans.owns(Some("6f1c2a3b-0000-4000-8000-00000000000c")));
+    assert!(!with_orphans.owns(Some(A)));
+    assert!(!with_orphans.without_active_configuration(Some(B)));
+    assert!(with_orphans.without_active_configuration(None));
+}
+
+#[test]
+fn a_configuration_with_a_bad_timeout_gets_no_query_and_is_reported() {
+    let mut summary = Summary::new(now(), false);
+    let queries = plan(
+        &[configuration(A, json!(0)), configuration(B, json!(60))],
+        &mut summary,
+    )
+    .unwrap();
+    assert!(queries.iter().all(|query| query.configuration_id != A));
+    assert!(!summary.complete());
+    assert!(summary.configurations()[0].error.is_some());
+}
+
+#[test]
+fn no_usable_configuration_is_an_error_before_any_query() {
+    let mut summary = Summary::new(now(), false);
+    let error = plan(&[configuration(A, json!("soon"))], &mut summary)
+        .err()
+        .unwrap();
+    assert!(matches!(error, SweepError::NoUsableConfiguration { .. }));
+    assert!(error.to_string().contains("w4d_sessiontimeout"));
+}
+
+#[test]
+fn a_configuration_id_that_is_not_a_guid_never_reaches_a_filter() {
+    let mut summary = Summary::new(now(), false);
+    let error = plan(&[configuration("x or 1 eq 1", json!(60))], &mut summary)
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("GUID"));
+}

@@ -2,10 +2,15 @@
 //! parallelism in `x-ms-dop-hint` on every response ("Send parallel requests"); the sweep
 //! follows it, never above `CLOSE_CONCURRENCY`, halves after a 429 and climbs back one step
 //! after a run of successes, so that a long sweep stays near what service protection allows
-//! without spending its requests on 429s.
+//! without spending its requests on 429s. The step back to the limit that was throttled waits
+//! several rounds: service protection counts over a sliding window, so that limit fills the
+//! window again as soon as the slower rounds have left it, and each early return costs a 429.
 //!
 //! Nothing here performs I/O or reads the clock: the closer reports what it saw and asks for
 //! the limit.
+
+/// Rounds of successes before the limit steps back to where Dataverse last throttled it.
+const ROUNDS_BEFORE_A_THROTTLED_LIMIT: usize = 4;
 
 /// The in-flight limit and what it is derived from.
 #[derive(Debug, Clone)]
@@ -15,6 +20,8 @@ pub(super) struct Pace {
     /// The last `x-ms-dop-hint`, once one was seen.
     hint: Option<usize>,
     limit: usize,
+    /// The limit the last 429 came at: climbing to it (or past it) is slow.
+    throttled_at: Option<usize>,
     /// Successes since the limit last changed.
     successes: usize,
 }
@@ -27,6 +34,7 @@ impl Pace {
             ceiling,
             hint: None,
             limit: ceiling,
+            throttled_at: None,
             successes: 0,
         }
     }
@@ -51,20 +59,29 @@ impl Pace {
 
     /// Dataverse answered 429 since the last report: half as many in flight, at least one.
     pub fn throttled(&mut self) {
+        self.throttled_at = Some(self.limit);
         self.limit = (self.limit / 2).max(1);
         self.successes = 0;
     }
 
     /// A request succeeded without a 429: after as many successes in a row as the limit
-    /// allows in flight (one round), one more in flight, up to the cap.
+    /// allows in flight (one round), one more in flight, up to the cap; a step to the limit
+    /// last throttled, or beyond it, waits [`ROUNDS_BEFORE_A_THROTTLED_LIMIT`] rounds.
     pub fn succeeded(&mut self) {
         if self.limit >= self.cap() {
             return;
         }
         self.successes += 1;
-        if self.successes >= self.limit {
+        if self.successes >= self.limit * self.rounds_per_step() {
             self.limit += 1;
             self.successes = 0;
+        }
+    }
+
+    fn rounds_per_step(&self) -> usize {
+        match self.throttled_at {
+            Some(throttled_at) if self.limit + 1 >= throttled_at => ROUNDS_BEFORE_A_THROTTLED_LIMIT,
+            _ => 1,
         }
     }
 
@@ -170,6 +187,59 @@ mod tests {
         pace.throttled();
         let pace = climbed(pace, 100);
         assert_eq!(pace.limit(), 2);
+    }
+
+    #[test]
+    fn below_the_limit_that_was_throttled_each_step_takes_one_round() {
+        let mut pace = Pace::new(8);
+        pace.throttled();
+        let pace = climbed(pace, 4 + 5);
+        assert_eq!(pace.limit(), 6);
+        let pace = climbed(pace, 6);
+        assert_eq!(pace.limit(), 7);
+    }
+
+    #[test]
+    fn the_step_back_to_the_limit_that_was_throttled_takes_several_rounds() {
+        let mut pace = Pace::new(4);
+        pace.throttled();
+        let pace = climbed(pace, 2);
+        assert_eq!(pace.limit(), 3);
+        let pace = climbed(pace, 3 * ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        assert_eq!(pace.limit(), 3);
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 4);
+    }
+
+    #[test]
+    fn a_step_past_the_limit_that_was_throttled_also_takes_several_rounds() {
+        let mut pace = Pace::new(8);
+        pace.hint(Some(2));
+        pace.throttled();
+        pace.hint(Some(8));
+        let pace = climbed(pace, ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        assert_eq!(pace.limit(), 1);
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 2);
+        let pace = climbed(pace, 2 * ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        assert_eq!(pace.limit(), 2);
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 3);
+    }
+
+    #[test]
+    fn a_later_429_at_a_lower_limit_makes_that_limit_the_slow_step() {
+        let mut pace = Pace::new(8);
+        pace.throttled();
+        let mut pace = climbed(pace, 4);
+        assert_eq!(pace.limit(), 5);
+        pace.throttled();
+        let pace = climbed(pace, 2 + 3);
+        assert_eq!(pace.limit(), 4);
+        let pace = climbed(pace, 4 * ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        assert_eq!(pace.limit(), 4);
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 5);
     }
 
     #[test]

@@ -2,15 +2,18 @@
 //! parallelism in `x-ms-dop-hint` on every response ("Send parallel requests"); the sweep
 //! follows it, never above `CLOSE_CONCURRENCY`, halves after a 429 and climbs back one step
 //! after a run of successes, so that a long sweep stays near what service protection allows
-//! without spending its requests on 429s. The step back to the limit that was throttled waits
-//! several rounds: service protection counts over a sliding window, so that limit fills the
-//! window again as soon as the slower rounds have left it, and each early return costs a 429.
+//! without spending its requests on 429s. Service protection counts over a sliding window, so
+//! the limit that was throttled fills it again once the slower rounds have left it: after a
+//! 429 the sweep spends only part of its rounds at that limit (a few there, then a few one
+//! below), keeping the window's average under what Dataverse allows.
 //!
 //! Nothing here performs I/O or reads the clock: the closer reports what it saw and asks for
 //! the limit.
 
-/// Rounds of successes before the limit steps back to where Dataverse last throttled it.
-const ROUNDS_BEFORE_A_THROTTLED_LIMIT: usize = 4;
+/// Rounds of successes one below the limit Dataverse last throttled, before stepping to it.
+const ROUNDS_BELOW_A_THROTTLED_LIMIT: usize = 3;
+/// Rounds of successes at the limit Dataverse last throttled, before stepping one below it.
+const ROUNDS_AT_A_THROTTLED_LIMIT: usize = 6;
 
 /// The in-flight limit and what it is derived from.
 #[derive(Debug, Clone)]
@@ -20,7 +23,7 @@ pub(super) struct Pace {
     /// The last `x-ms-dop-hint`, once one was seen.
     hint: Option<usize>,
     limit: usize,
-    /// The limit the last 429 came at: climbing to it (or past it) is slow.
+    /// The limit the last 429 came at: the sweep spends only part of its rounds there.
     throttled_at: Option<usize>,
     /// Successes since the limit last changed.
     successes: usize,
@@ -65,22 +68,33 @@ impl Pace {
     }
 
     /// A request succeeded without a 429: after as many successes in a row as the limit
-    /// allows in flight (one round), one more in flight, up to the cap; a step to the limit
-    /// last throttled, or beyond it, waits [`ROUNDS_BEFORE_A_THROTTLED_LIMIT`] rounds.
+    /// allows in flight (one round), one more in flight, up to the cap. Around the limit last
+    /// throttled, the limit alternates: [`ROUNDS_BELOW_A_THROTTLED_LIMIT`] rounds one below
+    /// it, then [`ROUNDS_AT_A_THROTTLED_LIMIT`] rounds at it; it never climbs past it.
     pub fn succeeded(&mut self) {
-        if self.limit >= self.cap() {
+        let at_throttled = self.throttled_at.is_some_and(|at| self.limit >= at);
+        let (may_change, rounds) = if at_throttled {
+            (self.limit > 1, ROUNDS_AT_A_THROTTLED_LIMIT)
+        } else {
+            (self.limit < self.cap(), self.rounds_per_step())
+        };
+        if !may_change {
             return;
         }
         self.successes += 1;
-        if self.successes >= self.limit * self.rounds_per_step() {
-            self.limit += 1;
+        if self.successes >= self.limit * rounds {
+            self.limit = if at_throttled {
+                self.limit - 1
+            } else {
+                self.limit + 1
+            };
             self.successes = 0;
         }
     }
 
     fn rounds_per_step(&self) -> usize {
         match self.throttled_at {
-            Some(throttled_at) if self.limit + 1 >= throttled_at => ROUNDS_BEFORE_A_THROTTLED_LIMIT,
+            Some(throttled_at) if self.limit + 1 >= throttled_at => ROUNDS_BELOW_A_THROTTLED_LIMIT,
             _ => 1,
         }
     }
@@ -174,8 +188,8 @@ mod tests {
     #[test]
     fn the_limit_never_climbs_above_the_hint() {
         let mut pace = Pace::new(8);
+        pace.hint(Some(1));
         pace.hint(Some(3));
-        pace.throttled();
         let pace = climbed(pace, 100);
         assert_eq!(pace.limit(), 3);
     }
@@ -183,8 +197,8 @@ mod tests {
     #[test]
     fn the_limit_never_climbs_above_the_ceiling() {
         let mut pace = Pace::new(2);
+        pace.hint(Some(1));
         pace.hint(Some(8));
-        pace.throttled();
         let pace = climbed(pace, 100);
         assert_eq!(pace.limit(), 2);
     }
@@ -205,26 +219,48 @@ mod tests {
         pace.throttled();
         let pace = climbed(pace, 2);
         assert_eq!(pace.limit(), 3);
-        let pace = climbed(pace, 3 * ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        let pace = climbed(pace, 3 * ROUNDS_BELOW_A_THROTTLED_LIMIT - 1);
         assert_eq!(pace.limit(), 3);
         let pace = climbed(pace, 1);
         assert_eq!(pace.limit(), 4);
     }
 
     #[test]
-    fn a_step_past_the_limit_that_was_throttled_also_takes_several_rounds() {
+    fn at_the_limit_that_was_throttled_the_limit_steps_one_below_after_several_rounds() {
+        let mut pace = Pace::new(4);
+        pace.throttled();
+        let pace = climbed(pace, 2 + 3 * ROUNDS_BELOW_A_THROTTLED_LIMIT);
+        assert_eq!(pace.limit(), 4);
+        let pace = climbed(pace, 4 * ROUNDS_AT_A_THROTTLED_LIMIT - 1);
+        assert_eq!(pace.limit(), 4);
+        let pace = climbed(pace, 1);
+        assert_eq!(pace.limit(), 3);
+        let pace = climbed(pace, 3 * ROUNDS_BELOW_A_THROTTLED_LIMIT);
+        assert_eq!(pace.limit(), 4);
+    }
+
+    #[test]
+    fn the_limit_never_climbs_past_the_one_that_was_throttled() {
         let mut pace = Pace::new(8);
         pace.hint(Some(2));
         pace.throttled();
         pace.hint(Some(8));
-        let pace = climbed(pace, ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        let mut highest = pace.limit();
+        for _ in 0..100 {
+            pace.succeeded();
+            highest = highest.max(pace.limit());
+        }
+        assert_eq!(highest, 2);
+    }
+
+    #[test]
+    fn a_limit_throttled_at_one_stays_at_one() {
+        let mut pace = Pace::new(8);
+        pace.hint(Some(1));
+        pace.throttled();
+        pace.hint(Some(8));
+        let pace = climbed(pace, 100);
         assert_eq!(pace.limit(), 1);
-        let pace = climbed(pace, 1);
-        assert_eq!(pace.limit(), 2);
-        let pace = climbed(pace, 2 * ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
-        assert_eq!(pace.limit(), 2);
-        let pace = climbed(pace, 1);
-        assert_eq!(pace.limit(), 3);
     }
 
     #[test]
@@ -236,7 +272,7 @@ mod tests {
         pace.throttled();
         let pace = climbed(pace, 2 + 3);
         assert_eq!(pace.limit(), 4);
-        let pace = climbed(pace, 4 * ROUNDS_BEFORE_A_THROTTLED_LIMIT - 1);
+        let pace = climbed(pace, 4 * ROUNDS_BELOW_A_THROTTLED_LIMIT - 1);
         assert_eq!(pace.limit(), 4);
         let pace = climbed(pace, 1);
         assert_eq!(pace.limit(), 5);

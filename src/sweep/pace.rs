@@ -10,6 +10,9 @@
 //! Nothing here performs I/O or reads the clock: the closer reports what it saw and asks for
 //! the limit.
 
+// Two thirds of the rounds at the throttled limit: near its throughput, while the window's
+// average stays a third of a request below it, so the window no longer fills to a 429.
+
 /// Rounds of successes one below the limit Dataverse last throttled, before stepping to it.
 const ROUNDS_BELOW_A_THROTTLED_LIMIT: usize = 3;
 /// Rounds of successes at the limit Dataverse last throttled, before stepping one below it.

@@ -402,8 +402,10 @@ def print_wake(summary: dict, moto_url: str, env: dict[str, str]) -> None:
     if "wake_error" in summary:
         print(f"\nWake-up: not written: {summary['wake_error']}")
         return
+    if "findings" in summary:
+        return  # the check's report: a check never sets a wake-up
     if "next_wake_at" not in summary:
-        print("\nWake-up: none (a dry run sets none)")
+        print("\nWake-up: none (only a sweep that closes sets one, not a dry run or a reopen run)")
         return
     import boto3  # installed with moto
 

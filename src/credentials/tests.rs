@@ -1,4 +1,6 @@
 //! The secret is validated field by field and never shown in Debug output or errors.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use secrecy::ExposeSecret;

@@ -1,4 +1,6 @@
 //! The handler accepts only the events it documents and maps each failure to a stable error type.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use serde_json::json;

@@ -1,4 +1,6 @@
 //! Session timeouts parse exactly and eligibility holds to the second.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use chrono::TimeZone;

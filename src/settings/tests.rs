@@ -1,4 +1,6 @@
 //! Settings are read, defaulted and refused as the README documents; helpers for other modules' tests.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use std::collections::HashMap;

@@ -1,4 +1,6 @@
 //! The summary keeps its counts exact, its lists capped and its JSON in the documented shape.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use chrono::TimeZone;

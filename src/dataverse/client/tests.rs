@@ -1,4 +1,6 @@
 //! A change sent without an answer has an unknown outcome, and the backoff grows within its cap.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use std::time::Duration;

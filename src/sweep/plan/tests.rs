@@ -1,4 +1,6 @@
 //! Only usable configurations become queries, and sessions without one are judged or reported as documented.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
 use super::*;
 use chrono::TimeZone;

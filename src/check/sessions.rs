@@ -275,6 +275,7 @@ pub(super) fn sessions(count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::plan::tests::{configuration, settings};
     use chrono::{Duration, TimeZone};
     use serde_json::json;
 
@@ -295,23 +296,6 @@ mod tests {
             statecode: 0,
             last_agent_message: None,
         })
-    }
-
-    fn configuration(id: &str, timeout: serde_json::Value) -> ConfigurationRow {
-        ConfigurationRow {
-            id: id.into(),
-            timeout: Some(timeout),
-        }
-    }
-
-    fn settings(default: Option<&str>) -> Settings {
-        let default = default.map(str::to_owned);
-        Settings::from_lookup(|name| match name {
-            "DATAVERSE_SECRET_ID" => Some("s".into()),
-            "DEFAULT_CONFIGURATION_ID" => default.clone(),
-            _ => None,
-        })
-        .unwrap()
     }
 
     #[test]

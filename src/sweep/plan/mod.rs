@@ -215,4 +215,4 @@ pub(crate) fn build_queries(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

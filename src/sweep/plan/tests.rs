@@ -17,21 +17,19 @@ fn guid(text: &str) -> Guid {
     Guid::parse(text).unwrap()
 }
 
-fn configuration(id: &str, timeout: serde_json::Value) -> ConfigurationRow {
+/// An active configuration row with this id and raw timeout (also used by the check's tests).
+pub(crate) fn configuration(id: &str, timeout: serde_json::Value) -> ConfigurationRow {
     ConfigurationRow {
         id: id.into(),
         timeout: Some(timeout),
     }
 }
 
-fn settings(default: Option<&str>) -> Settings {
-    let default = default.map(str::to_owned);
-    Settings::from_lookup(|name| match name {
-        "DATAVERSE_SECRET_ID" => Some("s".into()),
-        "DEFAULT_CONFIGURATION_ID" => default.clone(),
-        _ => None,
-    })
-    .unwrap()
+/// Default settings, with `DEFAULT_CONFIGURATION_ID` when given (also used by the check's tests).
+pub(crate) fn settings(default: Option<&str>) -> Settings {
+    let mut pairs = vec![("DATAVERSE_SECRET_ID", "s")];
+    pairs.extend(default.map(|id| ("DEFAULT_CONFIGURATION_ID", id)));
+    crate::settings::tests::settings(&pairs).unwrap()
 }
 
 fn plan_with(

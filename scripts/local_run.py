@@ -436,6 +436,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--demo", action="store_true", help="seed the simulator with its demo org")
     parser.add_argument("--keep-logs", action="store_true", help="keep every process's log and print where")
     parser.add_argument("--check-demo", action="store_true", help="with --demo and a scheduled event: fail unless exactly the demo sessions named 'close' were closed")
+    parser.add_argument("--expect-ok", action="store_true", help="with a check event: fail unless the check's report answers \"ok\": true")
     parser.add_argument("--show-log", action="store_true", help="print the function's log after the invocation")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra or overriding function environment, e.g. --env DRY_RUN=true (repeatable)")
     parser.add_argument("--sim-arg", action="append", default=[], metavar="ARG", help="extra argument for dataverse-sim, repeatable; write it with =, e.g. --sim-arg=--latency-ms --sim-arg=50")
@@ -506,7 +507,18 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     print_wake(summary, moto_url, env)
     if args.check_demo:
         check_demo(before, after, summary, env)
+    if args.expect_ok:
+        expect_ok(summary)
     return 0
+
+
+def expect_ok(report: dict) -> None:
+    """--expect-ok (make check): the invocation must have been a check, and its verdict ok."""
+    if not isinstance(report, dict) or "findings" not in report:
+        raise StepError("--expect-ok: the function did not return a check report (was the event {\"check\": true}?)")
+    if report.get("ok") is not True:
+        raise StepError("--expect-ok: the check did not answer \"ok\": true (its errors are listed above)")
+    print("\ncheck: the sample org's check answered \"ok\": true")
 
 
 def interrupt(*_: object) -> None:

@@ -43,6 +43,30 @@ fn entra_error(state: &mut State, status: u16, error: &str, code: u32, descripti
     reply
 }
 
+/// Why Entra refuses a token request: HTTP status, `error`, AADSTS code and description.
+struct Refusal {
+    status: u16,
+    error: &'static str,
+    code: u32,
+    description: String,
+}
+
+impl Refusal {
+    fn new(status: u16, error: &'static str, code: u32, description: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            error,
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn missing(name: &str) -> Self {
+        let text = format!("The request body must contain the following parameter: '{name}'.");
+        Refusal::new(400, "invalid_request", 900144, text)
+    }
+}
+
 /// Handles a token request for `tenant` with a form-encoded body.
 pub(crate) fn token(state: &mut State, tenant: &str, body: &[u8]) -> Reply {
     let form = parse_query(&String::from_utf8_lossy(body));
@@ -52,56 +76,72 @@ pub(crate) fn token(state: &mut State, tenant: &str, body: &[u8]) -> Reply {
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     };
-    let missing =
-        |name: &str| format!("The request body must contain the following parameter: '{name}'.");
-    let Some(grant_type) = field("grant_type") else {
-        return entra_error(
-            state,
-            400,
-            "invalid_request",
-            900144,
-            &missing("grant_type"),
-        );
-    };
+    let checked = check_grant(&field)
+        .and_then(|()| check_client(state, tenant, &field))
+        .and_then(|()| check_scope(state, tenant, &field));
+    match checked {
+        Ok(()) => issue(state),
+        Err(r) => entra_error(state, r.status, r.error, r.code, &r.description),
+    }
+}
+
+fn check_grant(field: &impl Fn(&str) -> Option<String>) -> Result<(), Refusal> {
+    let grant_type = field("grant_type").ok_or_else(|| Refusal::missing("grant_type"))?;
     if grant_type != "client_credentials" {
         let text = format!("The app requested an unsupported grant type '{grant_type}'.");
-        return entra_error(state, 400, "unsupported_grant_type", 70003, &text);
+        return Err(Refusal::new(400, "unsupported_grant_type", 70003, text));
     }
-    let Some(client_id) = field("client_id") else {
-        return entra_error(state, 400, "invalid_request", 900144, &missing("client_id"));
-    };
+    Ok(())
+}
+
+fn check_client(
+    state: &State,
+    tenant: &str,
+    field: &impl Fn(&str) -> Option<String>,
+) -> Result<(), Refusal> {
+    let client_id = field("client_id").ok_or_else(|| Refusal::missing("client_id"))?;
     if client_id != state.options.client_id {
         let text = format!(
             "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
         );
-        return entra_error(state, 400, "unauthorized_client", 700016, &text);
+        return Err(Refusal::new(400, "unauthorized_client", 700016, text));
     }
     let Some(secret) = field("client_secret") else {
         let text = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.";
-        return entra_error(state, 401, "invalid_client", 7000218, text);
+        return Err(Refusal::new(401, "invalid_client", 7000218, text));
     };
     if secret != state.options.client_secret {
         let text = format!(
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
         );
-        return entra_error(state, 401, "invalid_client", 7000215, &text);
+        return Err(Refusal::new(401, "invalid_client", 7000215, text));
     }
-    let Some(scope) = field("scope") else {
-        return entra_error(state, 400, "invalid_request", 900144, &missing("scope"));
-    };
+    Ok(())
+}
+
+fn check_scope(
+    state: &State,
+    tenant: &str,
+    field: &impl Fn(&str) -> Option<String>,
+) -> Result<(), Refusal> {
+    let scope = field("scope").ok_or_else(|| Refusal::missing("scope"))?;
     let Some(resource) = scope.strip_suffix("/.default") else {
         let text = format!(
             "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
         );
-        return entra_error(state, 400, "invalid_scope", 1002012, &text);
+        return Err(Refusal::new(400, "invalid_scope", 1002012, text));
     };
     if !is_this_resource(&state.base_url, resource) {
         let text = format!(
             "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
         );
-        return entra_error(state, 400, "invalid_resource", 500011, &text);
+        return Err(Refusal::new(400, "invalid_resource", 500011, text));
     }
+    Ok(())
+}
 
+/// A new opaque token, remembered with its expiry (expired ones are forgotten here).
+fn issue(state: &mut State) -> Reply {
     let mut bytes = [0u8; 32];
     for chunk in bytes.chunks_mut(8) {
         chunk.copy_from_slice(&state.rng.next_u64().to_le_bytes());

@@ -5,8 +5,9 @@
 //! `Prefer: odata.continue-on-error` processing stops at the first failure.
 
 use crate::reply::{bad_query, codes, dataverse_error, Reply};
+use crate::request::{parse_resource, Headers, API_PREFIX};
 use crate::state::State;
-use crate::webapi::{self, parse_resource, Headers, API_PREFIX};
+use crate::webapi;
 
 /// Dataverse's limit on operations in one batch.
 const MAX_OPERATIONS: usize = 1000;
@@ -220,19 +221,19 @@ fn write_part(out: &mut String, boundary: &str, reply: &Reply, content_id: Optio
     out.push_str("\r\n");
 }
 
-/// Handles a `$batch` request body; the caller has already authorised and counted it.
-pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply {
+/// The batch's items, or the 400 for a body that is not a batch Dataverse would run.
+fn parse_request(headers: &Headers, body: &[u8]) -> Result<Vec<Item>, Reply> {
     let Some(batch_boundary) = headers.get("Content-Type").and_then(boundary) else {
-        return bad_query(
+        return Err(bad_query(
             "A $batch request must have Content-Type multipart/mixed with a boundary.",
-        );
+        ));
     };
     let Ok(text) = std::str::from_utf8(body) else {
-        return bad_query("The $batch body is not valid UTF-8.");
+        return Err(bad_query("The $batch body is not valid UTF-8."));
     };
     let items = match parse_items(text, &batch_boundary) {
         Ok(items) => items,
-        Err(message) => return bad_query(message),
+        Err(message) => return Err(bad_query(message)),
     };
     let count: usize = items
         .iter()
@@ -242,10 +243,19 @@ pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply
         })
         .sum();
     if count > MAX_OPERATIONS {
-        return bad_query(format!(
+        return Err(bad_query(format!(
             "The number of requests in the batch is {count}, which exceeds the limit of {MAX_OPERATIONS}."
-        ));
+        )));
     }
+    Ok(items)
+}
+
+/// Handles a `$batch` request body; the caller has already authorised and counted it.
+pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply {
+    let items = match parse_request(headers, body) {
+        Ok(items) => items,
+        Err(reply) => return reply,
+    };
     let continue_on_error = headers.prefers("odata.continue-on-error").is_some();
 
     let response_boundary = format!("batchresponse_{}", state.rng.guid());

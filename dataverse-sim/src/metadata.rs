@@ -13,6 +13,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::access::denied;
 use crate::codec::{parse_query, percent_decode};
 use crate::reply::{codes, dataverse_error, Reply};
 use crate::state::State;
@@ -33,7 +34,7 @@ pub(crate) fn dispatch(state: &mut State, method: &str, target: &str) -> Option<
         ));
     }
     state.stats.reads += 1;
-    if let Some(reply) = crate::webapi::denied(state, "EntityDefinitions") {
+    if let Some(reply) = denied(state, "EntityDefinitions") {
         return Some(reply);
     }
     Some(entity_definitions(state, &path, query))
@@ -215,7 +216,14 @@ fn cast_attribute(table: &TableState, mut found: Map<String, Value>, cast: &str)
         .get(&column)
         .cloned()
         .unwrap_or(Value::Null);
-    match kind.as_str() {
+    add_type_details(&mut found, &kind, &declared);
+    Reply::json(200, &Value::Object(found))
+}
+
+/// What a cast to the derived type adds: a datetime's behavior, a lookup's targets, a
+/// status or state column's `OptionSet`.
+fn add_type_details(found: &mut Map<String, Value>, kind: &str, declared: &Value) {
+    match kind {
         "DateTime" => {
             let behavior = declared["DateTimeBehavior"].as_str().unwrap_or("UserLocal");
             found.insert("DateTimeBehavior".into(), json!({ "Value": behavior }));
@@ -240,7 +248,6 @@ fn cast_attribute(table: &TableState, mut found: Map<String, Value>, cast: &str)
         }
         _ => {}
     }
-    Reply::json(200, &Value::Object(found))
 }
 
 /// Options with their `Label` as the `Label` complex type (`UserLocalizedLabel`).

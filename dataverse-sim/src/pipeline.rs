@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use crate::faults::Injected;
 use crate::limits::Limit;
 use crate::reply::{codes, dataverse_error, Reply};
+use crate::request::Headers;
 use crate::state::{lock, Shared, State};
-use crate::webapi::{self, Headers};
+use crate::webapi;
 use crate::{auth, batch};
 
 /// What a request came to while the lock was held.

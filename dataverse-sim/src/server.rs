@@ -21,12 +21,19 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::auth;
+use crate::dataset::Dataset;
+use crate::faults::Faults;
+use crate::ids::INTEGRATION_USER_ID;
+use crate::limits::Limits;
+use crate::options::SimOptions;
 use crate::pipeline::{web_api, InFlight, Outcome};
 use crate::reply::{codes, dataverse_error, Reply};
+use crate::request::{Headers, API_PREFIX};
 use crate::state::{lock, Shared, State};
+use crate::stats::Stats;
 use crate::store::Store;
-use crate::webapi::{self, Headers, API_PREFIX};
-use crate::{auth, Dataset, Faults, Limits, SimOptions, Stats};
+use crate::webapi;
 
 /// A running simulator; dropping it stops accepting connections.
 pub struct Sim {
@@ -114,7 +121,7 @@ impl Sim {
         if let Value::Object(changes) = changes {
             self.lock()
                 .store
-                .merge(entity_set, id, &changes, crate::INTEGRATION_USER_ID);
+                .merge(entity_set, id, &changes, INTEGRATION_USER_ID);
         }
     }
 
@@ -227,14 +234,9 @@ fn to_response(reply: Reply) -> Response<Full<Bytes>> {
     response
 }
 
-async fn handle(
-    state: Shared,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
-    let method = request.method().as_str().to_string();
-    let path = request.uri().path().to_string();
-    let query = request.uri().query().unwrap_or_default().to_string();
-    let headers = Headers(
+/// The request's headers as the pipeline reads them (values decoded lossily).
+fn request_headers(request: &Request<Incoming>) -> Headers {
+    Headers(
         request
             .headers()
             .iter()
@@ -245,7 +247,17 @@ async fn handle(
                 )
             })
             .collect(),
-    );
+    )
+}
+
+async fn handle(
+    state: Shared,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropConnection> {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or_default().to_string();
+    let headers = request_headers(&request);
     let route = route(&path);
     if let Route::Admin = route {
         return Ok(to_response(admin(&state, &method, &path)));

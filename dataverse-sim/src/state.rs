@@ -13,8 +13,9 @@ use std::time::Instant;
 use crate::codec::Prng;
 use crate::faults::FaultState;
 use crate::limits::Window;
+use crate::options::SimOptions;
+use crate::stats::Stats;
 use crate::store::Store;
-use crate::{SimOptions, Stats};
 
 /// Everything the simulator knows; guarded by one mutex.
 pub(crate) struct State {

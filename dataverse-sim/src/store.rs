@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use crate::dataset::{stamp, Dataset};
-use crate::INTEGRATION_USER_ID;
+use crate::ids::INTEGRATION_USER_ID;
 
 /// A row: its columns as a JSON object (system columns included).
 pub(crate) type Row = Map<String, Value>;

@@ -20,13 +20,13 @@ fn session(id: &str, overdue_seconds: i64) -> SessionReport {
     }
 }
 
-/// The JSON example under "Read the summary and metrics" in the README.
+/// The JSON example under "The summary" in docs/output.md.
 fn readme_example() -> serde_json::Value {
-    let readme = include_str!("../../README.md");
-    let section = &readme[readme.find("## Read the summary and metrics").unwrap()..];
+    let readme = include_str!("../../docs/output.md");
+    let section = &readme[readme.find("## The summary").unwrap()..];
     let start = section.find("```json\n").unwrap() + "```json\n".len();
     let end = start + section[start..].find("```").unwrap();
-    serde_json::from_str(&section[start..end]).expect("the README example is JSON")
+    serde_json::from_str(&section[start..end]).expect("the docs/output.md example is JSON")
 }
 
 fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
@@ -66,7 +66,7 @@ fn the_summary_serialises_to_the_shape_of_the_readme_example() {
 
 #[test]
 fn every_key_a_summary_can_hold_is_named_in_the_readme() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../docs/output.md");
     let mut full = Summary::new(now(), false);
     let mut dry = Summary::new(now(), true);
     for i in 0..REASON_LIST_LIMIT + 1 {
@@ -85,7 +85,7 @@ fn every_key_a_summary_can_hold_is_named_in_the_readme() {
         for key in keys(&serde_json::to_value(&summary).unwrap()) {
             assert!(
                 readme.contains(&format!("`{key}`")) || readme.contains(&format!("\"{key}\"")),
-                "{key} is not in the README"
+                "{key} is not in docs/output.md"
             );
         }
     }
@@ -336,7 +336,7 @@ fn marking_incomplete_records_each_reason_once() {
 
 #[test]
 fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_value() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../docs/output.md");
     let mut summary = Summary::new(now(), false);
     summary.record_closed(session("a", 7));
     summary.record_closed(session("b", 70));
@@ -358,7 +358,7 @@ fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_va
     for name in &names {
         assert!(
             readme.contains(&format!("`{name}`")),
-            "{name} is not in the README"
+            "{name} is not in docs/output.md"
         );
     }
     let values: Vec<(&str, i64)> = names

@@ -1,5 +1,5 @@
 """template.yaml: it lints clean, its SweepRate pattern admits exactly the rate expressions
-EventBridge accepts, and the function is deployed the way the README says."""
+EventBridge accepts, and the function is deployed the way docs/operating.md says."""
 
 from __future__ import annotations
 

@@ -1,0 +1,116 @@
+//! Evaluation of an [`Expr`] against one row, with OData's null semantics and
+//! case-insensitive string comparison.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::Value;
+
+use super::expr::{parse_datetime, CmpOp, Expr, Literal, Operand};
+use crate::store::Row;
+
+impl Expr {
+    /// Every column the filter names, to check them against the table before evaluating.
+    pub(crate) fn columns<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                a.columns(out);
+                b.columns(out);
+            }
+            Expr::Not(a) => a.columns(out),
+            Expr::Compare(left, _, right) => {
+                for operand in [left, right] {
+                    if let Operand::Column(c) = operand {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// True when the row satisfies the filter.
+    pub(crate) fn matches(&self, row: &Row) -> bool {
+        match self {
+            Expr::And(a, b) => a.matches(row) && b.matches(row),
+            Expr::Or(a, b) => a.matches(row) || b.matches(row),
+            Expr::Not(a) => !a.matches(row),
+            Expr::Compare(left, op, right) => {
+                compare(&resolve(left, row), *op, &resolve(right, row))
+            }
+        }
+    }
+}
+
+/// A value during evaluation: a literal, or a column's JSON value seen as one.
+enum Val<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(&'a str),
+    Guid(&'a str),
+    DateTime(DateTime<FixedOffset>),
+}
+
+fn resolve<'a>(operand: &'a Operand, row: &'a Row) -> Val<'a> {
+    match operand {
+        Operand::Column(c) => match row.get(c) {
+            None | Some(Value::Null) => Val::Null,
+            Some(Value::Bool(b)) => Val::Bool(*b),
+            Some(Value::Number(n)) => n.as_f64().map_or(Val::Null, Val::Number),
+            Some(Value::String(s)) => Val::Str(s),
+            // Arrays and objects are not column values Dataverse filters on.
+            Some(_) => Val::Null,
+        },
+        Operand::Literal(l) => match l {
+            Literal::Null => Val::Null,
+            Literal::Bool(b) => Val::Bool(*b),
+            Literal::Number(n) => Val::Number(*n),
+            Literal::Str(s) => Val::Str(s),
+            Literal::Guid(g) => Val::Guid(g),
+            Literal::DateTime(d) => Val::DateTime(*d),
+        },
+    }
+}
+
+fn compare(left: &Val, op: CmpOp, right: &Val) -> bool {
+    let left_null = matches!(left, Val::Null);
+    let right_null = matches!(right, Val::Null);
+    if left_null || right_null {
+        return match op {
+            CmpOp::Eq => left_null && right_null,
+            CmpOp::Ne => !(left_null && right_null),
+            _ => false,
+        };
+    }
+    let ordering = order(left, right);
+    match op {
+        CmpOp::Eq => ordering == Some(Ordering::Equal),
+        CmpOp::Ne => ordering != Some(Ordering::Equal),
+        CmpOp::Gt => ordering == Some(Ordering::Greater),
+        CmpOp::Ge => matches!(ordering, Some(Ordering::Greater | Ordering::Equal)),
+        CmpOp::Lt => ordering == Some(Ordering::Less),
+        CmpOp::Le => matches!(ordering, Some(Ordering::Less | Ordering::Equal)),
+    }
+}
+
+/// Orders two non-null values; `None` when their types do not compare.
+fn order(left: &Val, right: &Val) -> Option<Ordering> {
+    let as_instant = |v: &Val| -> Option<DateTime<Utc>> {
+        match v {
+            Val::DateTime(d) => Some(d.with_timezone(&Utc)),
+            Val::Str(s) => parse_datetime(s).map(|d| d.with_timezone(&Utc)),
+            _ => None,
+        }
+    };
+    match (left, right) {
+        (Val::Number(a), Val::Number(b)) => a.partial_cmp(b),
+        (Val::Bool(a), Val::Bool(b)) => Some(a.cmp(b)),
+        (Val::DateTime(_), _) | (_, Val::DateTime(_)) => {
+            Some(as_instant(left)?.cmp(&as_instant(right)?))
+        }
+        (Val::Str(a) | Val::Guid(a), Val::Str(b) | Val::Guid(b)) => {
+            Some(a.to_lowercase().cmp(&b.to_lowercase()))
+        }
+        _ => None,
+    }
+}

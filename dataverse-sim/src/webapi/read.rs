@@ -1,0 +1,246 @@
+//! GET of a collection (filtered, ordered, paged) or of one row, and the shape both answer in.
+//!
+//! Paging is key-based: the `$skiptoken` of `@odata.nextLink` holds the sort key of the last
+//! row returned, and the next page starts strictly after it. A row that leaves the filter
+//! between two page reads (the sweeper closes page k while reading page k+1) therefore
+//! never makes another row slip past unseen, which offset paging would.
+
+use std::cmp::Ordering;
+use std::ops::Bound;
+
+use chrono::Utc;
+use serde_json::{Map, Value};
+
+use super::options::{parse_options, QueryOptions};
+use super::order::{compare_keys, sort_key};
+use crate::codec::{hex_encode, percent_encode};
+use crate::dataset::stamp;
+use crate::ids::INTEGRATION_USER_ID;
+use crate::reply::{resource_not_found, row_not_found, Reply};
+use crate::request::{Headers, API_PREFIX};
+use crate::state::State;
+use crate::store::{etag, key, Row, TableState};
+
+/// One page of matching rows, by id, and whether more rows follow it.
+type Page<'a> = (Vec<(&'a String, &'a Row)>, bool);
+
+/// A row as the Web API returns it: its ETag, then the selected columns (all without
+/// `$select`) and always the primary key.
+pub(super) fn project(row: &Row, table: &TableState, select: Option<&[String]>) -> Value {
+    let mut out = Map::new();
+    out.insert("@odata.etag".into(), Value::from(etag(row)));
+    let mut put = |column: &str| {
+        out.insert(
+            column.to_string(),
+            row.get(column).cloned().unwrap_or(Value::Null),
+        );
+    };
+    match select {
+        Some(columns) => {
+            for column in columns {
+                put(column);
+            }
+            // Dataverse always returns the primary key, selected or not.
+            put(&table.primary_key);
+        }
+        None => {
+            for column in &table.columns {
+                put(column);
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// The `@odata.context` of a collection of `set`, naming the selected columns.
+pub(super) fn context_url(base: &str, set: &str, select: Option<&[String]>) -> String {
+    match select {
+        Some(columns) if !columns.is_empty() => {
+            format!("{base}{API_PREFIX}$metadata#{set}({})", columns.join(","))
+        }
+        _ => format!("{base}{API_PREFIX}$metadata#{set}"),
+    }
+}
+
+/// GET of an entity set: one page, with `@odata.nextLink` when more rows match.
+pub(super) fn get_collection(
+    state: &mut State,
+    set: &str,
+    query: &str,
+    headers: &Headers,
+) -> Reply {
+    let Some(table) = state.store.table(set) else {
+        return resource_not_found(set);
+    };
+    let options = match parse_options(query, table) {
+        Ok(o) => o,
+        Err(reply) => return reply,
+    };
+    let requested = headers
+        .prefers("odata.maxpagesize")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0);
+    let page_size = requested
+        .unwrap_or(state.options.max_page_size)
+        .min(state.options.max_page_size)
+        .max(1);
+    // With $top Dataverse returns at most that many rows and no next link; the page size
+    // preference does not apply.
+    let limit = options.top.unwrap_or(page_size);
+    let (page, more) = if options.orderby.is_empty() {
+        page_by_id(table, &options, limit)
+    } else {
+        page_by_orderby(table, &options, limit)
+    };
+    let more = more && options.top.is_none();
+
+    let base = state.base_url.clone();
+    let next_link = page
+        .last()
+        .filter(|_| more)
+        .map(|(id, row)| next_link(&base, set, &options, id, row));
+    let text = collection_text(&base, set, table, &options, &page, next_link);
+    let ids: Vec<String> = page.iter().map(|(id, _)| (*id).clone()).collect();
+    let mut reply = Reply::json_text(200, text);
+    if let Some(n) = requested.filter(|_| options.top.is_none()) {
+        reply = reply.with_header(
+            "Preference-Applied",
+            format!("odata.maxpagesize={}", n.min(page_size)),
+        );
+    }
+    touch_after_read(state, set, &ids);
+    reply
+}
+
+/// Without `$orderby` rows come in key order, so a page is a range scan after the token.
+fn page_by_id<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -> Page<'a> {
+    let start = match options.skiptoken.as_ref().and_then(|t| t.last()) {
+        Some(Value::String(last)) => Bound::Excluded(last.clone()),
+        _ => Bound::Unbounded,
+    };
+    let mut page = Vec::new();
+    for (id, row) in table.rows.range((start, Bound::Unbounded)) {
+        if !matches(options, row) {
+            continue;
+        }
+        if page.len() == limit {
+            return (page, true);
+        }
+        page.push((id, row));
+    }
+    (page, false)
+}
+
+/// With `$orderby` every matching row is sorted, and the page starts after the token's key.
+fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -> Page<'a> {
+    let mut all: Vec<(Vec<Value>, &String, &Row)> = table
+        .rows
+        .iter()
+        .filter(|(_, row)| matches(options, row))
+        .map(|(id, row)| (sort_key(row, &options.orderby, id), id, row))
+        .collect();
+    all.sort_by(|a, b| compare_keys(&a.0, &b.0, &options.orderby));
+    let start = match &options.skiptoken {
+        Some(token) => all.partition_point(|(k, _, _)| {
+            compare_keys(k, token, &options.orderby) != Ordering::Greater
+        }),
+        None => 0,
+    };
+    let rest = &all[start.min(all.len())..];
+    let page = rest
+        .iter()
+        .take(limit)
+        .map(|(_, id, row)| (*id, *row))
+        .collect();
+    (page, rest.len() > limit)
+}
+
+fn matches(options: &QueryOptions, row: &Row) -> bool {
+    options.filter.as_ref().is_none_or(|f| f.matches(row))
+}
+
+/// The next page's URL: the same options, and the last row's sort key as `$skiptoken`.
+fn next_link(base: &str, set: &str, options: &QueryOptions, id: &str, row: &Row) -> String {
+    let token = sort_key(row, &options.orderby, id);
+    let token = hex_encode(Value::Array(token).to_string().as_bytes());
+    let mut params = Vec::new();
+    if let Some(columns) = &options.select {
+        params.push(format!("$select={}", percent_encode(&columns.join(","))));
+    }
+    if let Some(text) = &options.filter_text {
+        params.push(format!("$filter={}", percent_encode(text)));
+    }
+    if let Some(text) = &options.orderby_text {
+        params.push(format!("$orderby={}", percent_encode(text)));
+    }
+    params.push(format!("$skiptoken={token}"));
+    format!("{base}{API_PREFIX}{set}?{}", params.join("&"))
+}
+
+/// The collection's JSON, written by hand to keep Dataverse's member order (context, value,
+/// next link); serde_json's map would sort the keys.
+fn collection_text(
+    base: &str,
+    set: &str,
+    table: &TableState,
+    options: &QueryOptions,
+    page: &[(&String, &Row)],
+    next_link: Option<String>,
+) -> String {
+    let select = options.select.as_deref();
+    let values: Vec<Value> = page
+        .iter()
+        .map(|(_, row)| project(row, table, select))
+        .collect();
+    let mut text = format!(
+        "{{\"@odata.context\":{},\"value\":{}",
+        Value::from(context_url(base, set, select)),
+        Value::Array(values)
+    );
+    if let Some(link) = next_link {
+        text.push_str(&format!(",\"@odata.nextLink\":{}", Value::from(link)));
+    }
+    text.push('}');
+    text
+}
+
+/// GET of one row by id, with its ETag.
+pub(super) fn get_row(state: &mut State, set: &str, id: &str, query: &str) -> Reply {
+    let Some(table) = state.store.table(set) else {
+        return resource_not_found(set);
+    };
+    let options = match parse_options(query, table) {
+        Ok(o) => o,
+        Err(reply) => return reply,
+    };
+    let Some(row) = table.rows.get(&key(id)) else {
+        return row_not_found(&table.entity_name, id);
+    };
+    let select = options.select.as_deref();
+    let mut value = project(row, table, select);
+    if let Value::Object(object) = &mut value {
+        let context = format!("{}/$entity", context_url(&state.base_url, set, select));
+        object.insert("@odata.context".into(), Value::from(context));
+    }
+    let tag = etag(row);
+    let reply = Reply::json(200, &value).with_header("ETag", tag);
+    touch_after_read(state, set, &[key(id)]);
+    reply
+}
+
+/// Simulates a customer message arriving right after a read: once per configured id.
+fn touch_after_read(state: &mut State, set: &str, ids: &[String]) {
+    if state.faults.touches_nothing() {
+        return;
+    }
+    for id in ids {
+        if state.faults.should_touch(id, key) {
+            let mut changes = Map::new();
+            if let Some(column) = &state.faults.switches.touch_column {
+                changes.insert(column.clone(), Value::from(stamp(Utc::now())));
+            }
+            // The customer's message arrives through the integration, not this client.
+            state.store.merge(set, id, &changes, INTEGRATION_USER_ID);
+        }
+    }
+}

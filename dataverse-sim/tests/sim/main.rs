@@ -1,0 +1,9 @@
+//! End-to-end behaviour of the simulator over real HTTP, one behaviour per test; one test
+//! binary, one module per part of the API.
+
+mod auth;
+mod faults;
+mod metadata;
+mod reads;
+mod support;
+mod writes;

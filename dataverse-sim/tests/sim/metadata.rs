@@ -1,0 +1,65 @@
+//! The metadata endpoints and denied privileges.
+
+use dataverse_sim::Dataset;
+use reqwest::StatusCode;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn entity_definitions_filtered_by_entity_set_name_give_the_logical_name_and_primary_key() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'w4d_chatsessions'",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    let tables = body["value"].as_array().unwrap();
+    assert_eq!(tables.len(), 1);
+    assert_eq!(tables[0]["LogicalName"], "w4d_chatsession");
+    assert_eq!(tables[0]["PrimaryIdAttribute"], "w4d_chatsessionid");
+}
+
+#[tokio::test]
+async fn a_date_time_column_reports_the_behaviour_it_was_given() {
+    let data = Dataset::whatsapp_empty().with_datetime_behavior(
+        "w4d_chatsessions",
+        "w4d_lastcustomermessageon",
+        "TimeZoneIndependent",
+    );
+    let (sim, client, token) = start_connected(data).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions(LogicalName='w4d_chatsession')/Attributes(LogicalName='w4d_lastcustomermessageon')/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata?$select=DateTimeBehavior",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    assert_eq!(body["DateTimeBehavior"]["Value"], "TimeZoneIndependent");
+}
+
+#[tokio::test]
+async fn status_options_name_the_state_each_belongs_to() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions(LogicalName='w4d_chatsession')/Attributes(LogicalName='statuscode')/Microsoft.Dynamics.CRM.StatusAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    let pairs: Vec<(i64, i64)> = body["OptionSet"]["Options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["Value"].as_i64().unwrap(), o["State"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(pairs, [(1, 0), (2, 1), (3, 1)]);
+}
+
+#[tokio::test]
+async fn a_denied_privilege_answers_403_naming_it() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    sim.deny_privilege("workflows", "prvReadWorkflow");
+    let response = get(&client, &token, &api(&sim, "workflows"), None).await;
+    let body = expect_json(response, StatusCode::FORBIDDEN).await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("missing prvReadWorkflow privilege"));
+}

@@ -1,0 +1,176 @@
+//! GET of collections and rows: filters, paging, `$select`, `$top` and their errors.
+
+use dataverse_sim::Dataset;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_filter_on_datetimes_and_null_selects_only_overdue_sessions() {
+    let mut data = Dataset::whatsapp_empty();
+    let mut table = data.table(SESSIONS).unwrap().clone();
+    table.rows = vec![
+        session(
+            &guid(1),
+            Some("2026-11-23T14:00:00Z"),
+            "2026-11-20T00:00:00Z",
+        ),
+        session(
+            &guid(2),
+            Some("2026-11-24T14:00:00Z"),
+            "2026-11-20T00:00:00Z",
+        ),
+        session(&guid(3), None, "2026-11-20T00:00:00Z"),
+        session(&guid(4), None, "2026-11-24T12:00:00Z"),
+    ];
+    data = data.with_table(SESSIONS, table);
+    let (sim, client, token) = start_connected(data).await;
+    let filter = "statecode eq 0 and (w4d_lastcustomermessageon le 2026-11-23T15:00:00Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-23T15:00:00Z))";
+    let url = format!(
+        "{}?$select=w4d_name&$filter={}",
+        api(&sim, SESSIONS),
+        filter.replace(' ', "%20")
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    let ids: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["w4d_chatsessionid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![guid(1), guid(3)]);
+    assert!(body["value"][0]["@odata.etag"]
+        .as_str()
+        .unwrap()
+        .starts_with("W/\""));
+}
+
+#[tokio::test]
+async fn paging_is_key_based_so_closing_rows_between_pages_skips_nothing() {
+    let (sim, client, token) = start_connected(overdue_sessions(25)).await;
+    let mut url = format!(
+        "{}?$select=statecode&$filter=statecode%20eq%200",
+        api(&sim, SESSIONS)
+    );
+    let mut seen = Vec::new();
+    loop {
+        let response = get(&client, &token, &url, Some(10)).await;
+        assert_eq!(
+            response.headers()["preference-applied"],
+            "odata.maxpagesize=10"
+        );
+        let body: Value = response.json().await.unwrap();
+        for row in body["value"].as_array().unwrap() {
+            let id = row["w4d_chatsessionid"].as_str().unwrap().to_string();
+            // Close what was read, as the sweeper does while fetching the next page.
+            sim.update(SESSIONS, &id, json!({"statecode": 1, "statuscode": 2}));
+            seen.push(id);
+        }
+        let Some(next) = next_link(&body) else { break };
+        assert!(next.contains("$filter=statecode%20eq%200"));
+        url = next;
+    }
+    assert_eq!(seen.len(), 25);
+}
+
+#[tokio::test]
+async fn an_unknown_column_in_select_is_a_400_naming_the_property() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let response = get(
+        &client,
+        &token,
+        &format!("{}?$select=w4d_nope", api(&sim, SESSIONS)),
+        None,
+    )
+    .await;
+    let body = expect_json(response, StatusCode::BAD_REQUEST).await;
+    assert_eq!(body["error"]["message"], "Could not find a property named 'w4d_nope' on type 'Microsoft.Dynamics.CRM.w4d_chatsession'.");
+}
+
+#[tokio::test]
+async fn an_unknown_entity_set_is_a_404_resource_not_found() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let response = get(&client, &token, &api(&sim, "w4d_nothings"), None).await;
+    let body = expect_json(response, StatusCode::NOT_FOUND).await;
+    assert_eq!(body["error"]["code"], "0x8006088a");
+    assert_eq!(
+        body["error"]["message"],
+        "Resource not found for the segment 'w4d_nothings'."
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_filter_is_a_400_syntax_error() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let response = get(
+        &client,
+        &token,
+        &format!("{}?$filter=statecode%20eq", api(&sim, SESSIONS)),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn ordered_paging_follows_the_order_and_returns_every_row_once() {
+    let (sim, client, token) = start_connected(overdue_sessions(7)).await;
+    let mut url = format!(
+        "{}?$select=w4d_name&$orderby=w4d_name%20desc",
+        api(&sim, SESSIONS)
+    );
+    let mut names = Vec::new();
+    loop {
+        let body = get_json(&client, &token, &url, Some(3)).await;
+        names.extend(
+            body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["w4d_name"].as_str().unwrap().to_string()),
+        );
+        let Some(next) = next_link(&body) else { break };
+        url = next;
+    }
+    let expected: Vec<String> = (0..7).rev().map(guid).collect();
+    assert_eq!(names, expected);
+}
+
+#[tokio::test]
+async fn top_limits_the_rows_and_disables_paging() {
+    let (sim, client, token) = start_connected(overdue_sessions(5)).await;
+    let body = get_json(
+        &client,
+        &token,
+        &format!("{}?$top=2", api(&sim, SESSIONS)),
+        Some(1),
+    )
+    .await;
+    assert_eq!(body["value"].as_array().unwrap().len(), 2);
+    assert!(body.get("@odata.nextLink").is_none());
+}
+
+#[tokio::test]
+async fn a_single_row_is_returned_with_its_etag_and_a_missing_one_is_404() {
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
+    let found = get(
+        &client,
+        &token,
+        &api(&sim, &format!("{SESSIONS}({})", guid(0))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        found.headers()["etag"].to_str().unwrap(),
+        etag_of(&sim, &guid(0))
+    );
+    let missing = get(
+        &client,
+        &token,
+        &api(&sim, &format!("{SESSIONS}({})", guid(9))),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

@@ -8,7 +8,8 @@
 //! `policy::awaiting_agent`. Pure: `now` is an argument.
 
 use super::report::Finding;
-use crate::dataverse::{ConfigurationRow, Guid, ReadRow, SessionRow};
+use crate::dataverse::{ConfigurationRow, ReadRow, SessionRow};
+use crate::ids::Guid;
 use crate::policy::{awaiting_agent, decide};
 use crate::settings::Settings;
 use crate::sweep::plan::{self, Checked, Planned};
@@ -19,7 +20,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConfigurationCount {
     /// Its id.
-    pub id: String,
+    pub id: Guid,
     /// Its timeout, when usable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<i64>,
@@ -73,14 +74,12 @@ pub fn count(
             unreadable += 1;
             continue;
         };
-        let lookup = session.configuration_id.as_deref();
+        let lookup = session.configuration_id.as_ref();
         let planned = queries.iter().find(|planned| planned.owns(lookup));
         let own = position(configurations, lookup);
         let judge = match planned {
-            Some(planned) if !planned.report_only => {
-                position(configurations, Some(&planned.configuration_id))
-            }
-            _ => None,
+            Some(planned) => position(configurations, planned.configuration_id.as_ref()),
+            None => None,
         };
         let verdict = planned.map_or(Verdict::Leave, |planned| {
             verdict(planned, session, now, agent_rule)
@@ -139,7 +138,7 @@ fn verdict(
         && awaiting_agent(session.last_customer_message, session.last_agent_message)
     {
         Verdict::AwaitingAgent
-    } else if planned.report_only {
+    } else if planned.configuration_id.is_none() {
         Verdict::Leave
     } else {
         Verdict::Close
@@ -184,18 +183,16 @@ fn plan_like_a_sweep(
         usable: checked.into_iter().filter_map(Result::ok).collect(),
         active: configurations
             .iter()
-            .map(|configuration| Guid::parse(&configuration.id))
+            .map(|configuration| configuration.id.clone())
             .collect(),
     };
     (counts, plan::build_queries(now, &checked, default))
 }
 
 /// The index of the active configuration with this id.
-fn position(configurations: &[ConfigurationRow], id: Option<&str>) -> Option<usize> {
+fn position(configurations: &[ConfigurationRow], id: Option<&Guid>) -> Option<usize> {
     let id = id?;
-    configurations
-        .iter()
-        .position(|c| c.id.eq_ignore_ascii_case(id))
+    configurations.iter().position(|c| c.id == *id)
 }
 
 fn count_findings(
@@ -288,9 +285,9 @@ mod tests {
 
     fn session(configuration: Option<&str>, quiet_minutes: i64) -> ReadRow {
         Ok(SessionRow {
-            id: "s".into(),
+            id: Guid::parse("00000000-0000-4000-8000-0000000000a1").unwrap(),
             etag: "W/\"1\"".into(),
-            configuration_id: configuration.map(str::to_owned),
+            configuration_id: configuration.map(|id| Guid::parse(id).unwrap()),
             last_customer_message: Some(now() - Duration::minutes(quiet_minutes)),
             created_on: now() - Duration::days(10),
             statecode: 0,

@@ -27,7 +27,7 @@ pub use org::{Org, ReadRow, SessionPages};
 pub use query::{
     Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, CLOSE_REASON,
 };
-pub use wire::{ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
+pub use wire::{ConfigurationRow, RowError, SessionRow, WhoAmI};
 
 use crate::credentials::CredentialsError;
 

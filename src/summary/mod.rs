@@ -7,6 +7,7 @@ mod read;
 
 pub use entries::{ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped};
 
+use crate::ids::Guid;
 use chrono::{DateTime, Utc};
 use entries::{optional_utc, utc};
 use serde::Serialize;
@@ -180,7 +181,8 @@ impl Summary {
 
     /// Records how a configuration was read.
     pub fn record_configuration(&mut self, report: ConfigurationReport) {
-        self.closed_by_configuration.insert(report.id.clone(), 0);
+        self.closed_by_configuration
+            .insert(report.id.to_string(), 0);
         self.configurations.push(report);
     }
 
@@ -212,7 +214,7 @@ impl Summary {
 
     /// Records an eligible session deliberately not closed. Its overdue time is not part of
     /// the maximum: a skipped session stays overdue on purpose, and would hide the signal.
-    pub fn record_skipped(&mut self, id: String, reason: SkipReason) {
+    pub fn record_skipped(&mut self, id: Guid, reason: SkipReason) {
         self.eligible += 1;
         self.skipped_count += 1;
         self.skipped_truncated |=
@@ -221,7 +223,7 @@ impl Summary {
 
     /// Records a session past its timeout that is not closed because it awaits an agent's
     /// reply: skipped, and counted apart for the `SessionsAwaitingAgent` metric.
-    pub fn record_awaiting_agent(&mut self, id: String) {
+    pub fn record_awaiting_agent(&mut self, id: Guid) {
         self.awaiting_agent += 1;
         self.record_skipped(id, SkipReason::AwaitingAgentReply);
     }

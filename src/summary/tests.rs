@@ -9,10 +9,22 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
 }
 
-fn session(id: &str, overdue_seconds: i64) -> SessionReport {
+/// A GUID made from a short name, so that tests can say "a", "b", "c".
+fn id(name: &str) -> Guid {
+    let folded = name.bytes().fold(0u64, |hash, byte| {
+        hash.wrapping_mul(131).wrapping_add(u64::from(byte))
+    });
+    Guid::parse(&format!(
+        "00000000-0000-4000-8000-{:012x}",
+        folded & 0xffff_ffff_ffff
+    ))
+    .unwrap()
+}
+
+fn session(name: &str, overdue_seconds: i64) -> SessionReport {
     SessionReport {
-        id: id.into(),
-        configuration_id: "c".into(),
+        id: id(name),
+        configuration_id: id("c"),
         no_active_configuration: false,
         last_customer_message_at: None,
         eligible_at: now(),
@@ -37,12 +49,12 @@ fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
 fn the_summary_serialises_to_the_shape_of_the_readme_example() {
     let mut summary = Summary::new(now(), false);
     summary.record_configuration(ConfigurationReport {
-        id: "c".into(),
+        id: id("c"),
         timeout_seconds: Some(86_400),
         error: None,
     });
     summary.record_closed(session("a", 5));
-    summary.record_skipped("b".into(), SkipReason::ChangedSinceRead);
+    summary.record_skipped(id("b"), SkipReason::ChangedSinceRead);
     summary.record_next_wake(now() + chrono::Duration::minutes(37));
     let json = serde_json::to_value(&summary).unwrap();
     let example = readme_example();
@@ -70,7 +82,7 @@ fn every_key_a_summary_can_hold_is_named_in_the_readme() {
     let mut full = Summary::new(now(), false);
     let mut dry = Summary::new(now(), true);
     for i in 0..REASON_LIST_LIMIT + 1 {
-        full.record_skipped(i.to_string(), SkipReason::ChangedSinceRead);
+        full.record_skipped(id(&i.to_string()), SkipReason::ChangedSinceRead);
         full.record_failed(i.to_string(), "e".into(), 0);
         full.record_outcome_unknown(i.to_string(), "e".into(), 0);
         full.record_unreadable(i.to_string(), "e".into());
@@ -107,12 +119,12 @@ fn the_counts_add_up_after_every_kind_of_record() {
     let mut summary = Summary::new(now(), true);
     summary.record_closed(session("a", 1));
     summary.record_would_close(session("b", 2));
-    summary.record_skipped("c".into(), SkipReason::ChangedSinceRead);
+    summary.record_skipped(id("c"), SkipReason::ChangedSinceRead);
     summary.record_failed("d".into(), "500: boom".into(), 3);
     summary.record_deferred(4);
     summary.record_outcome_unknown("f".into(), "timed out".into(), 5);
     summary.record_unreadable("e".into(), "no ETag".into());
-    summary.record_awaiting_agent("j".into());
+    summary.record_awaiting_agent(id("j"));
     let mut orphan = session("g", 5);
     orphan.no_active_configuration = true;
     summary.record_closed(orphan);
@@ -133,11 +145,11 @@ fn since() -> DateTime<Utc> {
 fn a_reopen_summary_counts_and_lists_the_reopened_sessions_and_says_since_when() {
     let mut summary = Summary::for_reopen(now(), false, since());
     summary.record_reopened(session("a", 0));
-    summary.record_skipped("b".into(), SkipReason::StillPastCurrentTimeout);
+    summary.record_skipped(id("b"), SkipReason::StillPastCurrentTimeout);
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["reopen_closed_since"], "2026-11-24T09:00:00Z");
     assert_eq!(json["reopened"], 1);
-    assert_eq!(json["reopened_sessions"][0]["id"], "a");
+    assert_eq!(json["reopened_sessions"][0]["id"], id("a").as_str());
     assert_eq!(
         json["skipped"][0]["reason"],
         "still past the current timeout"
@@ -157,7 +169,7 @@ fn a_dry_reopen_summary_lists_what_would_be_reopened_and_reopens_nothing() {
     summary.record_would_reopen(session("a", 0));
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["would_reopen"], 1);
-    assert_eq!(json["would_reopen_sessions"][0]["id"], "a");
+    assert_eq!(json["would_reopen_sessions"][0]["id"], id("a").as_str());
     assert!(json.get("reopened").is_none() && json.get("would_close").is_none());
     assert_eq!(summary.metrics_line()["SessionsReopened"], 0);
     assert!(summary.adds_up());
@@ -191,12 +203,12 @@ fn the_reopened_list_is_cut_at_the_session_limit_but_the_count_stays_exact() {
 fn closes_are_counted_under_their_own_configuration_or_no_active_configuration() {
     let mut summary = Summary::new(now(), false);
     summary.record_configuration(ConfigurationReport {
-        id: "c".into(),
+        id: id("c"),
         timeout_seconds: Some(60),
         error: None,
     });
     summary.record_configuration(ConfigurationReport {
-        id: "idle".into(),
+        id: id("idle"),
         timeout_seconds: Some(60),
         error: None,
     });
@@ -208,7 +220,11 @@ fn closes_are_counted_under_their_own_configuration_or_no_active_configuration()
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(
         json["closed_by_configuration"],
-        serde_json::json!({"c": 2, "idle": 0, "no active configuration": 1})
+        serde_json::json!({
+            id("c").as_str(): 2,
+            id("idle").as_str(): 0,
+            "no active configuration": 1
+        })
     );
     assert_eq!(json["closed_sessions"][1]["no_active_configuration"], true);
     assert!(json["closed_sessions"][0]
@@ -219,7 +235,7 @@ fn closes_are_counted_under_their_own_configuration_or_no_active_configuration()
 #[test]
 fn a_session_awaiting_an_agent_is_skipped_with_its_reason_and_counted_in_the_metrics() {
     let mut summary = Summary::new(now(), false);
-    summary.record_awaiting_agent("a".into());
+    summary.record_awaiting_agent(id("a"));
     assert_eq!(summary.skipped()[0].reason.as_str(), "awaiting agent reply");
     assert_eq!(summary.metrics_line()["SessionsAwaitingAgent"], 1);
     assert_eq!(serde_json::to_value(&summary).unwrap()["awaiting_agent"], 1);
@@ -248,7 +264,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
         SkipReason::AwaitingAgentReply,
         SkipReason::StillPastCurrentTimeout,
     ] {
-        summary.record_skipped("x".into(), reason);
+        summary.record_skipped(id("x"), reason);
     }
     let json = serde_json::to_value(&summary).unwrap();
     let reasons: Vec<&str> = json["skipped"]
@@ -274,7 +290,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
 fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
     let mut summary = Summary::new(now(), false);
     for i in 0..REASON_LIST_LIMIT + 2 {
-        summary.record_skipped(i.to_string(), SkipReason::NoConfigurationSeveralActive);
+        summary.record_skipped(id(&i.to_string()), SkipReason::NoConfigurationSeveralActive);
         summary.record_failed(i.to_string(), "e".into(), 0);
         summary.record_unreadable(i.to_string(), "e".into());
         summary.record_outcome_unknown(i.to_string(), "e".into(), 0);
@@ -315,7 +331,7 @@ fn max_overdue_counts_deferred_sessions_and_those_beyond_the_list_cap() {
 fn a_skipped_session_does_not_raise_max_overdue_but_marks_nothing_incomplete() {
     let mut summary = Summary::new(now(), false);
     summary.record_closed(session("a", 10));
-    summary.record_skipped("b".into(), SkipReason::NoConfigurationSeveralActive);
+    summary.record_skipped(id("b"), SkipReason::NoConfigurationSeveralActive);
     assert_eq!(summary.max_overdue_seconds(), 10);
     assert!(summary.complete());
 }

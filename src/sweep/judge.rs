@@ -96,15 +96,15 @@ impl Pass {
             Ok(row) => row,
             Err(problem) => {
                 let id = problem.id.unwrap_or_default();
-                error!(session_id = %id, configuration_id = %planned.configuration_id, reason = %problem.reason, "session cannot be judged");
+                error!(session_id = %id, configuration_id = planned.configuration_id.as_ref().map(display), reason = %problem.reason, "session cannot be judged");
                 summary.record_unreadable(id, problem.reason);
                 return;
             }
         };
-        let lookup = row.configuration_id.as_deref();
+        let lookup = row.configuration_id.as_ref();
         // The server filter asked for active rows of this owner; any other row is left alone.
         if row.statecode != 0 || !planned.owns(lookup) {
-            warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session the query did not ask for; left alone");
+            warn!(session_id = %row.id, configuration_id = planned.configuration_id.as_ref().map(display), "Dataverse returned a session the query did not ask for; left alone");
             return;
         }
         let decision = decide(
@@ -114,20 +114,20 @@ impl Pass {
             row.created_on,
         );
         if !decision.close {
-            warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
+            warn!(session_id = %row.id, configuration_id = planned.configuration_id.as_ref().map(display), "Dataverse returned a session that is not past its timeout; left alone");
             return;
         }
         // Awaiting an agent comes first: it is the session's own state, whoever's timeout.
         if self.agent_rule && awaiting_agent(row.last_customer_message, row.last_agent_message) {
-            info!(session_id = %row.id, configuration_id = %planned.configuration_id, "skipped: awaiting agent reply");
+            info!(session_id = %row.id, configuration_id = planned.configuration_id.as_ref().map(display), "skipped: awaiting agent reply");
             summary.record_awaiting_agent(row.id);
             return;
         }
-        if planned.report_only {
+        let Some(configuration_id) = &planned.configuration_id else {
             info!(session_id = %row.id, "skipped: its configuration is not active and several are active");
             summary.record_skipped(row.id, SkipReason::NoConfigurationSeveralActive);
             return;
-        }
+        };
         if self.scheduled >= self.max_closures {
             summary.record_deferred(decision.overdue_seconds);
             self.cap_reached = true;
@@ -135,7 +135,7 @@ impl Pass {
         }
         self.scheduled += 1;
         let report = SessionReport {
-            configuration_id: planned.configuration_id.clone(),
+            configuration_id: configuration_id.clone(),
             no_active_configuration: planned.without_active_configuration(lookup),
             id: row.id,
             last_customer_message_at: row.last_customer_message,

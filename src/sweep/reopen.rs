@@ -11,6 +11,7 @@ use super::plan::{check_configurations, Usable};
 use super::run::conclude;
 use super::{SweepError, SweepOptions};
 use crate::dataverse::{Dataverse, DataverseError, Org, ReadRow, ReopenQuery, SessionChange};
+use crate::ids::Guid;
 use crate::policy::{decide, SessionTimeout};
 use crate::settings::Settings;
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
@@ -75,9 +76,9 @@ pub async fn reopen(
 
 /// The current timeouts, as the next sweep would apply them.
 struct Timeouts {
-    by_configuration: HashMap<String, SessionTimeout>,
+    by_configuration: HashMap<Guid, SessionTimeout>,
     /// The shortest usable timeout and its configuration.
-    shortest: (String, SessionTimeout),
+    shortest: (Guid, SessionTimeout),
 }
 
 impl Timeouts {
@@ -86,11 +87,11 @@ impl Timeouts {
         let shortest = usable
             .iter()
             .min_by_key(|usable| usable.timeout)
-            .map(|usable| (usable.id.to_string(), usable.timeout))?;
+            .map(|usable| (usable.id.clone(), usable.timeout))?;
         Some(Timeouts {
             by_configuration: usable
                 .iter()
-                .map(|usable| (usable.id.to_string(), usable.timeout))
+                .map(|usable| (usable.id.clone(), usable.timeout))
                 .collect(),
             shortest,
         })
@@ -99,7 +100,7 @@ impl Timeouts {
     /// The configuration and timeout a session is judged by: its own configuration's when that
     /// one is usable; otherwise the shortest, because which one a sweep would apply to it is
     /// uncertain, and nothing reopened may be closed again by the next sweep.
-    fn for_session(&self, configuration_id: Option<&str>) -> (String, SessionTimeout) {
+    fn for_session(&self, configuration_id: Option<&Guid>) -> (Guid, SessionTimeout) {
         configuration_id
             .and_then(|id| self.by_configuration.get_key_value(id))
             .map(|(id, timeout)| (id.clone(), *timeout))
@@ -160,8 +161,7 @@ impl ReopenPass {
         if row.statecode != self.closed_statecode {
             return;
         }
-        let (configuration_id, timeout) =
-            self.timeouts.for_session(row.configuration_id.as_deref());
+        let (configuration_id, timeout) = self.timeouts.for_session(row.configuration_id.as_ref());
         let decision = decide(
             timeout,
             self.options.now,
@@ -199,7 +199,6 @@ impl ReopenPass {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataverse::Guid;
 
     const A: &str = "6f1c2a3b-0000-4000-8000-00000000000a";
     const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
@@ -214,13 +213,14 @@ mod tests {
 
     #[test]
     fn a_session_is_judged_by_its_own_usable_configuration() {
-        let (id, timeout) = timeouts().for_session(Some(A));
+        let (id, timeout) = timeouts().for_session(Some(&Guid::parse(A).unwrap()));
         assert_eq!((id.as_str(), timeout.seconds()), (A, 86_400));
     }
 
     #[test]
     fn a_session_without_a_usable_configuration_is_judged_by_the_shortest_timeout() {
-        for configuration in [None, Some("6f1c2a3b-0000-4000-8000-00000000000c")] {
+        let other = Guid::parse("6f1c2a3b-0000-4000-8000-00000000000c").unwrap();
+        for configuration in [None, Some(&other)] {
             let (id, timeout) = timeouts().for_session(configuration);
             assert_eq!((id.as_str(), timeout.seconds()), (B, 1_800));
         }

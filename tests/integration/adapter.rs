@@ -4,6 +4,7 @@ use crate::support::*;
 use session_sweeper::budget::Budget;
 use session_sweeper::dataverse::{AuthError, CloseOutcome, CloseRequest, DataverseError, Org};
 use session_sweeper::handler::App;
+use session_sweeper::ids::Guid;
 use session_sweeper::settings::Settings;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -99,7 +100,7 @@ async fn close(org: &Org, ids: &[u32]) -> Result<Vec<CloseOutcome>, DataverseErr
     let closes: Vec<CloseRequest> = ids
         .iter()
         .map(|n| CloseRequest {
-            id: sid(*n),
+            id: Guid::parse(&sid(*n)).unwrap(),
             etag: format!("W/\"{n}\""),
         })
         .collect();

@@ -350,7 +350,7 @@ async fn a_close_whose_answer_was_lost_is_reported_already_closed_not_changed() 
         .skipped()
         .iter()
         .filter(|s| s.reason.as_str() == "already closed")
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect();
     assert!(!already.is_empty(), "{summary:?}");
     assert!(

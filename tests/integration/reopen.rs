@@ -33,7 +33,7 @@ fn reopened(summary: &Summary) -> BTreeSet<String> {
     summary
         .reopened_sessions()
         .iter()
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect()
 }
 

@@ -3,7 +3,8 @@
 //! none of its sessions is touched.
 
 use super::SweepError;
-use crate::dataverse::{ConfigurationRow, Guid, Owner, SessionQuery};
+use crate::dataverse::{ConfigurationRow, Owner, SessionQuery};
+use crate::ids::Guid;
 use crate::policy::SessionTimeout;
 use crate::settings::Settings;
 use crate::summary::{ConfigurationReport, Incomplete, Summary};
@@ -22,40 +23,36 @@ pub(crate) struct Usable {
 pub(crate) struct Checked {
     /// Those whose timeout can be applied.
     pub usable: Vec<Usable>,
-    /// Every active configuration's id, usable or not; `None` when one is not a GUID, since a
-    /// filter could not then leave its sessions out of "sessions without an active
-    /// configuration".
-    pub active: Option<Vec<Guid>>,
+    /// Every active configuration's id, usable or not.
+    pub active: Vec<Guid>,
 }
 
 /// One server-side query and how to judge what it returns.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
-    /// The configuration whose timeout applies; empty when the sessions are only reported.
-    pub configuration_id: String,
+    /// The configuration whose timeout applies; `None` for sessions without an active
+    /// configuration while several are active and no default is set: reported, never closed.
+    pub configuration_id: Option<Guid>,
     pub timeout: SessionTimeout,
     pub query: SessionQuery,
-    /// Sessions without an active configuration while several are active and no default is
-    /// set: reported, never closed.
-    pub report_only: bool,
 }
 
 impl Planned {
     /// Whether a session with this configuration lookup is one this query asked for; the
     /// server's filter is checked again here, never trusted alone.
-    pub fn owns(&self, lookup: Option<&str>) -> bool {
+    pub fn owns(&self, lookup: Option<&Guid>) -> bool {
         match (&self.query.owner, lookup) {
-            (Owner::Configuration(id), Some(lookup)) => id.as_str() == lookup,
+            (Owner::Configuration(id), Some(lookup)) => id == lookup,
             (Owner::Configuration(_), None) => false,
             (Owner::NoneOf(_), None) => true,
-            (Owner::NoneOf(ids), Some(lookup)) => ids.iter().all(|id| id.as_str() != lookup),
+            (Owner::NoneOf(ids), Some(lookup)) => !ids.contains(lookup),
         }
     }
 
     /// Whether a session with this lookup is judged by a timeout that is not its own
     /// configuration's.
-    pub fn without_active_configuration(&self, lookup: Option<&str>) -> bool {
-        self.report_only || lookup != Some(self.configuration_id.as_str())
+    pub fn without_active_configuration(&self, lookup: Option<&Guid>) -> bool {
+        self.configuration_id.is_none() || lookup != self.configuration_id.as_ref()
     }
 }
 
@@ -108,7 +105,7 @@ pub(super) fn check_configurations(
     }
     let active = configurations
         .iter()
-        .map(|configuration| Guid::parse(&configuration.id))
+        .map(|configuration| configuration.id.clone())
         .collect();
     Ok(Checked { usable, active })
 }
@@ -123,13 +120,13 @@ pub(crate) fn check_default(
         Some(default)
             if !configurations
                 .iter()
-                .any(|configuration| configuration.id.eq_ignore_ascii_case(default.as_str())) =>
+                .any(|configuration| configuration.id == *default) =>
         {
             Err(SweepError::DefaultConfigurationNotActive {
                 id: default.to_string(),
                 active: configurations
                     .iter()
-                    .map(|configuration| configuration.id.as_str())
+                    .map(|configuration| configuration.id.to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
             })
@@ -143,10 +140,12 @@ pub(crate) fn check_one(
     settings: &Settings,
     configuration: &ConfigurationRow,
 ) -> Result<Usable, String> {
-    let id = Guid::parse(&configuration.id).ok_or("its id is not a GUID")?;
     SessionTimeout::from_column(configuration.timeout.as_ref(), settings.schema.timeout_unit)
         .and_then(|timeout| timeout.at_least(settings.min_timeout))
-        .map(|timeout| Usable { id, timeout })
+        .map(|timeout| Usable {
+            id: configuration.id.clone(),
+            timeout,
+        })
         .map_err(|error| error.to_string())
 }
 
@@ -158,8 +157,8 @@ pub(crate) fn build_queries(
     checked: &Checked,
     default: Option<&Guid>,
 ) -> Vec<Planned> {
-    let judge_of_orphans = match checked.active.as_deref() {
-        Some([only]) => Some(only),
+    let judge_of_orphans = match checked.active.as_slice() {
+        [only] => Some(only),
         _ => default,
     };
     let mut queries: Vec<Planned> = checked
@@ -167,7 +166,7 @@ pub(crate) fn build_queries(
         .iter()
         .map(|configuration| {
             let owner = match &checked.active {
-                Some(active) if judge_of_orphans == Some(&configuration.id) => Owner::NoneOf(
+                active if judge_of_orphans == Some(&configuration.id) => Owner::NoneOf(
                     active
                         .iter()
                         .filter(|id| **id != configuration.id)
@@ -177,13 +176,12 @@ pub(crate) fn build_queries(
                 _ => Owner::Configuration(configuration.id.clone()),
             };
             Planned {
-                configuration_id: configuration.id.to_string(),
+                configuration_id: Some(configuration.id.clone()),
                 timeout: configuration.timeout,
                 query: SessionQuery {
                     owner,
                     cutoff: configuration.timeout.cutoff(now),
                 },
-                report_only: false,
             }
         })
         .collect();
@@ -192,22 +190,17 @@ pub(crate) fn build_queries(
             warn!(configuration_id = %judge, "the configuration that judges sessions without an active configuration has an unusable timeout; those sessions are not judged");
         }
     }
-    let Some(active) = &checked.active else {
-        error!("an active configuration's id is not a GUID; sessions without an active configuration are not judged");
-        return queries;
-    };
     if judge_of_orphans.is_none() {
         // Past even the longest timeout, such a session would be eligible under any of them;
         // it is still not closed, because which one applies is a guess.
         if let Some(longest) = checked.usable.iter().map(|usable| usable.timeout).max() {
             queries.push(Planned {
-                configuration_id: String::new(),
+                configuration_id: None,
                 timeout: longest,
                 query: SessionQuery {
-                    owner: Owner::NoneOf(active.clone()),
+                    owner: Owner::NoneOf(checked.active.clone()),
                     cutoff: longest.cutoff(now),
                 },
-                report_only: true,
             });
         }
     }

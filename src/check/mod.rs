@@ -18,6 +18,9 @@ mod sessions;
 mod states;
 mod tables;
 
+#[cfg(test)]
+mod agreement_tests;
+
 pub use report::{CheckReport, Finding, Severity};
 pub use sessions::{ConfigurationCount, SessionCounts};
 

@@ -55,6 +55,11 @@ impl Closer {
         self
     }
 
+    /// What this closer does to each session.
+    pub fn change(&self) -> SessionChange {
+        self.change
+    }
+
     /// Whether a batch failed, so no new work should start.
     pub fn failed(&self) -> bool {
         self.error.is_some()

@@ -37,12 +37,9 @@ fn plan_with(
     configurations: &[ConfigurationRow],
     summary: &mut Summary,
 ) -> Result<Vec<Planned>, SweepError> {
-    let checked = check_configurations(settings, configurations, summary)?;
-    Ok(build_queries(
-        now(),
-        &checked,
-        settings.default_configuration.as_ref(),
-    ))
+    Ok(super::plan(now(), settings, configurations)
+        .adopt(summary)?
+        .queries)
 }
 
 fn plan(

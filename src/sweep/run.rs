@@ -126,8 +126,8 @@ impl<'a> Start<'a> {
         summary.mark_incomplete(Incomplete::Error);
         let changed = summary.closed()
             + summary.reopened().unwrap_or(0)
-            + summary.failed_count()
-            + summary.outcome_unknown();
+            + summary.failed().total()
+            + summary.outcome_unknown().total();
         if changed == 0 {
             return Err(error);
         }

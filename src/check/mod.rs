@@ -12,6 +12,7 @@
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
 
+mod finding;
 mod report;
 mod rules;
 mod sessions;
@@ -21,7 +22,8 @@ mod tables;
 #[cfg(test)]
 mod agreement_tests;
 
-pub use report::{CheckReport, Finding, Severity};
+pub use finding::{Finding, Severity};
+pub use report::CheckReport;
 pub use sessions::{ConfigurationCount, SessionCounts};
 
 use crate::budget::Budget;

@@ -7,7 +7,7 @@
 //! without an active one, the query that owns each session), then its `sweep::verdict` on
 //! each row. Pure: `now` is an argument.
 
-use super::report::Finding;
+use super::finding::Finding;
 use crate::dataverse::{ConfigurationRow, ReadRow};
 use crate::ids::Guid;
 use crate::settings::Settings;
@@ -307,6 +307,6 @@ mod tests {
             "{}",
             findings[0].message
         );
-        assert_eq!(findings[0].severity, super::super::report::Severity::Error);
+        assert_eq!(findings[0].severity, super::super::finding::Severity::Error);
     }
 }

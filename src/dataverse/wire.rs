@@ -309,6 +309,24 @@ mod tests {
         );
     }
 
+    // A payload from Microsoft's documentation (tests/fixtures/SOURCES.md names the page).
+    #[test]
+    fn microsofts_documented_page_decodes_with_its_rows_and_next_link() {
+        let text = include_str!("../../tests/fixtures/page-with-nextlink.json");
+
+        let page: Page = serde_json::from_str(text).unwrap();
+
+        assert_eq!(page.value.len(), 2);
+        assert_eq!(
+            page.value[0]["contactid"],
+            "49b0be2e-d01c-ed11-b83e-000d3a572421"
+        );
+        assert!(page
+            .next_link
+            .unwrap()
+            .starts_with("[Organization URI]/api/data/v9.2/contacts?$select=fullname&$skiptoken="));
+    }
+
     #[test]
     fn a_configuration_id_that_is_not_a_guid_never_reaches_a_filter() {
         let error = configuration_row(

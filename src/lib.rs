@@ -10,6 +10,7 @@ pub mod check;
 pub mod credentials;
 pub mod dataverse;
 pub mod handler;
+pub mod ids;
 pub mod logging;
 pub mod policy;
 pub mod settings;

@@ -1,5 +1,9 @@
 //! The Lambda entry point: wiring only.
 
+// The runtime's service future holds the handler's nested futures; computing its layout goes
+// deeper than rustc's default limit of 128.
+#![recursion_limit = "256"]
+
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use session_sweeper::handler::{handle, App};

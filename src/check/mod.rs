@@ -12,13 +12,18 @@
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
 
+mod finding;
 mod report;
 mod rules;
 mod sessions;
 mod states;
 mod tables;
 
-pub use report::{CheckReport, Finding, Severity};
+#[cfg(test)]
+mod agreement_tests;
+
+pub use finding::{Finding, Severity};
+pub use report::CheckReport;
 pub use sessions::{ConfigurationCount, SessionCounts};
 
 use crate::budget::Budget;

@@ -2,7 +2,7 @@
 //! which real names come closest to a wrong one, what a date and time behaviour does to the
 //! timing, whether another flow closes sessions. Nothing here performs I/O.
 
-use super::report::Finding;
+use super::finding::Finding;
 use crate::dataverse::metadata::{logical_column, CloudFlow, ColumnDefinition, TableDefinition};
 
 /// Words that say what a WhatsApp session setting is about, looked for in names.
@@ -287,7 +287,7 @@ mod tests {
             column("w4d_name", "String"),
         ];
         let finding = column_finding(&timeout_spec("w4d_timeout"), &sessions(), &columns);
-        assert_eq!(finding.severity, super::super::report::Severity::Error);
+        assert_eq!(finding.severity, super::super::finding::Severity::Error);
         assert_eq!(finding.suggestions, ["w4d_sessiontimeoutminutes"]);
     }
 
@@ -323,10 +323,10 @@ mod tests {
     #[test]
     fn a_date_only_last_message_column_warns_that_sessions_close_early() {
         let finding = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "DateOnly");
-        assert_eq!(finding.severity, super::super::report::Severity::Warning);
+        assert_eq!(finding.severity, super::super::finding::Severity::Warning);
         assert!(finding.message.contains("up to a day early"));
         let user_local = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "UserLocal");
-        assert_eq!(user_local.severity, super::super::report::Severity::Ok);
+        assert_eq!(user_local.severity, super::super::finding::Severity::Ok);
     }
 
     #[test]
@@ -337,7 +337,7 @@ mod tests {
         };
         let quiet = flows_finding(&[flow("Daily agent report")]);
         let closer = flows_finding(&[flow("Close inactive WhatsApp sessions")]);
-        assert_eq!(quiet.severity, super::super::report::Severity::Ok);
-        assert_eq!(closer.severity, super::super::report::Severity::Warning);
+        assert_eq!(quiet.severity, super::super::finding::Severity::Ok);
+        assert_eq!(closer.severity, super::super::finding::Severity::Warning);
     }
 }

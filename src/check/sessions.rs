@@ -4,14 +4,16 @@
 //! an active configuration, and, with `SESSION_LAST_AGENT_MESSAGE_COLUMN` set, those past
 //! their timeout that await an agent. The rules are the sweep's own: its plan
 //! (`sweep::plan`: usable configurations, the only or default configuration judging sessions
-//! without an active one, the query that owns each session), then `policy::decide` and
-//! `policy::awaiting_agent`. Pure: `now` is an argument.
+//! without an active one, the query that owns each session), then its `sweep::verdict` on
+//! each row. Pure: `now` is an argument.
 
-use super::report::Finding;
-use crate::dataverse::{ConfigurationRow, Guid, ReadRow, SessionRow};
-use crate::policy::{awaiting_agent, decide};
+use super::finding::Finding;
+use crate::dataverse::{ConfigurationRow, ReadRow};
+use crate::ids::Guid;
 use crate::settings::Settings;
-use crate::sweep::plan::{self, Checked, Planned};
+use crate::summary::ConfigurationReport;
+use crate::sweep::plan;
+use crate::sweep::{verdict, SweepError, Verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -19,7 +21,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConfigurationCount {
     /// Its id.
-    pub id: String,
+    pub id: Guid,
     /// Its timeout, when usable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<i64>,
@@ -56,8 +58,8 @@ pub struct SessionCounts {
     pub awaiting_agent: usize,
 }
 
-/// Counts `sessions` against `configurations` at `now` with the sweep's plan, with a finding
-/// per configuration and those about the whole.
+/// Counts `sessions` against `configurations` at `now` with the sweep's plan and verdict,
+/// with a finding per configuration and those about the whole.
 pub fn count(
     settings: &Settings,
     configurations: &[ConfigurationRow],
@@ -65,7 +67,19 @@ pub fn count(
     now: DateTime<Utc>,
 ) -> (SessionCounts, Vec<Finding>) {
     let mut findings = Vec::new();
-    let (mut counts, queries) = plan_like_a_sweep(settings, configurations, now, &mut findings);
+    let plan = plan::plan(now, settings, configurations);
+    if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
+        findings.push(Finding::error(
+            "DEFAULT_CONFIGURATION_ID",
+            refusal.to_string(),
+            "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
+        ));
+    }
+    let mut counts: Vec<ConfigurationCount> = plan
+        .configurations
+        .into_iter()
+        .map(ConfigurationCount::from)
+        .collect();
     let (mut without, mut unreadable, mut awaiting) = (0, 0, 0);
     let agent_rule = settings.schema.last_agent_message.is_some();
     for row in sessions {
@@ -73,19 +87,13 @@ pub fn count(
             unreadable += 1;
             continue;
         };
-        let lookup = session.configuration_id.as_deref();
-        let planned = queries.iter().find(|planned| planned.owns(lookup));
+        let lookup = session.configuration_id.as_ref();
+        let planned = plan.queries.iter().find(|planned| planned.owns(lookup));
         let own = position(configurations, lookup);
-        let judge = match planned {
-            Some(planned) if !planned.report_only => {
-                position(configurations, Some(&planned.configuration_id))
-            }
-            _ => None,
-        };
-        let verdict = planned.map_or(Verdict::Leave, |planned| {
-            verdict(planned, session, now, agent_rule)
-        });
-        awaiting += usize::from(verdict == Verdict::AwaitingAgent);
+        let judge =
+            planned.and_then(|planned| position(configurations, planned.configuration_id.as_ref()));
+        let verdict = planned.map(|planned| verdict(planned, session, now, agent_rule));
+        awaiting += usize::from(verdict == Some(Verdict::AwaitingAgent));
         let Some(at) = own.or(judge) else {
             without += 1;
             continue;
@@ -94,9 +102,9 @@ pub fn count(
         count.active_sessions += 1;
         count.without_active_configuration += usize::from(own.is_none());
         match verdict {
-            Verdict::Close => count.would_close += 1,
-            Verdict::AwaitingAgent => count.awaiting_agent += 1,
-            Verdict::Leave => {}
+            Some(Verdict::Close { .. }) => count.would_close += 1,
+            Some(Verdict::AwaitingAgent) => count.awaiting_agent += 1,
+            _ => {}
         }
     }
     findings.extend(count_findings(settings, &counts, without, unreadable));
@@ -111,91 +119,24 @@ pub fn count(
     (total, findings)
 }
 
-/// What a sweep now would do with one session its query owns.
-#[derive(Debug, PartialEq, Eq)]
-enum Verdict {
-    Close,
-    AwaitingAgent,
-    Leave,
-}
-
-/// The sweep's judgement, in `sweep::judge`'s order: past the query's timeout, then awaiting
-/// an agent, then only reported when no configuration judges it.
-fn verdict(
-    planned: &Planned,
-    session: &SessionRow,
-    now: DateTime<Utc>,
-    agent_rule: bool,
-) -> Verdict {
-    let decision = decide(
-        planned.timeout,
-        now,
-        session.last_customer_message,
-        session.created_on,
-    );
-    if !decision.close {
-        Verdict::Leave
-    } else if agent_rule
-        && awaiting_agent(session.last_customer_message, session.last_agent_message)
-    {
-        Verdict::AwaitingAgent
-    } else if planned.report_only {
-        Verdict::Leave
-    } else {
-        Verdict::Close
-    }
-}
-
-/// The configurations checked and the queries planned as a sweep plans them; no query when
-/// the sweep would stop before reading (a default that is not active).
-fn plan_like_a_sweep(
-    settings: &Settings,
-    configurations: &[ConfigurationRow],
-    now: DateTime<Utc>,
-    findings: &mut Vec<Finding>,
-) -> (Vec<ConfigurationCount>, Vec<Planned>) {
-    let default = settings.default_configuration.as_ref();
-    let checked: Vec<Result<plan::Usable, String>> = configurations
-        .iter()
-        .map(|configuration| plan::check_one(settings, configuration))
-        .collect();
-    let counts = configurations
-        .iter()
-        .zip(&checked)
-        .map(|(configuration, checked)| ConfigurationCount {
-            id: configuration.id.clone(),
-            timeout_seconds: checked.as_ref().ok().map(|usable| usable.timeout.seconds()),
-            error: checked.as_ref().err().cloned(),
+impl From<ConfigurationReport> for ConfigurationCount {
+    fn from(report: ConfigurationReport) -> Self {
+        ConfigurationCount {
+            id: report.id,
+            timeout_seconds: report.timeout_seconds,
+            error: report.error,
             active_sessions: 0,
             without_active_configuration: 0,
             would_close: 0,
             awaiting_agent: 0,
-        })
-        .collect();
-    if let Err(error) = plan::check_default(default, configurations) {
-        findings.push(Finding::error(
-            "DEFAULT_CONFIGURATION_ID",
-            error.to_string(),
-            "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
-        ));
-        return (counts, Vec::new());
+        }
     }
-    let checked = Checked {
-        usable: checked.into_iter().filter_map(Result::ok).collect(),
-        active: configurations
-            .iter()
-            .map(|configuration| Guid::parse(&configuration.id))
-            .collect(),
-    };
-    (counts, plan::build_queries(now, &checked, default))
 }
 
 /// The index of the active configuration with this id.
-fn position(configurations: &[ConfigurationRow], id: Option<&str>) -> Option<usize> {
+fn position(configurations: &[ConfigurationRow], id: Option<&Guid>) -> Option<usize> {
     let id = id?;
-    configurations
-        .iter()
-        .position(|c| c.id.eq_ignore_ascii_case(id))
+    configurations.iter().position(|c| c.id == *id)
 }
 
 fn count_findings(
@@ -275,6 +216,7 @@ pub(super) fn sessions(count: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataverse::SessionRow;
     use crate::sweep::plan::tests::{configuration, settings};
     use chrono::{Duration, TimeZone};
     use serde_json::json;
@@ -288,9 +230,9 @@ mod tests {
 
     fn session(configuration: Option<&str>, quiet_minutes: i64) -> ReadRow {
         Ok(SessionRow {
-            id: "s".into(),
+            id: Guid::parse("00000000-0000-4000-8000-0000000000a1").unwrap(),
             etag: "W/\"1\"".into(),
-            configuration_id: configuration.map(str::to_owned),
+            configuration_id: configuration.map(|id| Guid::parse(id).unwrap()),
             last_customer_message: Some(now() - Duration::minutes(quiet_minutes)),
             created_on: now() - Duration::days(10),
             statecode: 0,
@@ -365,6 +307,6 @@ mod tests {
             "{}",
             findings[0].message
         );
-        assert_eq!(findings[0].severity, super::super::report::Severity::Error);
+        assert_eq!(findings[0].severity, super::super::finding::Severity::Error);
     }
 }

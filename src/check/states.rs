@@ -3,7 +3,7 @@
 //! `SESSION_ACTIVE_STATUSCODE`). Each must name a state of the session table and a status that
 //! belongs to that state, else every such change fails. Pure: the option sets are arguments.
 
-use super::report::Finding;
+use super::finding::Finding;
 use crate::dataverse::metadata::StatusOption;
 use crate::settings::Schema;
 

@@ -2,7 +2,7 @@
 //! definitions, the date and time behaviour of the last-customer-message column, the lookup's
 //! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
 
-use super::report::Finding;
+use super::finding::Finding;
 use super::rules::{self, ColumnSpec};
 use super::states;
 use crate::dataverse::metadata::{self, TableDefinition};
@@ -45,7 +45,7 @@ pub(super) async fn check(org: &Org, findings: &mut Vec<Finding>) -> Tables {
     }
     // A wrong name makes the data reads fail or mean nothing; a wrong close status does not.
     let broken = findings[start..].iter().any(|f| {
-        f.severity == super::report::Severity::Error && NAME_SETTINGS.contains(&f.subject.as_str())
+        f.severity == super::finding::Severity::Error && NAME_SETTINGS.contains(&f.subject.as_str())
     });
     Tables { broken }
 }

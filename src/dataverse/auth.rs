@@ -1,11 +1,7 @@
 //! The Entra ID client-credentials token for Dataverse, cached until shortly before it expires
-//! so that a warm function does not ask for a token on every sweep, and the token request
-//! itself (retried like any request, a rotated secret read again once).
+//! so that a warm function does not ask for a token on every sweep, and the request's URL and
+//! form. The request itself is sent by the client (`client/token.rs`), like any request.
 
-use super::client::Dataverse;
-use super::wire::{EntraError, TokenResponse};
-use super::DataverseError;
-use crate::budget::Budget;
 use crate::credentials::DataverseCredentials;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Mutex;
@@ -132,67 +128,6 @@ pub fn token_form(credentials: &DataverseCredentials) -> Vec<(&'static str, Stri
             ),
         ),
     ]
-}
-
-impl Dataverse {
-    /// A bearer token for the current credentials: cached, or requested from Entra ID.
-    pub(super) async fn token(&self, budget: &Budget) -> Result<SecretString, DataverseError> {
-        let credentials = self.secrets.get().await?;
-        if let Some(token) = self.tokens.current(&credentials) {
-            return Ok(token);
-        }
-        match self.request_token(&credentials, budget).await {
-            Err(DataverseError::Auth(error)) if error.may_be_rotation() => {
-                tracing::warn!(
-                    "Entra ID refused the cached client secret; reading the secret again"
-                );
-                let fresh = self.secrets.refresh().await?;
-                self.request_token(&fresh, budget).await
-            }
-            other => other,
-        }
-    }
-
-    async fn request_token(
-        &self,
-        credentials: &DataverseCredentials,
-        budget: &Budget,
-    ) -> Result<SecretString, DataverseError> {
-        let url = token_url(credentials);
-        let form = token_form(credentials);
-        let response = self
-            .send_with_retries(|| self.http.post(url.as_str()).form(&form), budget)
-            .await?;
-        let status = response.status().as_u16();
-        if response.status().is_success() {
-            let token: TokenResponse = response
-                .json()
-                .await
-                .map_err(|_| AuthError::BadResponse { status })?;
-            let secret = SecretString::from(token.access_token);
-            self.tokens
-                .store(credentials, secret.clone(), token.expires_in);
-            return Ok(secret);
-        }
-        let error: EntraError = response.json().await.unwrap_or(EntraError {
-            error: "unknown_error".into(),
-            error_description: "Entra ID sent no error description".into(),
-        });
-        Err(AuthError::Refused {
-            status,
-            error: error.error,
-            // The first line holds the AADSTS code and the reason; the rest is trace noise.
-            description: error
-                .error_description
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-            client_id: credentials.client_id.clone(),
-            tenant_id: credentials.tenant_id.clone(),
-        }
-        .into())
-    }
 }
 
 #[cfg(test)]

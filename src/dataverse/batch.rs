@@ -2,13 +2,14 @@
 //! session, no change sets, so each operation stands alone and reports its own status.
 
 use super::wire::ErrorBody;
+use crate::ids::Guid;
 use std::fmt::Write;
 
 /// One close to send: a conditional PATCH of a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseRequest {
     /// The session's primary key.
-    pub id: String,
+    pub id: Guid,
     /// The ETag the session had when it was judged.
     pub etag: String,
 }
@@ -158,9 +159,12 @@ fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
+    const A: &str = "00000000-0000-4000-8000-00000000000a";
+    const B: &str = "00000000-0000-4000-8000-00000000000b";
+
     fn close(id: &str, version: u32) -> CloseRequest {
         CloseRequest {
-            id: id.into(),
+            id: Guid::parse(id).unwrap(),
             etag: format!("W/\"{version}\""),
         }
     }
@@ -172,10 +176,12 @@ mod tests {
             "/api/data/v9.2/",
             "w4d_chatsessions",
             r#"{"statecode":1,"statuscode":2}"#,
-            &[close("a", 1), close("b", 2)],
+            &[close(A, 1), close(B, 2)],
         );
         assert_eq!(body.matches("--batch_x\r\n").count(), 2);
-        assert!(body.contains("PATCH /api/data/v9.2/w4d_chatsessions(a) HTTP/1.1\r\n"));
+        assert!(body.contains(&format!(
+            "PATCH /api/data/v9.2/w4d_chatsessions({A}) HTTP/1.1\r\n"
+        )));
         assert!(body.contains("If-Match: W/\"2\"\r\n"));
         assert!(body.contains("Content-Length: 30\r\n"));
         assert!(body.ends_with("--batch_x--\r\n"));

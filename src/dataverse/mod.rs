@@ -11,14 +11,15 @@
 //! - `batch`: the multipart `$batch` format.
 //! - `metadata`: read-only questions about table and column definitions, for the check.
 
+// OData text, JSON shapes and HTTP details stay private: the compiler keeps the boundary.
 pub mod auth;
 pub mod batch;
 pub mod client;
 pub mod metadata;
 pub mod org;
-pub mod query;
-pub mod transport;
-pub mod wire;
+mod query;
+mod transport;
+mod wire;
 
 pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
@@ -27,7 +28,7 @@ pub use org::{Org, ReadRow, SessionPages};
 pub use query::{
     Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, CLOSE_REASON,
 };
-pub use wire::{ConfigurationRow, Guid, RowError, SessionRow, WhoAmI};
+pub use wire::{ConfigurationRow, RowError, SessionRow, WhoAmI};
 
 use crate::credentials::CredentialsError;
 

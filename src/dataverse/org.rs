@@ -6,9 +6,10 @@
 use super::batch::{CloseOutcome, CloseRequest};
 use super::client::Dataverse;
 use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery};
-use super::wire::{self, ConfigurationRow, Guid, Page, RowError, SessionRow, WhoAmI};
+use super::wire::{self, ConfigurationRow, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
+use crate::ids::Guid;
 use crate::settings::Schema;
 use chrono::{DateTime, Utc};
 use reqwest::Url;
@@ -232,10 +233,10 @@ impl Org {
             .await
     }
 
-    /// Which of `ids` are in the closed state now, lowercased. After a 412 this tells a
-    /// session closed earlier (by a retried batch whose first answer was lost, or by an agent)
-    /// from one that received a message. `ids` are GUIDs, checked when the rows were read.
-    pub async fn closed_among(&self, ids: &[String]) -> Result<HashSet<String>, DataverseError> {
+    /// Which of `ids` are in the closed state now. After a 412 this tells a session closed
+    /// earlier (by a retried batch whose first answer was lost, or by an agent) from one that
+    /// received a message.
+    pub async fn closed_among(&self, ids: &[Guid]) -> Result<HashSet<Guid>, DataverseError> {
         // Fifty GUIDs keep the URL near 3 KB, far below the Web API's limit.
         const IDS_PER_QUERY: usize = 50;
         let schema = &self.schema;
@@ -250,9 +251,8 @@ impl Org {
             )?;
             let page = self.dataverse.page(&url, &self.budget).await?;
             closed.extend(page.value.iter().filter_map(|row| {
-                let id = row.get(key)?.as_str()?;
-                (row.get("statecode")?.as_i64()? == schema.closed_statecode)
-                    .then(|| id.to_ascii_lowercase())
+                let id = Guid::parse(row.get(key)?.as_str()?)?;
+                (row.get("statecode")?.as_i64()? == schema.closed_statecode).then_some(id)
             }));
         }
         Ok(closed)

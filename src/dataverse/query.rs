@@ -3,8 +3,8 @@
 //! and GUIDs checked by [`Guid::parse`] are placed in a query, so nothing needs escaping
 //! beyond URL encoding.
 
-use super::wire::Guid;
 use super::DataverseError;
+use crate::ids::Guid;
 use crate::settings::Schema;
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::Url;
@@ -153,8 +153,8 @@ pub fn active_configurations_filter() -> &'static str {
     "statecode eq 0"
 }
 
-/// The rows among `ids` (GUIDs, checked when the rows were read), for a state check.
-pub fn any_of_filter(schema: &Schema, ids: &[String]) -> String {
+/// The rows among `ids`, for a state check.
+pub fn any_of_filter(schema: &Schema, ids: &[Guid]) -> String {
     let key = schema.session_id.as_str();
     ids.iter()
         .map(|id| format!("{key} eq {id}"))

@@ -2,6 +2,7 @@
 //! names from the schema settings are used here and nowhere past this module.
 
 use super::DataverseError;
+use crate::ids::Guid;
 use crate::settings::Schema;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -73,7 +74,7 @@ pub struct WhoAmI {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigurationRow {
     /// Primary key.
-    pub id: String,
+    pub id: Guid,
     /// The timeout column as stored, to be read by `policy`.
     pub timeout: Option<Value>,
 }
@@ -82,11 +83,11 @@ pub struct ConfigurationRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
     /// Primary key.
-    pub id: String,
+    pub id: Guid,
     /// The row version; the close is conditional on it.
     pub etag: String,
     /// The configuration lookup, when set.
-    pub configuration_id: Option<String>,
+    pub configuration_id: Option<Guid>,
     /// The customer's last message, when the customer wrote.
     pub last_customer_message: Option<DateTime<Utc>>,
     /// When an agent last wrote; always `None` unless `SESSION_LAST_AGENT_MESSAGE_COLUMN`
@@ -127,8 +128,16 @@ pub fn configuration_row(
     schema: &Schema,
     row: &Map<String, Value>,
 ) -> Result<ConfigurationRow, DataverseError> {
+    let id = text(row, schema.configuration_id.as_str())?;
+    // A key that is not a GUID could never be placed in a filter; Dataverse's keys always are.
+    let id = Guid::parse(&id).ok_or_else(|| {
+        DataverseError::BadResponse(format!(
+            "the configuration id {id:?} in {} is not a GUID",
+            schema.configuration_id
+        ))
+    })?;
     Ok(ConfigurationRow {
-        id: text(row, schema.configuration_id.as_str())?.to_ascii_lowercase(),
+        id,
         timeout: row.get(schema.timeout_column.as_str()).cloned(),
     })
 }
@@ -143,9 +152,9 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
         id: Some(id.clone()),
         reason,
     };
-    if !is_guid(&id) {
+    let Some(guid) = Guid::parse(&id) else {
         return Err(fail("its id is not a GUID".into()));
-    }
+    };
     let etag = text(row, "@odata.etag").map_err(|_| fail("the row has no ETag".into()))?;
     let last_customer_message =
         optional_time(row, schema.last_customer_message.as_str()).map_err(&fail)?;
@@ -157,7 +166,14 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
         .map_err(&fail)?
         .ok_or_else(|| fail("the row has no createdon".into()))?;
     let configuration_id = match row.get(schema.configuration_lookup.as_str()) {
-        Some(Value::String(id)) if !id.is_empty() => Some(id.to_ascii_lowercase()),
+        Some(Value::String(lookup)) if !lookup.is_empty() => {
+            Some(Guid::parse(lookup).ok_or_else(|| {
+                fail(format!(
+                    "its {} holds {lookup:?}, which is not a GUID",
+                    schema.configuration_lookup
+                ))
+            })?)
+        }
         _ => None,
     };
     let statecode = row
@@ -165,7 +181,7 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
         .and_then(Value::as_i64)
         .ok_or_else(|| fail("the row has no statecode".into()))?;
     Ok(SessionRow {
-        id,
+        id: guid,
         etag,
         configuration_id,
         last_customer_message,
@@ -173,38 +189,6 @@ pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionR
         created_on,
         statecode,
     })
-}
-
-/// A key checked to be a GUID, lowercased: the only key shape placed in a URL or a filter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Guid(String);
-
-impl Guid {
-    /// `text` as a GUID, or `None` when it is not one.
-    pub fn parse(text: &str) -> Option<Self> {
-        is_guid(text).then(|| Guid(text.to_ascii_lowercase()))
-    }
-
-    /// The GUID as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for Guid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Whether `text` is a GUID (`8-4-4-4-12` hex digits), the only key shape placed in a URL or
-/// a filter.
-pub fn is_guid(text: &str) -> bool {
-    text.len() == 36
-        && text.char_indices().all(|(at, c)| match at {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 /// A session row that cannot be judged safely.
@@ -265,13 +249,16 @@ mod tests {
                 "w4d_chatsessionid": "00000000-0000-4000-8000-0000000000a1",
                 "w4d_lastcustomermessageon": "2026-11-24T15:00:00Z",
                 "createdon": "2026-11-20T08:00:00Z",
-                "_w4d_configurationid_value": "ABC",
+                "_w4d_configurationid_value": "6F1C2A3B-0000-4000-8000-00000000000A",
                 "statecode": 0
             })),
         )
         .unwrap();
         assert_eq!(parsed.etag, "W/\"42\"");
-        assert_eq!(parsed.configuration_id.as_deref(), Some("abc"));
+        assert_eq!(
+            parsed.configuration_id.map(|id| id.to_string()).as_deref(),
+            Some("6f1c2a3b-0000-4000-8000-00000000000a")
+        );
         assert_eq!(
             parsed.last_customer_message.map(|t| t.to_rfc3339()),
             Some("2026-11-24T15:00:00+00:00".to_owned())
@@ -320,6 +307,34 @@ mod tests {
             session_row(&with_agent, &raw).unwrap().last_agent_message,
             Some("2026-11-24T16:00:00Z".parse().unwrap())
         );
+    }
+
+    // A payload from Microsoft's documentation (tests/fixtures/SOURCES.md names the page).
+    #[test]
+    fn microsofts_documented_page_decodes_with_its_rows_and_next_link() {
+        let text = include_str!("../../tests/fixtures/page-with-nextlink.json");
+
+        let page: Page = serde_json::from_str(text).unwrap();
+
+        assert_eq!(page.value.len(), 2);
+        assert_eq!(
+            page.value[0]["contactid"],
+            "49b0be2e-d01c-ed11-b83e-000d3a572421"
+        );
+        assert!(page
+            .next_link
+            .unwrap()
+            .starts_with("[Organization URI]/api/data/v9.2/contacts?$select=fullname&$skiptoken="));
+    }
+
+    #[test]
+    fn a_configuration_id_that_is_not_a_guid_never_reaches_a_filter() {
+        let error = configuration_row(
+            &schema(),
+            &row(json!({"w4d_whatsappconfigurationid": "x or 1 eq 1", "w4d_sessiontimeout": 60})),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("GUID"), "{error}");
     }
 
     #[test]

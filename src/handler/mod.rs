@@ -140,11 +140,11 @@ impl HandlerError {
     /// `None` when anything was closed, nothing failed, or it was a dry run.
     pub fn no_close_succeeded(summary: &Summary) -> Option<Self> {
         let changed = summary.closed() + summary.reopened().unwrap_or(0);
-        if summary.dry_run() || changed > 0 || summary.failed_count() == 0 {
+        if summary.dry_run() || changed > 0 || summary.failed().total() == 0 {
             return None;
         }
         Some(HandlerError::NoCloseSucceeded {
-            failed: summary.failed_count(),
+            failed: summary.failed().total(),
             first_error: summary
                 .failed()
                 .first()
@@ -298,11 +298,11 @@ fn report(summary: &Summary) {
         would_close = summary.would_close(),
         reopened = summary.reopened(),
         would_reopen = summary.would_reopen(),
-        skipped = summary.skipped_count(),
-        failed = summary.failed_count(),
-        outcome_unknown = summary.outcome_unknown(),
+        skipped = summary.skipped().total(),
+        failed = summary.failed().total(),
+        outcome_unknown = summary.outcome_unknown().total(),
         deferred = summary.deferred(),
-        unreadable = summary.unreadable(),
+        unreadable = summary.unreadable().total(),
         complete = summary.complete(),
         dry_run = summary.dry_run(),
         requests = summary.requests(),

@@ -12,7 +12,7 @@ mod wake;
 pub use spec::{Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 pub use wake::WakeSettings;
 
-use crate::dataverse::Guid;
+use crate::ids::Guid;
 use crate::policy::{SessionTimeout, TimeoutUnit};
 use spec::{spec_of, Reader};
 use std::fmt;

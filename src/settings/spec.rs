@@ -4,7 +4,7 @@
 //! checks all three agree).
 
 use super::{Name, SettingsError};
-use crate::dataverse::Guid;
+use crate::ids::Guid;
 use crate::policy::{SessionTimeout, TimeoutUnit};
 
 /// What values a setting accepts.

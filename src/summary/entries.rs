@@ -1,6 +1,7 @@
 //! The entries of a summary: configurations, sessions, skip reasons, failures, and why a sweep
 //! stopped early; each serialises to the shape the README documents.
 
+use crate::ids::Guid;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
@@ -70,7 +71,7 @@ impl std::fmt::Display for SkipReason {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ConfigurationReport {
     /// Primary key.
-    pub id: String,
+    pub id: Guid,
     /// The timeout applied, when valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<i64>,
@@ -84,9 +85,9 @@ pub struct ConfigurationReport {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SessionReport {
     /// Primary key.
-    pub id: String,
+    pub id: Guid,
     /// The configuration whose timeout applied.
-    pub configuration_id: String,
+    pub configuration_id: Guid,
     /// The session's own configuration is empty or not active, so `configuration_id` is the
     /// only active configuration or `DEFAULT_CONFIGURATION_ID`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -105,7 +106,7 @@ pub struct SessionReport {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Skipped {
     /// Primary key.
-    pub id: String,
+    pub id: Guid,
     /// Why.
     pub reason: SkipReason,
 }

@@ -23,14 +23,14 @@ impl Summary {
         ];
         let mut line = json!({
             "Service": "session-sweeper",
-            "SessionsClosed": self.closed,
+            "SessionsClosed": self.closed(),
             "SessionsEligible": self.eligible,
-            "SessionsFailed": self.failed_count,
+            "SessionsFailed": self.failed.total(),
             "SessionsDeferred": self.deferred,
-            "SessionsOutcomeUnknown": self.outcome_unknown,
-            "SessionsUnreadable": self.unreadable,
+            "SessionsOutcomeUnknown": self.outcome_unknown.total(),
+            "SessionsUnreadable": self.unreadable.total(),
             "SessionsAwaitingAgent": self.awaiting_agent,
-            "SessionsReopened": self.reopened.unwrap_or(0),
+            "SessionsReopened": self.reopened().unwrap_or(0),
             "MaxOverdueSeconds": self.max_overdue_seconds,
             "SweepDurationMs": self.duration_ms,
             // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.

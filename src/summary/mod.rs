@@ -1,15 +1,17 @@
 //! The result of one sweep: the JSON the function returns, its one-line log, and the same
 //! figures as a CloudWatch Embedded Metric Format line, so dashboards and alarms need no code.
 
+mod capped;
 mod entries;
+mod json;
 mod metrics;
 mod read;
 
+pub use capped::Capped;
 pub use entries::{ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped};
 
+use crate::ids::Guid;
 use chrono::{DateTime, Utc};
-use entries::{optional_utc, utc};
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// At most this many closed (or would-close) sessions are listed; the counts stay exact and
@@ -31,80 +33,33 @@ pub const METRICS_NAMESPACE: &str = "SessionSweeper";
 /// What one sweep (or reopen run) found and did. Only its own methods change it, so that
 /// `eligible = closed + reopened + skipped + failed + outcome_unknown + deferred (+ would_close,
 /// would_reopen)` holds at every moment, and `closed_by_configuration` adds up to `closed`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// Its JSON (`json.rs`) is the shape the README documents.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    #[serde(serialize_with = "utc")]
     evaluated_at: DateTime<Utc>,
     dry_run: bool,
     /// Set in a reopen run: the earliest close it undoes.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "optional_utc"
-    )]
     reopen_closed_since: Option<DateTime<Utc>>,
     complete: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     incomplete_because: Vec<Incomplete>,
     configurations: Vec<ConfigurationReport>,
     eligible: usize,
-    closed: usize,
     closed_by_configuration: BTreeMap<String, usize>,
     deferred: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    would_close: Option<usize>,
-    closed_sessions: Vec<SessionReport>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    would_close_sessions: Vec<SessionReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reopened: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    would_reopen: Option<usize>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    reopened_sessions: Vec<SessionReport>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    would_reopen_sessions: Vec<SessionReport>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    sessions_truncated: bool,
-    skipped: Vec<Skipped>,
-    skipped_count: usize,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    skipped_truncated: bool,
+    closed_sessions: Capped<SessionReport>,
+    would_close_sessions: Capped<SessionReport>,
+    reopened_sessions: Capped<SessionReport>,
+    would_reopen_sessions: Capped<SessionReport>,
+    skipped: Capped<Skipped>,
     awaiting_agent: usize,
-    failed: Vec<Failed>,
-    failed_count: usize,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    failed_truncated: bool,
-    outcome_unknown: usize,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    outcome_unknown_sessions: Vec<Failed>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    outcome_unknown_truncated: bool,
-    unreadable: usize,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unreadable_rows: Vec<Failed>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    unreadable_truncated: bool,
-    #[serde(skip)]
+    failed: Capped<Failed>,
+    outcome_unknown: Capped<Failed>,
+    unreadable: Capped<Failed>,
     max_overdue_seconds: i64,
     requests: u64,
     duration_ms: u64,
-    #[serde(
-        serialize_with = "optional_utc",
-        skip_serializing_if = "Option::is_none"
-    )]
     next_wake_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     wake_error: Option<String>,
-}
-
-/// Pushes `item` unless `list` is full; returns whether it was cut.
-fn push_capped<T>(list: &mut Vec<T>, limit: usize, item: T) -> bool {
-    if list.len() < limit {
-        list.push(item);
-        false
-    } else {
-        true
-    }
 }
 
 impl Summary {
@@ -118,30 +73,17 @@ impl Summary {
             incomplete_because: Vec::new(),
             configurations: Vec::new(),
             eligible: 0,
-            closed: 0,
             closed_by_configuration: BTreeMap::from([(NO_ACTIVE_CONFIGURATION.to_owned(), 0)]),
             deferred: 0,
-            would_close: dry_run.then_some(0),
-            closed_sessions: Vec::new(),
-            would_close_sessions: Vec::new(),
-            reopened: None,
-            would_reopen: None,
-            reopened_sessions: Vec::new(),
-            would_reopen_sessions: Vec::new(),
-            sessions_truncated: false,
-            skipped: Vec::new(),
-            skipped_count: 0,
-            skipped_truncated: false,
+            closed_sessions: Capped::new(SESSION_LIST_LIMIT),
+            would_close_sessions: Capped::new(SESSION_LIST_LIMIT),
+            reopened_sessions: Capped::new(SESSION_LIST_LIMIT),
+            would_reopen_sessions: Capped::new(SESSION_LIST_LIMIT),
+            skipped: Capped::new(REASON_LIST_LIMIT),
             awaiting_agent: 0,
-            failed: Vec::new(),
-            failed_count: 0,
-            failed_truncated: false,
-            outcome_unknown: 0,
-            outcome_unknown_sessions: Vec::new(),
-            outcome_unknown_truncated: false,
-            unreadable: 0,
-            unreadable_rows: Vec::new(),
-            unreadable_truncated: false,
+            failed: Capped::new(REASON_LIST_LIMIT),
+            outcome_unknown: Capped::new(REASON_LIST_LIMIT),
+            unreadable: Capped::new(REASON_LIST_LIMIT),
             max_overdue_seconds: 0,
             requests: 0,
             duration_ms: 0,
@@ -154,9 +96,6 @@ impl Summary {
     pub fn for_reopen(now: DateTime<Utc>, dry_run: bool, since: DateTime<Utc>) -> Self {
         Summary {
             reopen_closed_since: Some(since),
-            would_close: None,
-            reopened: (!dry_run).then_some(0),
-            would_reopen: dry_run.then_some(0),
             ..Summary::new(now, dry_run)
         }
     }
@@ -165,22 +104,19 @@ impl Summary {
     /// eligible again.
     pub fn record_reopened(&mut self, session: SessionReport) {
         self.eligible += 1;
-        *self.reopened.get_or_insert(0) += 1;
-        self.sessions_truncated |=
-            push_capped(&mut self.reopened_sessions, SESSION_LIST_LIMIT, session);
+        self.reopened_sessions.push(session);
     }
 
     /// Records a session a dry reopen run would reopen.
     pub fn record_would_reopen(&mut self, session: SessionReport) {
         self.eligible += 1;
-        *self.would_reopen.get_or_insert(0) += 1;
-        self.sessions_truncated |=
-            push_capped(&mut self.would_reopen_sessions, SESSION_LIST_LIMIT, session);
+        self.would_reopen_sessions.push(session);
     }
 
     /// Records how a configuration was read.
     pub fn record_configuration(&mut self, report: ConfigurationReport) {
-        self.closed_by_configuration.insert(report.id.clone(), 0);
+        self.closed_by_configuration
+            .insert(report.id.to_string(), 0);
         self.configurations.push(report);
     }
 
@@ -188,7 +124,6 @@ impl Summary {
     /// [`NO_ACTIVE_CONFIGURATION`] when it has no active one.
     pub fn record_closed(&mut self, session: SessionReport) {
         self.eligible_overdue(session.overdue_seconds);
-        self.closed += 1;
         let owner = if session.no_active_configuration {
             NO_ACTIVE_CONFIGURATION
         } else {
@@ -198,30 +133,25 @@ impl Summary {
             .closed_by_configuration
             .entry(owner.to_owned())
             .or_insert(0) += 1;
-        self.sessions_truncated |=
-            push_capped(&mut self.closed_sessions, SESSION_LIST_LIMIT, session);
+        self.closed_sessions.push(session);
     }
 
     /// Records a session a dry run would close.
     pub fn record_would_close(&mut self, session: SessionReport) {
         self.eligible_overdue(session.overdue_seconds);
-        *self.would_close.get_or_insert(0) += 1;
-        self.sessions_truncated |=
-            push_capped(&mut self.would_close_sessions, SESSION_LIST_LIMIT, session);
+        self.would_close_sessions.push(session);
     }
 
     /// Records an eligible session deliberately not closed. Its overdue time is not part of
     /// the maximum: a skipped session stays overdue on purpose, and would hide the signal.
-    pub fn record_skipped(&mut self, id: String, reason: SkipReason) {
+    pub fn record_skipped(&mut self, id: Guid, reason: SkipReason) {
         self.eligible += 1;
-        self.skipped_count += 1;
-        self.skipped_truncated |=
-            push_capped(&mut self.skipped, REASON_LIST_LIMIT, Skipped { id, reason });
+        self.skipped.push(Skipped { id, reason });
     }
 
     /// Records a session past its timeout that is not closed because it awaits an agent's
     /// reply: skipped, and counted apart for the `SessionsAwaitingAgent` metric.
-    pub fn record_awaiting_agent(&mut self, id: String) {
+    pub fn record_awaiting_agent(&mut self, id: Guid) {
         self.awaiting_agent += 1;
         self.record_skipped(id, SkipReason::AwaitingAgentReply);
     }
@@ -229,21 +159,14 @@ impl Summary {
     /// Records an eligible session whose close failed.
     pub fn record_failed(&mut self, id: String, error: String, overdue_seconds: i64) {
         self.eligible_overdue(overdue_seconds);
-        self.failed_count += 1;
-        self.failed_truncated |=
-            push_capped(&mut self.failed, REASON_LIST_LIMIT, Failed { id, error });
+        self.failed.push(Failed { id, error });
     }
 
     /// Records an eligible session whose close was sent but whose answer never arrived or
     /// cannot be read: Dataverse may have closed it. The next sweep's query settles it.
     pub fn record_outcome_unknown(&mut self, id: String, error: String, overdue_seconds: i64) {
         self.eligible_overdue(overdue_seconds);
-        self.outcome_unknown += 1;
-        self.outcome_unknown_truncated |= push_capped(
-            &mut self.outcome_unknown_sessions,
-            REASON_LIST_LIMIT,
-            Failed { id, error },
-        );
+        self.outcome_unknown.push(Failed { id, error });
     }
 
     /// Records an eligible session left for the next sweep (cap or deadline).
@@ -255,12 +178,7 @@ impl Summary {
     /// Records a row that cannot be judged; it is not counted as eligible, since whether it
     /// is past its timeout is unknown.
     pub fn record_unreadable(&mut self, id: String, error: String) {
-        self.unreadable += 1;
-        self.unreadable_truncated |= push_capped(
-            &mut self.unreadable_rows,
-            REASON_LIST_LIMIT,
-            Failed { id, error },
-        );
+        self.unreadable.push(Failed { id, error });
     }
 
     /// Records that the sweep did not look at every candidate, and why.

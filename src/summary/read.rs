@@ -1,7 +1,7 @@
 //! What a finished (or running) summary says, read by the handler, the logs and the tests.
 //! Nothing here changes a count: the writers are in `mod.rs`, beside the invariant they keep.
 
-use super::{ConfigurationReport, Failed, Incomplete, SessionReport, Skipped, Summary};
+use super::{Capped, ConfigurationReport, Failed, Incomplete, SessionReport, Skipped, Summary};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -23,21 +23,25 @@ impl Summary {
 
     /// In a reopen run, sessions reopened.
     pub fn reopened(&self) -> Option<usize> {
-        self.reopened
+        let list = &self.reopened_sessions;
+        (self.reopen_closed_since.is_some() && !self.dry_run || list.total() > 0)
+            .then(|| list.total())
     }
 
     /// In a dry reopen run, sessions that would have been reopened.
     pub fn would_reopen(&self) -> Option<usize> {
-        self.would_reopen
+        let list = &self.would_reopen_sessions;
+        (self.reopen_closed_since.is_some() && self.dry_run || list.total() > 0)
+            .then(|| list.total())
     }
 
-    /// The reopened sessions, at most `SESSION_LIST_LIMIT`.
-    pub fn reopened_sessions(&self) -> &[SessionReport] {
+    /// The reopened sessions.
+    pub fn reopened_sessions(&self) -> &Capped<SessionReport> {
         &self.reopened_sessions
     }
 
     /// In a dry reopen run, the sessions that would have been reopened.
-    pub fn would_reopen_sessions(&self) -> &[SessionReport] {
+    pub fn would_reopen_sessions(&self) -> &Capped<SessionReport> {
         &self.would_reopen_sessions
     }
 
@@ -63,7 +67,7 @@ impl Summary {
 
     /// Sessions closed.
     pub fn closed(&self) -> usize {
-        self.closed
+        self.closed_sessions.total()
     }
 
     /// Eligible sessions left for the next sweep.
@@ -73,16 +77,18 @@ impl Summary {
 
     /// In a dry run, sessions that would have been closed.
     pub fn would_close(&self) -> Option<usize> {
-        self.would_close
+        let list = &self.would_close_sessions;
+        (self.dry_run && self.reopen_closed_since.is_none() || list.total() > 0)
+            .then(|| list.total())
     }
 
-    /// The closed sessions, at most `SESSION_LIST_LIMIT`.
-    pub fn closed_sessions(&self) -> &[SessionReport] {
+    /// The closed sessions.
+    pub fn closed_sessions(&self) -> &Capped<SessionReport> {
         &self.closed_sessions
     }
 
-    /// In a dry run, the sessions that would have been closed, at most `SESSION_LIST_LIMIT`.
-    pub fn would_close_sessions(&self) -> &[SessionReport] {
+    /// In a dry run, the sessions that would have been closed.
+    pub fn would_close_sessions(&self) -> &Capped<SessionReport> {
         &self.would_close_sessions
     }
 
@@ -97,39 +103,24 @@ impl Summary {
         self.awaiting_agent
     }
 
-    /// Skipped sessions, at most `REASON_LIST_LIMIT`.
-    pub fn skipped(&self) -> &[Skipped] {
+    /// Skipped sessions, and how many.
+    pub fn skipped(&self) -> &Capped<Skipped> {
         &self.skipped
     }
 
-    /// How many sessions were skipped, listed or not.
-    pub fn skipped_count(&self) -> usize {
-        self.skipped_count
-    }
-
-    /// Failed closes, at most `REASON_LIST_LIMIT`.
-    pub fn failed(&self) -> &[Failed] {
+    /// Failed closes, and how many.
+    pub fn failed(&self) -> &Capped<Failed> {
         &self.failed
     }
 
-    /// How many closes failed, listed or not.
-    pub fn failed_count(&self) -> usize {
-        self.failed_count
+    /// Closes sent whose outcome is unknown, with why, and how many.
+    pub fn outcome_unknown(&self) -> &Capped<Failed> {
+        &self.outcome_unknown
     }
 
-    /// Closes sent whose outcome is unknown, listed or not.
-    pub fn outcome_unknown(&self) -> usize {
-        self.outcome_unknown
-    }
-
-    /// Closes whose outcome is unknown, with why, at most `REASON_LIST_LIMIT`.
-    pub fn outcome_unknown_sessions(&self) -> &[Failed] {
-        &self.outcome_unknown_sessions
-    }
-
-    /// Rows that could not be read.
-    pub fn unreadable(&self) -> usize {
-        self.unreadable
+    /// Rows that could not be read, with why, and how many.
+    pub fn unreadable(&self) -> &Capped<Failed> {
+        &self.unreadable
     }
 
     /// HTTP requests sent to Entra ID and Dataverse, retries included.
@@ -153,15 +144,15 @@ impl Summary {
     /// to the closes; and the sessions awaiting an agent are among the skipped.
     pub fn adds_up(&self) -> bool {
         self.eligible
-            == self.closed
-                + self.would_close.unwrap_or(0)
-                + self.reopened.unwrap_or(0)
-                + self.would_reopen.unwrap_or(0)
-                + self.skipped_count
-                + self.failed_count
-                + self.outcome_unknown
+            == self.closed_sessions.total()
+                + self.would_close_sessions.total()
+                + self.reopened_sessions.total()
+                + self.would_reopen_sessions.total()
+                + self.skipped.total()
+                + self.failed.total()
+                + self.outcome_unknown.total()
                 + self.deferred
-            && self.closed_by_configuration.values().sum::<usize>() == self.closed
-            && self.awaiting_agent <= self.skipped_count
+            && self.closed_by_configuration.values().sum::<usize>() == self.closed_sessions.total()
+            && self.awaiting_agent <= self.skipped.total()
     }
 }

@@ -9,10 +9,22 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
 }
 
-fn session(id: &str, overdue_seconds: i64) -> SessionReport {
+/// A GUID made from a short name, so that tests can say "a", "b", "c".
+fn id(name: &str) -> Guid {
+    let folded = name.bytes().fold(0u64, |hash, byte| {
+        hash.wrapping_mul(131).wrapping_add(u64::from(byte))
+    });
+    Guid::parse(&format!(
+        "00000000-0000-4000-8000-{:012x}",
+        folded & 0xffff_ffff_ffff
+    ))
+    .unwrap()
+}
+
+fn session(name: &str, overdue_seconds: i64) -> SessionReport {
     SessionReport {
-        id: id.into(),
-        configuration_id: "c".into(),
+        id: id(name),
+        configuration_id: id("c"),
         no_active_configuration: false,
         last_customer_message_at: None,
         eligible_at: now(),
@@ -29,6 +41,11 @@ fn readme_example() -> serde_json::Value {
     serde_json::from_str(&section[start..end]).expect("the docs/output.md example is JSON")
 }
 
+/// Whether the summary's JSON says a session list was cut.
+fn sessions_truncated(summary: &Summary) -> bool {
+    serde_json::to_value(summary).unwrap()["sessions_truncated"] == true
+}
+
 fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
     value.as_object().unwrap().keys().cloned().collect()
 }
@@ -37,12 +54,12 @@ fn keys(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
 fn the_summary_serialises_to_the_shape_of_the_readme_example() {
     let mut summary = Summary::new(now(), false);
     summary.record_configuration(ConfigurationReport {
-        id: "c".into(),
+        id: id("c"),
         timeout_seconds: Some(86_400),
         error: None,
     });
     summary.record_closed(session("a", 5));
-    summary.record_skipped("b".into(), SkipReason::ChangedSinceRead);
+    summary.record_skipped(id("b"), SkipReason::ChangedSinceRead);
     summary.record_next_wake(now() + chrono::Duration::minutes(37));
     let json = serde_json::to_value(&summary).unwrap();
     let example = readme_example();
@@ -70,7 +87,7 @@ fn every_key_a_summary_can_hold_is_named_in_the_readme() {
     let mut full = Summary::new(now(), false);
     let mut dry = Summary::new(now(), true);
     for i in 0..REASON_LIST_LIMIT + 1 {
-        full.record_skipped(i.to_string(), SkipReason::ChangedSinceRead);
+        full.record_skipped(id(&i.to_string()), SkipReason::ChangedSinceRead);
         full.record_failed(i.to_string(), "e".into(), 0);
         full.record_outcome_unknown(i.to_string(), "e".into(), 0);
         full.record_unreadable(i.to_string(), "e".into());
@@ -97,9 +114,9 @@ fn the_session_list_is_cut_at_the_limit_but_the_count_stays_exact() {
     for i in 0..SESSION_LIST_LIMIT + 3 {
         summary.record_closed(session(&i.to_string(), 0));
     }
-    assert_eq!(summary.closed, SESSION_LIST_LIMIT + 3);
+    assert_eq!(summary.closed(), SESSION_LIST_LIMIT + 3);
     assert_eq!(summary.closed_sessions.len(), SESSION_LIST_LIMIT);
-    assert!(summary.sessions_truncated);
+    assert!(sessions_truncated(&summary));
 }
 
 #[test]
@@ -107,18 +124,18 @@ fn the_counts_add_up_after_every_kind_of_record() {
     let mut summary = Summary::new(now(), true);
     summary.record_closed(session("a", 1));
     summary.record_would_close(session("b", 2));
-    summary.record_skipped("c".into(), SkipReason::ChangedSinceRead);
+    summary.record_skipped(id("c"), SkipReason::ChangedSinceRead);
     summary.record_failed("d".into(), "500: boom".into(), 3);
     summary.record_deferred(4);
     summary.record_outcome_unknown("f".into(), "timed out".into(), 5);
     summary.record_unreadable("e".into(), "no ETag".into());
-    summary.record_awaiting_agent("j".into());
+    summary.record_awaiting_agent(id("j"));
     let mut orphan = session("g", 5);
     orphan.no_active_configuration = true;
     summary.record_closed(orphan);
     assert_eq!(summary.eligible(), 8);
     assert!(summary.adds_up());
-    assert_eq!(summary.unreadable(), 1);
+    assert_eq!(summary.unreadable().total(), 1);
     summary.record_reopened(session("h", 0));
     summary.record_would_reopen(session("i", 0));
     assert_eq!(summary.eligible(), 10);
@@ -133,11 +150,11 @@ fn since() -> DateTime<Utc> {
 fn a_reopen_summary_counts_and_lists_the_reopened_sessions_and_says_since_when() {
     let mut summary = Summary::for_reopen(now(), false, since());
     summary.record_reopened(session("a", 0));
-    summary.record_skipped("b".into(), SkipReason::StillPastCurrentTimeout);
+    summary.record_skipped(id("b"), SkipReason::StillPastCurrentTimeout);
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["reopen_closed_since"], "2026-11-24T09:00:00Z");
     assert_eq!(json["reopened"], 1);
-    assert_eq!(json["reopened_sessions"][0]["id"], "a");
+    assert_eq!(json["reopened_sessions"][0]["id"], id("a").as_str());
     assert_eq!(
         json["skipped"][0]["reason"],
         "still past the current timeout"
@@ -157,7 +174,7 @@ fn a_dry_reopen_summary_lists_what_would_be_reopened_and_reopens_nothing() {
     summary.record_would_reopen(session("a", 0));
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["would_reopen"], 1);
-    assert_eq!(json["would_reopen_sessions"][0]["id"], "a");
+    assert_eq!(json["would_reopen_sessions"][0]["id"], id("a").as_str());
     assert!(json.get("reopened").is_none() && json.get("would_close").is_none());
     assert_eq!(summary.metrics_line()["SessionsReopened"], 0);
     assert!(summary.adds_up());
@@ -184,19 +201,19 @@ fn the_reopened_list_is_cut_at_the_session_limit_but_the_count_stays_exact() {
     }
     assert_eq!(summary.reopened(), Some(SESSION_LIST_LIMIT + 1));
     assert_eq!(summary.reopened_sessions().len(), SESSION_LIST_LIMIT);
-    assert!(summary.sessions_truncated);
+    assert!(sessions_truncated(&summary));
 }
 
 #[test]
 fn closes_are_counted_under_their_own_configuration_or_no_active_configuration() {
     let mut summary = Summary::new(now(), false);
     summary.record_configuration(ConfigurationReport {
-        id: "c".into(),
+        id: id("c"),
         timeout_seconds: Some(60),
         error: None,
     });
     summary.record_configuration(ConfigurationReport {
-        id: "idle".into(),
+        id: id("idle"),
         timeout_seconds: Some(60),
         error: None,
     });
@@ -208,7 +225,11 @@ fn closes_are_counted_under_their_own_configuration_or_no_active_configuration()
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(
         json["closed_by_configuration"],
-        serde_json::json!({"c": 2, "idle": 0, "no active configuration": 1})
+        serde_json::json!({
+            id("c").as_str(): 2,
+            id("idle").as_str(): 0,
+            "no active configuration": 1
+        })
     );
     assert_eq!(json["closed_sessions"][1]["no_active_configuration"], true);
     assert!(json["closed_sessions"][0]
@@ -219,7 +240,7 @@ fn closes_are_counted_under_their_own_configuration_or_no_active_configuration()
 #[test]
 fn a_session_awaiting_an_agent_is_skipped_with_its_reason_and_counted_in_the_metrics() {
     let mut summary = Summary::new(now(), false);
-    summary.record_awaiting_agent("a".into());
+    summary.record_awaiting_agent(id("a"));
     assert_eq!(summary.skipped()[0].reason.as_str(), "awaiting agent reply");
     assert_eq!(summary.metrics_line()["SessionsAwaitingAgent"], 1);
     assert_eq!(serde_json::to_value(&summary).unwrap()["awaiting_agent"], 1);
@@ -248,7 +269,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
         SkipReason::AwaitingAgentReply,
         SkipReason::StillPastCurrentTimeout,
     ] {
-        summary.record_skipped("x".into(), reason);
+        summary.record_skipped(id("x"), reason);
     }
     let json = serde_json::to_value(&summary).unwrap();
     let reasons: Vec<&str> = json["skipped"]
@@ -274,7 +295,7 @@ fn skip_reasons_serialise_to_their_stable_text() {
 fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
     let mut summary = Summary::new(now(), false);
     for i in 0..REASON_LIST_LIMIT + 2 {
-        summary.record_skipped(i.to_string(), SkipReason::NoConfigurationSeveralActive);
+        summary.record_skipped(id(&i.to_string()), SkipReason::NoConfigurationSeveralActive);
         summary.record_failed(i.to_string(), "e".into(), 0);
         summary.record_unreadable(i.to_string(), "e".into());
         summary.record_outcome_unknown(i.to_string(), "e".into(), 0);
@@ -315,7 +336,7 @@ fn max_overdue_counts_deferred_sessions_and_those_beyond_the_list_cap() {
 fn a_skipped_session_does_not_raise_max_overdue_but_marks_nothing_incomplete() {
     let mut summary = Summary::new(now(), false);
     summary.record_closed(session("a", 10));
-    summary.record_skipped("b".into(), SkipReason::NoConfigurationSeveralActive);
+    summary.record_skipped(id("b"), SkipReason::NoConfigurationSeveralActive);
     assert_eq!(summary.max_overdue_seconds(), 10);
     assert!(summary.complete());
 }
@@ -407,16 +428,31 @@ fn a_dry_run_counts_every_session_it_would_close_and_lists_them_up_to_the_limit(
     }
     assert_eq!(summary.would_close(), Some(SESSION_LIST_LIMIT + 2));
     assert_eq!(summary.would_close_sessions.len(), SESSION_LIST_LIMIT);
-    assert!(summary.sessions_truncated);
+    assert!(sessions_truncated(&summary));
 }
 
 #[test]
 fn the_counts_add_up_only_when_every_eligible_session_has_exactly_one_outcome() {
     let mut summary = Summary::new(now(), true);
-    summary.would_close = Some(3);
-    summary.skipped_count = 4;
-    summary.failed_count = 5;
-    summary.outcome_unknown = 1;
+    for n in 0..3 {
+        summary
+            .would_close_sessions
+            .push(session(&n.to_string(), 0));
+    }
+    for n in 0..4 {
+        summary.skipped.push(Skipped {
+            id: id(&n.to_string()),
+            reason: SkipReason::ChangedSinceRead,
+        });
+    }
+    let failed = || Failed {
+        id: "f".into(),
+        error: "e".into(),
+    };
+    for _ in 0..5 {
+        summary.failed.push(failed());
+    }
+    summary.outcome_unknown.push(failed());
     summary.deferred = 6;
     for (eligible, adds_up) in [(19, true), (18, false), (20, false)] {
         summary.eligible = eligible;

@@ -8,6 +8,7 @@
 
 use super::pace::Pace;
 use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org, SessionChange};
+use crate::ids::Guid;
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use std::collections::{HashMap, HashSet};
 use tokio::task::{Id, JoinSet};
@@ -52,6 +53,11 @@ impl Closer {
     pub fn making(mut self, change: SessionChange) -> Self {
         self.change = change;
         self
+    }
+
+    /// What this closer does to each session.
+    pub fn change(&self) -> SessionChange {
+        self.change
     }
 
     /// Whether a batch failed, so no new work should start.
@@ -183,7 +189,11 @@ impl Closer {
         let message = unknown.to_string();
         for session in sessions {
             warn!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close outcome unknown");
-            summary.record_outcome_unknown(session.id, message.clone(), session.overdue_seconds);
+            summary.record_outcome_unknown(
+                session.id.to_string(),
+                message.clone(),
+                session.overdue_seconds,
+            );
         }
         summary.mark_incomplete(Incomplete::OutcomeUnknown);
         if self.org.budget().exhausted() {
@@ -200,7 +210,11 @@ impl Closer {
         let message = failure.to_string();
         for session in sessions {
             error!(session_id = %session.id, configuration_id = %session.configuration_id, change = ?self.change, error = %message, "close failed");
-            summary.record_failed(session.id, message.clone(), session.overdue_seconds);
+            summary.record_failed(
+                session.id.to_string(),
+                message.clone(),
+                session.overdue_seconds,
+            );
         }
         self.error.get_or_insert(failure);
         summary.mark_incomplete(Incomplete::Error);
@@ -214,8 +228,8 @@ impl Closer {
     ) {
         let closed_before = self.closed_before(&sessions, &outcomes).await;
         for (session, outcome) in sessions.into_iter().zip(outcomes) {
-            let already_closed = outcome == CloseOutcome::Changed
-                && closed_before.contains(&session.id.to_ascii_lowercase());
+            let already_closed =
+                outcome == CloseOutcome::Changed && closed_before.contains(&session.id);
             record(summary, self.change, session, outcome, already_closed);
         }
     }
@@ -226,8 +240,8 @@ impl Closer {
         &self,
         sessions: &[SessionReport],
         outcomes: &[CloseOutcome],
-    ) -> HashSet<String> {
-        let changed: Vec<String> = sessions
+    ) -> HashSet<Guid> {
+        let changed: Vec<Guid> = sessions
             .iter()
             .zip(outcomes)
             .filter(|(_, outcome)| **outcome == CloseOutcome::Changed)
@@ -271,7 +285,11 @@ fn record(
         }
         CloseOutcome::Failed { status, message } => {
             error!(session_id = %id, configuration_id = %configuration_id, status, error = %message, "close failed");
-            summary.record_failed(id, format!("{status}: {message}"), session.overdue_seconds);
+            summary.record_failed(
+                id.to_string(),
+                format!("{status}: {message}"),
+                session.overdue_seconds,
+            );
             return;
         }
         CloseOutcome::Changed if already_closed => SkipReason::AlreadyClosed,

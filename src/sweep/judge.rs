@@ -1,152 +1,255 @@
-//! Judging: page through each planned query and apply the policy to every row as its page
-//! arrives. What is eligible goes to the closer (or, in a dry run, straight to the summary);
-//! the server's filter is never trusted alone.
+//! Judging: page through a query and apply a per-row judgement to every row as its page
+//! arrives. What the judgement says to change goes to the closer (or, in a dry run, straight
+//! to the summary), within the cap; the server's filter is never trusted alone. The sweep's
+//! judgement is [`verdict`], the one rule the check counts with too; the reopen run brings
+//! its own.
 
 use super::close::Closer;
 use super::plan::Planned;
-use super::SweepOptions;
-use crate::dataverse::{DataverseError, Org, ReadRow, SessionPages};
-use crate::policy::{awaiting_agent, decide};
+use crate::dataverse::{DataverseError, Org, ReadRow, SessionChange, SessionPages, SessionRow};
+use crate::ids::Guid;
+use crate::policy::{awaiting_agent, decide, Decision};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
+use chrono::{DateTime, Utc};
+use std::ops::ControlFlow;
 use tracing::{error, info, warn};
 
-/// What reading on gave: a page of rows, the end of the query, or a stop (with the error that
-/// caused it, if any; the summary already says why).
-pub(super) enum Next {
-    Rows(Vec<ReadRow>),
-    End,
-    Stop(Option<DataverseError>),
+/// What a sweep does with one row a planned query returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Not an active row of this query's owner: the server answered what was not asked for.
+    NotAskedFor,
+    /// Not past its timeout.
+    NotDue,
+    /// Past its timeout, but the customer wrote last and no agent answered.
+    AwaitingAgent,
+    /// Past even the longest timeout, without a configuration to judge it: only reported.
+    ReportOnly,
+    /// To close, judged by this configuration's timeout.
+    Close {
+        configuration_id: Guid,
+        decision: Decision,
+    },
 }
 
-/// The next page of `pages`, unless the deadline or a failed batch stops the read first. It
-/// waits for room for another batch before reading, so reading never runs ahead of the pace.
-/// Shared by the sweep and the reopen run, which read alike and judge differently.
-pub(super) async fn next_rows(
-    org: &Org,
-    pages: &mut SessionPages,
-    closer: &mut Closer,
-    summary: &mut Summary,
-) -> Next {
-    closer.make_room(summary).await;
-    if org.budget().exhausted() {
-        summary.mark_incomplete(Incomplete::Deadline);
-        return Next::Stop(None);
+/// The sweep's decision about one row of `planned` at `now`, in this order: the row is one the
+/// query asked for, past the query's timeout, not awaiting an agent (when `agent_rule`), and
+/// judged by a configuration. Pure; the check counts with it.
+pub(crate) fn verdict(
+    planned: &Planned,
+    row: &SessionRow,
+    now: DateTime<Utc>,
+    agent_rule: bool,
+) -> Verdict {
+    if row.statecode != 0 || !planned.owns(row.configuration_id.as_ref()) {
+        return Verdict::NotAskedFor;
     }
-    if closer.failed() {
-        summary.mark_incomplete(Incomplete::Error);
-        return Next::Stop(None);
+    let decision = decide(
+        planned.timeout,
+        now,
+        row.last_customer_message,
+        row.created_on,
+    );
+    if !decision.close {
+        return Verdict::NotDue;
     }
-    match org.next_page(pages).await {
-        Ok(Some(rows)) => Next::Rows(rows),
-        Ok(None) => Next::End,
-        Err(DataverseError::DeadlineReached) => {
-            summary.mark_incomplete(Incomplete::Deadline);
-            Next::Stop(None)
-        }
-        Err(error) => Next::Stop(Some(error)),
+    // Awaiting an agent comes first: it is the session's own state, whoever's timeout.
+    if agent_rule && awaiting_agent(row.last_customer_message, row.last_agent_message) {
+        return Verdict::AwaitingAgent;
+    }
+    match &planned.configuration_id {
+        Some(configuration_id) => Verdict::Close {
+            configuration_id: configuration_id.clone(),
+            decision,
+        },
+        None => Verdict::ReportOnly,
     }
 }
 
-/// The reading and judging part of a sweep, with what it has decided so far.
+/// A change the per-row judgement asks for: the session as reported, and the ETag the change
+/// is conditional on.
+pub(super) type Change = (SessionReport, String);
+
+/// The reading part of a sweep or reopen run, with what it has scheduled so far.
 pub(super) struct Pass {
-    pub options: SweepOptions,
-    pub max_closures: usize,
+    pub dry_run: bool,
+    pub change: SessionChange,
+    /// `MAX_CLOSURES_PER_SWEEP`.
+    pub cap: usize,
+    /// What the log says when the cap is reached.
+    pub cap_message: &'static str,
     pub scheduled: usize,
     pub cap_reached: bool,
-    /// `SESSION_LAST_AGENT_MESSAGE_COLUMN` is set: a session awaiting an agent is never closed.
-    pub agent_rule: bool,
     pub summary: Summary,
     pub closer: Closer,
 }
 
 impl Pass {
-    /// Pages through every query, judging each row as its page arrives. Stops early, with
-    /// `complete: false`, at the deadline, at the cap or after a failed batch; returns the
-    /// error that interrupted it, if any.
-    pub async fn read(&mut self, org: &Org, queries: &[Planned]) -> Option<DataverseError> {
-        for planned in queries {
-            let mut pages = org.sessions(&planned.query);
-            loop {
-                let rows =
-                    match next_rows(org, &mut pages, &mut self.closer, &mut self.summary).await {
-                        Next::Rows(rows) => rows,
-                        Next::End => break,
-                        Next::Stop(error) => return error,
-                    };
-                for row in rows {
-                    self.judge(planned, row).await;
+    /// A pass with nothing scheduled yet.
+    pub fn new(dry_run: bool, cap: usize, summary: Summary, closer: Closer) -> Self {
+        Pass {
+            dry_run,
+            change: closer.change(),
+            cap,
+            cap_message: match closer.change() {
+                SessionChange::Close => {
+                    "MAX_CLOSURES_PER_SWEEP reached; the rest waits for the next sweep"
                 }
-                if self.cap_reached {
-                    warn!(
-                        cap = self.max_closures,
-                        "MAX_CLOSURES_PER_SWEEP reached; the rest waits for the next sweep"
-                    );
-                    self.summary.mark_incomplete(Incomplete::Cap);
-                    return None;
+                SessionChange::Reopen => {
+                    "MAX_CLOSURES_PER_SWEEP reached; run the reopen again for the rest"
                 }
-            }
+            },
+            scheduled: 0,
+            cap_reached: false,
+            summary,
+            closer,
         }
-        None
     }
 
-    /// Decides about one row and records or schedules what follows.
-    async fn judge(&mut self, planned: &Planned, row: ReadRow) {
-        let summary = &mut self.summary;
-        let row = match row {
-            Ok(row) => row,
-            Err(problem) => {
-                let id = problem.id.unwrap_or_default();
-                error!(session_id = %id, configuration_id = %planned.configuration_id, reason = %problem.reason, "session cannot be judged");
-                summary.record_unreadable(id, problem.reason);
-                return;
+    /// Pages through `pages`, handing each readable row to `judge` as its page arrives and
+    /// scheduling the change it asks for. Breaks, with `complete: false`, at the deadline, at
+    /// the cap or after a failed batch, with the error that interrupted it, if any; continues
+    /// once the query has no more rows. `configuration_id` is logged with unreadable rows.
+    pub async fn read(
+        &mut self,
+        org: &Org,
+        mut pages: SessionPages,
+        configuration_id: Option<&Guid>,
+        mut judge: impl FnMut(SessionRow, &mut Summary) -> Option<Change>,
+    ) -> ControlFlow<Option<DataverseError>> {
+        loop {
+            let rows = self.next_rows(org, &mut pages).await?;
+            let Some(rows) = rows else {
+                return ControlFlow::Continue(());
+            };
+            for row in rows {
+                let row = match row {
+                    Ok(row) => row,
+                    Err(problem) => {
+                        let id = problem.id.unwrap_or_default();
+                        error!(session_id = %id, configuration_id = configuration_id.map(tracing::field::display), reason = %problem.reason, "session cannot be judged");
+                        self.summary.record_unreadable(id, problem.reason);
+                        continue;
+                    }
+                };
+                if let Some((report, etag)) = judge(row, &mut self.summary) {
+                    self.schedule(report, etag).await;
+                }
             }
-        };
-        let lookup = row.configuration_id.as_deref();
-        // The server filter asked for active rows of this owner; any other row is left alone.
-        if row.statecode != 0 || !planned.owns(lookup) {
-            warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session the query did not ask for; left alone");
-            return;
+            if self.cap_reached {
+                warn!(cap = self.cap, "{}", self.cap_message);
+                self.summary.mark_incomplete(Incomplete::Cap);
+                return ControlFlow::Break(None);
+            }
         }
-        let decision = decide(
-            planned.timeout,
-            self.options.now,
-            row.last_customer_message,
-            row.created_on,
-        );
-        if !decision.close {
-            warn!(session_id = %row.id, configuration_id = %planned.configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
-            return;
+    }
+
+    /// The next page of `pages` (`None` at the end), unless the deadline or a failed batch
+    /// stops the read first. It waits for room for another batch before reading, so reading
+    /// never runs ahead of the pace.
+    async fn next_rows(
+        &mut self,
+        org: &Org,
+        pages: &mut SessionPages,
+    ) -> ControlFlow<Option<DataverseError>, Option<Vec<ReadRow>>> {
+        let summary = &mut self.summary;
+        self.closer.make_room(summary).await;
+        if org.budget().exhausted() {
+            summary.mark_incomplete(Incomplete::Deadline);
+            return ControlFlow::Break(None);
         }
-        // Awaiting an agent comes first: it is the session's own state, whoever's timeout.
-        if self.agent_rule && awaiting_agent(row.last_customer_message, row.last_agent_message) {
-            info!(session_id = %row.id, configuration_id = %planned.configuration_id, "skipped: awaiting agent reply");
-            summary.record_awaiting_agent(row.id);
-            return;
+        if self.closer.failed() {
+            summary.mark_incomplete(Incomplete::Error);
+            return ControlFlow::Break(None);
         }
-        if planned.report_only {
-            info!(session_id = %row.id, "skipped: its configuration is not active and several are active");
-            summary.record_skipped(row.id, SkipReason::NoConfigurationSeveralActive);
-            return;
+        match org.next_page(pages).await {
+            Ok(rows) => ControlFlow::Continue(rows),
+            Err(DataverseError::DeadlineReached) => {
+                summary.mark_incomplete(Incomplete::Deadline);
+                ControlFlow::Break(None)
+            }
+            Err(error) => ControlFlow::Break(Some(error)),
         }
-        if self.scheduled >= self.max_closures {
-            summary.record_deferred(decision.overdue_seconds);
+    }
+
+    /// Schedules one change within the cap: deferred past it, recorded in a dry run, queued
+    /// for the closer otherwise.
+    async fn schedule(&mut self, report: SessionReport, etag: String) {
+        let summary = &mut self.summary;
+        if self.scheduled >= self.cap {
+            summary.record_deferred(report.overdue_seconds);
             self.cap_reached = true;
             return;
         }
         self.scheduled += 1;
-        let report = SessionReport {
-            configuration_id: planned.configuration_id.clone(),
-            no_active_configuration: planned.without_active_configuration(lookup),
-            id: row.id,
-            last_customer_message_at: row.last_customer_message,
-            eligible_at: decision.eligible_at,
-            overdue_seconds: decision.overdue_seconds,
-        };
-        if self.options.dry_run {
-            info!(session_id = %report.id, configuration_id = %report.configuration_id, overdue_s = report.overdue_seconds, "would close (dry run)");
-            summary.record_would_close(report);
-        } else {
-            self.closer.push(report, row.etag, summary).await;
+        match (self.dry_run, self.change) {
+            (false, _) => self.closer.push(report, etag, summary).await,
+            (true, SessionChange::Close) => {
+                info!(session_id = %report.id, configuration_id = %report.configuration_id, overdue_s = report.overdue_seconds, "would close (dry run)");
+                summary.record_would_close(report);
+            }
+            (true, SessionChange::Reopen) => {
+                info!(session_id = %report.id, configuration_id = %report.configuration_id, "would reopen (dry run)");
+                summary.record_would_reopen(report);
+            }
         }
     }
+
+    /// Awaits every batch in flight, even after an error, so that no change goes unreported;
+    /// the summary and the first error (a batch's, else the one that interrupted the read).
+    pub async fn finish(
+        mut self,
+        interrupted: Option<DataverseError>,
+    ) -> (Summary, Option<DataverseError>) {
+        self.closer.finish(&mut self.summary).await;
+        let error = self.closer.take_error().or(interrupted);
+        (self.summary, error)
+    }
+}
+
+/// The sweep's judgement of one row of `planned`: what [`verdict`] says, logged and recorded;
+/// the close it asks for, if any.
+pub(super) fn judge_for_sweep(
+    planned: &Planned,
+    row: SessionRow,
+    now: DateTime<Utc>,
+    agent_rule: bool,
+    summary: &mut Summary,
+) -> Option<Change> {
+    let configuration_id = planned
+        .configuration_id
+        .as_ref()
+        .map(tracing::field::display);
+    match verdict(planned, &row, now, agent_rule) {
+        Verdict::NotAskedFor => {
+            warn!(session_id = %row.id, configuration_id, "Dataverse returned a session the query did not ask for; left alone");
+        }
+        Verdict::NotDue => {
+            warn!(session_id = %row.id, configuration_id, "Dataverse returned a session that is not past its timeout; left alone");
+        }
+        Verdict::AwaitingAgent => {
+            info!(session_id = %row.id, configuration_id, "skipped: awaiting agent reply");
+            summary.record_awaiting_agent(row.id);
+        }
+        Verdict::ReportOnly => {
+            info!(session_id = %row.id, "skipped: its configuration is not active and several are active");
+            summary.record_skipped(row.id, SkipReason::NoConfigurationSeveralActive);
+        }
+        Verdict::Close {
+            configuration_id,
+            decision,
+        } => {
+            let report = SessionReport {
+                no_active_configuration: planned
+                    .without_active_configuration(row.configuration_id.as_ref()),
+                configuration_id,
+                id: row.id,
+                last_customer_message_at: row.last_customer_message,
+                eligible_at: decision.eligible_at,
+                overdue_seconds: decision.overdue_seconds,
+            };
+            return Some((report, row.etag));
+        }
+    }
+    None
 }

@@ -5,10 +5,11 @@
 //! before the first close, and a session that changed since it was read is left alone.
 //!
 //! - `plan`: which configurations are usable, and which queries follow from them.
-//! - `judge`: reading the pages and applying the policy to each row.
+//! - `judge`: the verdict on each row (shared with the check), and the pass that reads the
+//!   pages and schedules what a per-row judgement asks for (shared with `reopen`).
 //! - `close`: batches in flight, and their outcomes in the summary.
 //! - `pace`: how many requests may be in flight, from `x-ms-dop-hint` and the 429s.
-//! - `run`: the sweep from start to summary.
+//! - `run`: the sweep from start to summary, and the start and end every run shares.
 //! - `reopen`: the undo of a sweep, reopening what it closed since an instant.
 //!
 //! The sweep asks [`crate::dataverse::Org`] for typed things; it never writes a query or a
@@ -17,12 +18,13 @@
 mod close;
 mod judge;
 mod pace;
-// The check counts sessions by the plan's own rules.
+// The check counts sessions with the sweep's own plan and verdict.
 pub(crate) mod plan;
 mod reopen;
 mod run;
 mod upcoming;
 
+pub(crate) use judge::{verdict, Verdict};
 pub use reopen::reopen;
 pub use run::run;
 

@@ -5,20 +5,20 @@
 //! judged again by the *current* timeouts: one the next sweep would close again stays closed
 //! and is reported. Reopens travel like closes (`$batch`, `If-Match`, the closure cap).
 
-use super::close::Closer;
-use super::judge::{next_rows, Next};
-use super::plan::{check_configurations, Usable};
-use super::run::conclude;
+use super::judge::Change;
+use super::plan::{plan, Usable};
+use super::run::Start;
 use super::{SweepError, SweepOptions};
-use crate::dataverse::{Dataverse, DataverseError, Org, ReadRow, ReopenQuery, SessionChange};
+use crate::dataverse::{Dataverse, ReopenQuery, SessionChange, SessionRow};
+use crate::ids::Guid;
 use crate::policy::{decide, SessionTimeout};
 use crate::settings::Settings;
-use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
+use crate::summary::{SessionReport, SkipReason, Summary};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::{error, info, warn};
+use tracing::info;
 
 /// Reopens what this function closed at or after `since`. The caller has checked that
 /// `since` is not after `options.now`.
@@ -28,56 +28,70 @@ pub async fn reopen(
     options: SweepOptions,
     since: DateTime<Utc>,
 ) -> Result<Summary, SweepError> {
-    let started = Instant::now();
-    let requests_at_start = dataverse.requests_sent();
-    let schema = Arc::new(settings.schema.clone());
-    let fail = |error| SweepError::from_dataverse(&schema, error);
+    let (start, org) = Start::open(dataverse, settings, options).await?;
     let mut summary = Summary::for_reopen(options.now, options.dry_run, since);
-
-    let org = Org::open(dataverse.clone(), schema.clone(), options.budget)
+    let user = org.application_user().await.map_err(|e| start.fail(e))?;
+    let configurations = org
+        .active_configurations()
         .await
-        .map_err(fail)?;
-    let user = org.application_user().await.map_err(fail)?;
-    let configurations = org.active_configurations().await.map_err(fail)?;
-    let checked = check_configurations(settings, &configurations, &mut summary)?;
+        .map_err(|e| start.fail(e))?;
+    let plan = plan(options.now, settings, &configurations).adopt(&mut summary)?;
     let timeouts =
-        Timeouts::new(&checked.usable).ok_or_else(|| SweepError::NoUsableConfiguration {
-            column: schema.timeout_column.to_string(),
+        Timeouts::new(&plan.usable).ok_or_else(|| SweepError::NoUsableConfiguration {
+            column: settings.schema.timeout_column.to_string(),
             problems: "no configuration has a usable timeout".into(),
         })?;
     info!(application_user = %user, since = %since, "reopen started");
 
-    let mut pass = ReopenPass {
-        options,
-        closed_statecode: schema.closed_statecode,
-        timeouts,
-        max_reopens: settings.max_closures,
-        scheduled: 0,
-        cap_reached: false,
-        summary,
-        closer: Closer::new(
-            org.clone(),
-            settings.close_batch_size,
-            settings.close_concurrency,
-        )
-        .making(SessionChange::Reopen),
+    let mut pass = start.pass(&org, settings, options, summary, SessionChange::Reopen);
+    let closed_statecode = settings.schema.closed_statecode;
+    let judge = |row, summary: &mut Summary| {
+        judge_for_reopen(&timeouts, closed_statecode, options.now, row, summary)
     };
-    let interrupted = pass.read(&org, &ReopenQuery { user, since }).await;
-    // Every batch in flight is awaited, even after an error, so that no reopen goes unreported.
-    pass.closer.finish(&mut pass.summary).await;
-    let mut summary = pass.summary;
-    summary.finish(
-        dataverse.requests_sent() - requests_at_start,
-        started.elapsed().as_millis() as u64,
-    );
-    conclude(summary, pass.closer.take_error().or(interrupted).map(fail))
+    let pages = org.reopen_candidates(&ReopenQuery { user, since });
+    let interrupted = match pass.read(&org, pages, None, judge).await {
+        ControlFlow::Break(error) => error,
+        ControlFlow::Continue(()) => None,
+    };
+    let (summary, error) = pass.finish(interrupted).await;
+    start.conclude(summary, error)
+}
+
+/// Decides about one closed session: reopen it, or leave it closed and say why.
+fn judge_for_reopen(
+    timeouts: &Timeouts,
+    closed_statecode: i64,
+    now: DateTime<Utc>,
+    row: SessionRow,
+    summary: &mut Summary,
+) -> Option<Change> {
+    // The server filter asked for closed rows; a row in another state is left alone.
+    if row.statecode != closed_statecode {
+        return None;
+    }
+    let (configuration_id, timeout) = timeouts.for_session(row.configuration_id.as_ref());
+    let decision = decide(timeout, now, row.last_customer_message, row.created_on);
+    if decision.close {
+        info!(session_id = %row.id, configuration_id = %configuration_id, "not reopened: still past the current timeout");
+        summary.record_skipped(row.id, SkipReason::StillPastCurrentTimeout);
+        return None;
+    }
+    let report = SessionReport {
+        id: row.id,
+        configuration_id,
+        last_customer_message_at: row.last_customer_message,
+        eligible_at: decision.eligible_at,
+        overdue_seconds: 0,
+        no_active_configuration: false,
+    };
+    Some((report, row.etag))
 }
 
 /// The current timeouts, as the next sweep would apply them.
 struct Timeouts {
-    by_configuration: HashMap<String, SessionTimeout>,
+    by_configuration: HashMap<Guid, SessionTimeout>,
     /// The shortest usable timeout and its configuration.
-    shortest: (String, SessionTimeout),
+    shortest: (Guid, SessionTimeout),
 }
 
 impl Timeouts {
@@ -86,11 +100,11 @@ impl Timeouts {
         let shortest = usable
             .iter()
             .min_by_key(|usable| usable.timeout)
-            .map(|usable| (usable.id.to_string(), usable.timeout))?;
+            .map(|usable| (usable.id.clone(), usable.timeout))?;
         Some(Timeouts {
             by_configuration: usable
                 .iter()
-                .map(|usable| (usable.id.to_string(), usable.timeout))
+                .map(|usable| (usable.id.clone(), usable.timeout))
                 .collect(),
             shortest,
         })
@@ -99,7 +113,7 @@ impl Timeouts {
     /// The configuration and timeout a session is judged by: its own configuration's when that
     /// one is usable; otherwise the shortest, because which one a sweep would apply to it is
     /// uncertain, and nothing reopened may be closed again by the next sweep.
-    fn for_session(&self, configuration_id: Option<&str>) -> (String, SessionTimeout) {
+    fn for_session(&self, configuration_id: Option<&Guid>) -> (Guid, SessionTimeout) {
         configuration_id
             .and_then(|id| self.by_configuration.get_key_value(id))
             .map(|(id, timeout)| (id.clone(), *timeout))
@@ -107,99 +121,9 @@ impl Timeouts {
     }
 }
 
-/// The reading and judging part of a reopen run.
-struct ReopenPass {
-    options: SweepOptions,
-    closed_statecode: i64,
-    timeouts: Timeouts,
-    max_reopens: usize,
-    scheduled: usize,
-    cap_reached: bool,
-    summary: Summary,
-    closer: Closer,
-}
-
-impl ReopenPass {
-    /// Pages through the candidates, judging each row as its page arrives; stops early at the
-    /// deadline, at the cap or after a failed batch, and returns the error that stopped it.
-    async fn read(&mut self, org: &Org, query: &ReopenQuery) -> Option<DataverseError> {
-        let mut pages = org.reopen_candidates(query);
-        loop {
-            let rows = match next_rows(org, &mut pages, &mut self.closer, &mut self.summary).await {
-                Next::Rows(rows) => rows,
-                Next::End => return None,
-                Next::Stop(error) => return error,
-            };
-            for row in rows {
-                self.judge(row).await;
-            }
-            if self.cap_reached {
-                warn!(
-                    cap = self.max_reopens,
-                    "MAX_CLOSURES_PER_SWEEP reached; run the reopen again for the rest"
-                );
-                self.summary.mark_incomplete(Incomplete::Cap);
-                return None;
-            }
-        }
-    }
-
-    /// Decides about one closed session: reopen it, or leave it closed and say why.
-    async fn judge(&mut self, row: ReadRow) {
-        let summary = &mut self.summary;
-        let row = match row {
-            Ok(row) => row,
-            Err(problem) => {
-                let id = problem.id.unwrap_or_default();
-                error!(session_id = %id, reason = %problem.reason, "session cannot be judged");
-                summary.record_unreadable(id, problem.reason);
-                return;
-            }
-        };
-        // The server filter asked for closed rows; a row in another state is left alone.
-        if row.statecode != self.closed_statecode {
-            return;
-        }
-        let (configuration_id, timeout) =
-            self.timeouts.for_session(row.configuration_id.as_deref());
-        let decision = decide(
-            timeout,
-            self.options.now,
-            row.last_customer_message,
-            row.created_on,
-        );
-        if decision.close {
-            info!(session_id = %row.id, configuration_id = %configuration_id, "not reopened: still past the current timeout");
-            summary.record_skipped(row.id, SkipReason::StillPastCurrentTimeout);
-            return;
-        }
-        if self.scheduled >= self.max_reopens {
-            summary.record_deferred(0);
-            self.cap_reached = true;
-            return;
-        }
-        self.scheduled += 1;
-        let report = SessionReport {
-            id: row.id,
-            configuration_id,
-            last_customer_message_at: row.last_customer_message,
-            eligible_at: decision.eligible_at,
-            overdue_seconds: 0,
-            no_active_configuration: false,
-        };
-        if self.options.dry_run {
-            info!(session_id = %report.id, configuration_id = %report.configuration_id, "would reopen (dry run)");
-            summary.record_would_reopen(report);
-        } else {
-            self.closer.push(report, row.etag, summary).await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataverse::Guid;
 
     const A: &str = "6f1c2a3b-0000-4000-8000-00000000000a";
     const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
@@ -214,13 +138,14 @@ mod tests {
 
     #[test]
     fn a_session_is_judged_by_its_own_usable_configuration() {
-        let (id, timeout) = timeouts().for_session(Some(A));
+        let (id, timeout) = timeouts().for_session(Some(&Guid::parse(A).unwrap()));
         assert_eq!((id.as_str(), timeout.seconds()), (A, 86_400));
     }
 
     #[test]
     fn a_session_without_a_usable_configuration_is_judged_by_the_shortest_timeout() {
-        for configuration in [None, Some("6f1c2a3b-0000-4000-8000-00000000000c")] {
+        let other = Guid::parse("6f1c2a3b-0000-4000-8000-00000000000c").unwrap();
+        for configuration in [None, Some(&other)] {
             let (id, timeout) = timeouts().for_session(configuration);
             assert_eq!((id.as_str(), timeout.seconds()), (B, 1_800));
         }

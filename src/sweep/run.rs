@@ -1,13 +1,15 @@
 //! The sweep from start to summary: open the environment, plan, read and judge while closing,
-//! await every batch in flight, and report how it ended.
+//! await every batch in flight, and report how it ended. [`Start`] is the prologue and
+//! epilogue the reopen run shares.
 
 use super::close::Closer;
-use super::judge::Pass;
-use super::plan::{build_queries, check_configurations};
+use super::judge::{judge_for_sweep, Pass};
+use super::plan::plan;
 use super::{upcoming, SweepError, SweepOptions};
-use crate::dataverse::{Dataverse, DataverseError, Org};
-use crate::settings::Settings;
+use crate::dataverse::{Dataverse, DataverseError, Org, SessionChange};
+use crate::settings::{Schema, Settings};
 use crate::summary::{Incomplete, Summary};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::warn;
@@ -18,82 +20,120 @@ pub async fn run(
     settings: &Settings,
     options: SweepOptions,
 ) -> Result<Summary, SweepError> {
-    let started = Instant::now();
-    let requests_at_start = dataverse.requests_sent();
-    let schema = Arc::new(settings.schema.clone());
-    let fail = |error| SweepError::from_dataverse(&schema, error);
-    let finish = |mut summary: Summary| {
-        summary.finish(
-            dataverse.requests_sent() - requests_at_start,
-            started.elapsed().as_millis() as u64,
-        );
-        summary
-    };
+    let (start, org) = Start::open(dataverse, settings, options).await?;
     let mut summary = Summary::new(options.now, options.dry_run);
-
-    let org = Org::open(dataverse.clone(), schema.clone(), options.budget)
-        .await
-        .map_err(fail)?;
     let configurations = match org.active_configurations().await {
         Ok(configurations) => configurations,
         Err(DataverseError::DeadlineReached) => {
             warn!("no time left to start the sweep; the next sweep does the work");
             summary.mark_incomplete(Incomplete::Deadline);
-            return Ok(finish(summary));
+            return start.conclude(summary, None);
         }
-        Err(error) => return Err(fail(error)),
+        Err(error) => return Err(start.fail(error)),
     };
-    let checked = check_configurations(settings, &configurations, &mut summary)?;
-    let queries = build_queries(
-        options.now,
-        &checked,
-        settings.default_configuration.as_ref(),
-    );
+    let queries = plan(options.now, settings, &configurations)
+        .adopt(&mut summary)?
+        .queries;
 
-    let mut pass = Pass {
-        options,
-        max_closures: settings.max_closures,
-        scheduled: 0,
-        cap_reached: false,
-        agent_rule: schema.last_agent_message.is_some(),
-        summary,
-        closer: Closer::new(
+    let agent_rule = settings.schema.last_agent_message.is_some();
+    let mut pass = start.pass(&org, settings, options, summary, SessionChange::Close);
+    let mut interrupted = None;
+    for planned in &queries {
+        let judge = |row, summary: &mut Summary| {
+            judge_for_sweep(planned, row, options.now, agent_rule, summary)
+        };
+        let pages = org.sessions(&planned.query);
+        let id = planned.configuration_id.as_ref();
+        if let ControlFlow::Break(error) = pass.read(&org, pages, id, judge).await {
+            interrupted = error;
+            break;
+        }
+    }
+    let (mut summary, error) = pass.finish(interrupted).await;
+    if error.is_none() && options.plan_wake && !options.dry_run {
+        let min_interval = chrono::Duration::seconds(settings.min_wake_interval.as_secs() as i64);
+        upcoming::plan_wake(&org, &queries, options.now, min_interval, &mut summary).await;
+    }
+    start.conclude(summary, error)
+}
+
+/// What every run starts from: when it started, how many requests had been sent, and the
+/// schema its Dataverse errors are read against.
+pub(super) struct Start<'a> {
+    dataverse: &'a Arc<Dataverse>,
+    started: Instant,
+    requests_at_start: u64,
+    schema: Arc<Schema>,
+}
+
+impl<'a> Start<'a> {
+    /// Starts the clock and opens the environment.
+    pub async fn open(
+        dataverse: &'a Arc<Dataverse>,
+        settings: &Settings,
+        options: SweepOptions,
+    ) -> Result<(Start<'a>, Org), SweepError> {
+        let start = Start {
+            dataverse,
+            started: Instant::now(),
+            requests_at_start: dataverse.requests_sent(),
+            schema: Arc::new(settings.schema.clone()),
+        };
+        let org = Org::open(dataverse.clone(), start.schema.clone(), options.budget)
+            .await
+            .map_err(|error| start.fail(error))?;
+        Ok((start, org))
+    }
+
+    /// A Dataverse error as the sweep reports it (a setting named when it names one).
+    pub fn fail(&self, error: DataverseError) -> SweepError {
+        SweepError::from_dataverse(&self.schema, error)
+    }
+
+    /// A pass over `org` making `change`, within `MAX_CLOSURES_PER_SWEEP`.
+    pub fn pass(
+        &self,
+        org: &Org,
+        settings: &Settings,
+        options: SweepOptions,
+        summary: Summary,
+        change: SessionChange,
+    ) -> Pass {
+        let closer = Closer::new(
             org.clone(),
             settings.close_batch_size,
             settings.close_concurrency,
-        ),
-    };
-    let interrupted = pass.read(&org, &queries).await;
-    // Every batch in flight is awaited, even after an error, so that no close goes unreported.
-    pass.closer.finish(&mut pass.summary).await;
-    let error = pass.closer.take_error().or(interrupted).map(fail);
-    if error.is_none() && options.plan_wake && !options.dry_run {
-        let min_interval = chrono::Duration::seconds(settings.min_wake_interval.as_secs() as i64);
-        upcoming::plan_wake(&org, &queries, options.now, min_interval, &mut pass.summary).await;
+        )
+        .making(change);
+        Pass::new(options.dry_run, settings.max_closures, summary, closer)
     }
-    let summary = finish(pass.summary);
-    conclude(summary, error)
-}
 
-/// The end of a run: the summary, or the error that interrupted it, carrying the summary when
-/// something was already changed (or failed) so that no change goes unreported.
-pub(super) fn conclude(
-    mut summary: Summary,
-    error: Option<SweepError>,
-) -> Result<Summary, SweepError> {
-    let Some(error) = error else {
-        return Ok(summary);
-    };
-    summary.mark_incomplete(Incomplete::Error);
-    let changed = summary.closed()
-        + summary.reopened().unwrap_or(0)
-        + summary.failed_count()
-        + summary.outcome_unknown();
-    if changed == 0 {
-        return Err(error);
+    /// The end of a run: the summary with its cost, or the error that interrupted it,
+    /// carrying the summary when something was already changed (or failed) so that no
+    /// change goes unreported.
+    pub fn conclude(
+        &self,
+        mut summary: Summary,
+        error: Option<DataverseError>,
+    ) -> Result<Summary, SweepError> {
+        summary.finish(
+            self.dataverse.requests_sent() - self.requests_at_start,
+            self.started.elapsed().as_millis() as u64,
+        );
+        let Some(error) = error.map(|error| self.fail(error)) else {
+            return Ok(summary);
+        };
+        summary.mark_incomplete(Incomplete::Error);
+        let changed = summary.closed()
+            + summary.reopened().unwrap_or(0)
+            + summary.failed().total()
+            + summary.outcome_unknown().total();
+        if changed == 0 {
+            return Err(error);
+        }
+        Err(SweepError::Interrupted {
+            summary: Box::new(summary),
+            source: Box::new(error),
+        })
     }
-    Err(SweepError::Interrupted {
-        summary: Box::new(summary),
-        source: Box::new(error),
-    })
 }

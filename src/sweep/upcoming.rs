@@ -54,7 +54,10 @@ async fn earliest_eligibility(
     let mut earliest: Option<DateTime<Utc>> = None;
     // Sessions that are only reported (no configuration, several active) never close, so
     // their eligibility wakes nobody.
-    for planned in queries.iter().filter(|planned| !planned.report_only) {
+    for planned in queries
+        .iter()
+        .filter(|planned| planned.configuration_id.is_some())
+    {
         for basis in [Basis::LastCustomerMessage, Basis::Created] {
             let query = UpcomingQuery {
                 owner: planned.query.owner.clone(),

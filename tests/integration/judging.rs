@@ -96,7 +96,7 @@ async fn with_several_active_and_no_default_orphaned_sessions_are_reported_never
             s.reason.as_str()
                 == "its configuration is not active and several configurations are active"
         })
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect();
     assert_eq!(reported, ids(&[1, 3, 5]));
     assert_eq!(summary.closed_by_configuration()[SALES], 1);
@@ -232,7 +232,7 @@ async fn with_the_agent_column_a_session_awaiting_an_agent_is_never_closed() {
         .skipped()
         .iter()
         .filter(|s| s.reason.as_str() == "awaiting agent reply")
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect();
     assert_eq!(awaiting, ids(&[1, 2]));
     assert_eq!(summary.awaiting_agent(), 2);

@@ -93,10 +93,10 @@ async fn a_batch_whose_200_answer_cannot_be_read_reports_its_closes_outcome_unkn
         .unwrap();
 
     assert_eq!(summary.closed(), 0);
-    assert_eq!(summary.failed_count(), 0);
-    assert_eq!(summary.outcome_unknown(), 2);
+    assert_eq!(summary.failed().total(), 0);
+    assert_eq!(summary.outcome_unknown().total(), 2);
     let listed: Vec<&str> = summary
-        .outcome_unknown_sessions()
+        .outcome_unknown()
         .iter()
         .map(|entry| entry.id.as_str())
         .collect();
@@ -122,7 +122,7 @@ async fn a_batch_stalled_past_the_deadline_still_gets_a_summary_before_it_with_i
     assert!(took < left, "the sweep answered after {took:?}");
     assert!(!summary.complete());
     assert_eq!(summary.closed(), 0);
-    assert_eq!(summary.outcome_unknown(), 3, "{summary:?}");
+    assert_eq!(summary.outcome_unknown().total(), 3, "{summary:?}");
     assert!(summary.adds_up(), "{summary:?}");
 }
 
@@ -171,5 +171,5 @@ async fn a_sweep_where_one_close_succeeds_and_the_others_fail_is_not_a_lambda_er
         .await
         .unwrap();
 
-    assert_eq!((summary.closed(), summary.failed_count()), (1, 1));
+    assert_eq!((summary.closed(), summary.failed().total()), (1, 1));
 }

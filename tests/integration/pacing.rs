@@ -65,7 +65,7 @@ async fn under_the_service_protection_limits_every_eligible_session_is_closed() 
     let summary = harness.sweep().await.expect("sweep");
 
     assert_eq!(summary.closed(), 3000);
-    assert_eq!(summary.failed_count(), 0);
+    assert_eq!(summary.failed().total(), 0);
     assert!(harness.active_ids().is_empty());
     let stats = harness.sim.stats();
     assert!(

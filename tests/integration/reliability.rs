@@ -34,7 +34,7 @@ fn mixed_org(count: u32) -> (Dataset, BTreeSet<String>, BTreeSet<String>) {
 /// closed.
 fn closed_or_unknown(summary: &session_sweeper::summary::Summary) -> BTreeSet<String> {
     let unknown = summary
-        .outcome_unknown_sessions()
+        .outcome_unknown()
         .iter()
         .map(|entry| entry.id.clone());
     summary_closed(summary).into_iter().chain(unknown).collect()
@@ -49,7 +49,7 @@ async fn one_complete_sweep(harness: &Harness) -> BTreeSet<String> {
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(summary.complete(), "{summary:?}");
     assert!(summary.adds_up(), "{summary:?}");
-    assert_eq!(summary.failed_count(), 0, "{summary:?}");
+    assert_eq!(summary.failed().total(), 0, "{summary:?}");
     summary_closed(&summary)
 }
 
@@ -350,7 +350,7 @@ async fn a_close_whose_answer_was_lost_is_reported_already_closed_not_changed() 
         .skipped()
         .iter()
         .filter(|s| s.reason.as_str() == "already closed")
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect();
     assert!(!already.is_empty(), "{summary:?}");
     assert!(

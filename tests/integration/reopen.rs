@@ -33,7 +33,7 @@ fn reopened(summary: &Summary) -> BTreeSet<String> {
     summary
         .reopened_sessions()
         .iter()
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect()
 }
 
@@ -127,7 +127,7 @@ async fn a_session_still_past_the_current_timeout_is_skipped_not_reopened() {
 
     assert_eq!(harness.closed_ids(), ids(&[2]));
     assert_eq!(reopened(&summary), ids(&[1]));
-    assert_eq!(summary.skipped_count(), 1);
+    assert_eq!(summary.skipped().total(), 1);
     assert_eq!(summary.skipped()[0].id, sid(2));
     assert_eq!(
         summary.skipped()[0].reason.as_str(),

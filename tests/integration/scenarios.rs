@@ -66,7 +66,7 @@ async fn each_session_uses_the_timeout_of_its_own_configuration() {
     let timeouts: Vec<(String, Option<i64>)> = summary
         .configurations()
         .iter()
-        .map(|c| (c.id.clone(), c.timeout_seconds))
+        .map(|c| (c.id.to_string(), c.timeout_seconds))
         .collect();
     assert!(timeouts.contains(&(SUPPORT.to_owned(), Some(86_400))));
     assert!(timeouts.contains(&(SALES.to_owned(), Some(1_800))));
@@ -165,7 +165,7 @@ async fn a_dry_run_reports_the_same_eligible_set_and_closes_nothing() {
     let would: BTreeSet<String> = report
         .would_close_sessions()
         .iter()
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect();
     assert_eq!(would, summary_closed(&done));
     assert_eq!(report.eligible(), done.eligible());

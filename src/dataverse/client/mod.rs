@@ -17,6 +17,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 mod retry;
+mod token;
 
 pub use retry::RetryPolicy;
 use retry::{describe, Delivery};

@@ -3,7 +3,8 @@
 //! none of its sessions is touched.
 
 use super::SweepError;
-use crate::dataverse::{ConfigurationRow, Guid, Owner, SessionQuery};
+use crate::dataverse::{ConfigurationRow, Owner, SessionQuery};
+use crate::ids::Guid;
 use crate::policy::SessionTimeout;
 use crate::settings::Settings;
 use crate::summary::{ConfigurationReport, Incomplete, Summary};
@@ -17,105 +18,153 @@ pub(crate) struct Usable {
     pub timeout: SessionTimeout,
 }
 
-/// The active configurations once checked.
-#[derive(Debug, Clone)]
-pub(crate) struct Checked {
-    /// Those whose timeout can be applied.
-    pub usable: Vec<Usable>,
-    /// Every active configuration's id, usable or not; `None` when one is not a GUID, since a
-    /// filter could not then leave its sessions out of "sessions without an active
-    /// configuration".
-    pub active: Option<Vec<Guid>>,
-}
-
 /// One server-side query and how to judge what it returns.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
-    /// The configuration whose timeout applies; empty when the sessions are only reported.
-    pub configuration_id: String,
+    /// The configuration whose timeout applies; `None` for sessions without an active
+    /// configuration while several are active and no default is set: reported, never closed.
+    pub configuration_id: Option<Guid>,
     pub timeout: SessionTimeout,
     pub query: SessionQuery,
-    /// Sessions without an active configuration while several are active and no default is
-    /// set: reported, never closed.
-    pub report_only: bool,
 }
 
 impl Planned {
     /// Whether a session with this configuration lookup is one this query asked for; the
     /// server's filter is checked again here, never trusted alone.
-    pub fn owns(&self, lookup: Option<&str>) -> bool {
+    pub fn owns(&self, lookup: Option<&Guid>) -> bool {
         match (&self.query.owner, lookup) {
-            (Owner::Configuration(id), Some(lookup)) => id.as_str() == lookup,
+            (Owner::Configuration(id), Some(lookup)) => id == lookup,
             (Owner::Configuration(_), None) => false,
             (Owner::NoneOf(_), None) => true,
-            (Owner::NoneOf(ids), Some(lookup)) => ids.iter().all(|id| id.as_str() != lookup),
+            (Owner::NoneOf(ids), Some(lookup)) => !ids.contains(lookup),
         }
     }
 
     /// Whether a session with this lookup is judged by a timeout that is not its own
     /// configuration's.
-    pub fn without_active_configuration(&self, lookup: Option<&str>) -> bool {
-        self.report_only || lookup != Some(self.configuration_id.as_str())
+    pub fn without_active_configuration(&self, lookup: Option<&Guid>) -> bool {
+        self.configuration_id.is_none() || lookup != self.configuration_id.as_ref()
     }
 }
 
-/// Checks `DEFAULT_CONFIGURATION_ID` and each active configuration, and reports each; the
-/// usable ones, or an error when there is none.
-pub(super) fn check_configurations(
+/// The plan of a sweep: each active configuration as read, the usable ones, the queries,
+/// and why a sweep may not run it. The sweep refuses a plan with a refusal; the check counts
+/// with it as it is.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// Each active configuration, in the order read, with its timeout or why it is unusable.
+    pub configurations: Vec<ConfigurationReport>,
+    /// The configurations whose timeout can be applied.
+    pub usable: Vec<Usable>,
+    /// The queries; none when the plan is refused before any read (a default that is not
+    /// active).
+    pub queries: Vec<Planned>,
+    /// Why a sweep stops before reading: no active configuration, a default that is not
+    /// active, or no usable timeout.
+    pub refusal: Option<SweepError>,
+}
+
+/// Checks `DEFAULT_CONFIGURATION_ID` and each active configuration and plans the queries at
+/// `now`. Pure: nothing is logged per configuration and nothing is recorded.
+pub(crate) fn plan(
+    now: DateTime<Utc>,
     settings: &Settings,
     configurations: &[ConfigurationRow],
-    summary: &mut Summary,
-) -> Result<Checked, SweepError> {
-    let schema = &settings.schema;
-    if configurations.is_empty() {
-        return Err(SweepError::NoActiveConfiguration {
-            table: schema.configuration_table.to_string(),
-        });
+) -> Plan {
+    let checked: Vec<Result<Usable, String>> = configurations
+        .iter()
+        .map(|configuration| check_one(settings, configuration))
+        .collect();
+    let reports = configurations
+        .iter()
+        .zip(&checked)
+        .map(|(configuration, checked)| ConfigurationReport {
+            id: configuration.id.clone(),
+            timeout_seconds: checked.as_ref().ok().map(|usable| usable.timeout.seconds()),
+            error: checked.as_ref().err().cloned(),
+        })
+        .collect();
+    let usable: Vec<Usable> = checked.into_iter().filter_map(Result::ok).collect();
+    let default = settings.default_configuration.as_ref();
+    let refused = if configurations.is_empty() {
+        Some(SweepError::NoActiveConfiguration {
+            table: settings.schema.configuration_table.to_string(),
+        })
+    } else {
+        check_default(default, configurations).err()
+    };
+    if let Some(refusal) = refused {
+        return Plan {
+            configurations: reports,
+            usable,
+            queries: Vec::new(),
+            refusal: Some(refusal),
+        };
     }
-    check_default(settings.default_configuration.as_ref(), configurations)?;
-    let mut usable = Vec::new();
-    let mut problems = Vec::new();
-    for configuration in configurations {
-        match check_one(settings, configuration) {
-            Ok(found) => {
-                info!(configuration_id = %found.id, timeout_s = found.timeout.seconds(), "configuration");
-                summary.record_configuration(ConfigurationReport {
-                    id: configuration.id.clone(),
-                    timeout_seconds: Some(found.timeout.seconds()),
-                    error: None,
-                });
-                usable.push(found);
-            }
-            Err(reason) => {
-                error!(configuration_id = %configuration.id, reason = %reason, "configuration skipped: none of its sessions is touched");
-                problems.push(format!("configuration {}: {reason}", configuration.id));
-                summary.record_configuration(ConfigurationReport {
-                    id: configuration.id.clone(),
-                    timeout_seconds: None,
-                    error: Some(reason),
-                });
+    let active: Vec<Guid> = configurations
+        .iter()
+        .map(|configuration| configuration.id.clone())
+        .collect();
+    let queries = build_queries(now, &usable, &active, default);
+    let refusal = usable
+        .is_empty()
+        .then(|| SweepError::NoUsableConfiguration {
+            column: settings.schema.timeout_column.to_string(),
+            problems: reports
+                .iter()
+                .filter_map(|report| {
+                    let reason = report.error.as_ref()?;
+                    Some(format!("configuration {}: {reason}", report.id))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    Plan {
+        configurations: reports,
+        usable,
+        queries,
+        refusal,
+    }
+}
+
+impl Plan {
+    /// The plan a sweep (or reopen run) goes on with: its reports logged and recorded in
+    /// `summary`, or its refusal.
+    pub(super) fn adopt(self, summary: &mut Summary) -> Result<Self, SweepError> {
+        // A default that is not active is refused before any configuration is looked at.
+        if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = self.refusal {
+            return Err(refusal);
+        }
+        for report in &self.configurations {
+            match (&report.timeout_seconds, &report.error) {
+                (Some(seconds), _) => {
+                    info!(configuration_id = %report.id, timeout_s = seconds, "configuration")
+                }
+                (None, reason) => {
+                    error!(configuration_id = %report.id, reason = reason.as_deref().unwrap_or_default(), "configuration skipped: none of its sessions is touched")
+                }
             }
         }
+        if let Some(refusal) = self.refusal {
+            return Err(refusal);
+        }
+        for report in &self.configurations {
+            summary.record_configuration(report.clone());
+        }
+        if self
+            .configurations
+            .iter()
+            .any(|report| report.error.is_some())
+        {
+            summary.mark_incomplete(Incomplete::UnusableConfiguration);
+        }
+        Ok(self)
     }
-    if usable.is_empty() {
-        return Err(SweepError::NoUsableConfiguration {
-            column: schema.timeout_column.to_string(),
-            problems: problems.join("; "),
-        });
-    }
-    if !problems.is_empty() {
-        summary.mark_incomplete(Incomplete::UnusableConfiguration);
-    }
-    let active = configurations
-        .iter()
-        .map(|configuration| Guid::parse(&configuration.id))
-        .collect();
-    Ok(Checked { usable, active })
 }
 
 /// A default that is not active is refused before anything is read: its sessions and the
 /// sessions it was meant to judge would otherwise be judged by a guess.
-pub(crate) fn check_default(
+fn check_default(
     default: Option<&Guid>,
     configurations: &[ConfigurationRow],
 ) -> Result<(), SweepError> {
@@ -123,13 +172,13 @@ pub(crate) fn check_default(
         Some(default)
             if !configurations
                 .iter()
-                .any(|configuration| configuration.id.eq_ignore_ascii_case(default.as_str())) =>
+                .any(|configuration| configuration.id == *default) =>
         {
             Err(SweepError::DefaultConfigurationNotActive {
                 id: default.to_string(),
                 active: configurations
                     .iter()
-                    .map(|configuration| configuration.id.as_str())
+                    .map(|configuration| configuration.id.to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
             })
@@ -139,75 +188,69 @@ pub(crate) fn check_default(
 }
 
 /// The configuration's id and timeout, or why it cannot be used.
-pub(crate) fn check_one(
-    settings: &Settings,
-    configuration: &ConfigurationRow,
-) -> Result<Usable, String> {
-    let id = Guid::parse(&configuration.id).ok_or("its id is not a GUID")?;
+fn check_one(settings: &Settings, configuration: &ConfigurationRow) -> Result<Usable, String> {
     SessionTimeout::from_column(configuration.timeout.as_ref(), settings.schema.timeout_unit)
         .and_then(|timeout| timeout.at_least(settings.min_timeout))
-        .map(|timeout| Usable { id, timeout })
+        .map(|timeout| Usable {
+            id: configuration.id.clone(),
+            timeout,
+        })
         .map_err(|error| error.to_string())
 }
 
 /// The queries for the usable configurations. Sessions without an active configuration
 /// belong to the only active configuration, else to `default`; with neither, they are only
 /// reported, once past even the longest timeout.
-pub(crate) fn build_queries(
+fn build_queries(
     now: DateTime<Utc>,
-    checked: &Checked,
+    usable: &[Usable],
+    active: &[Guid],
     default: Option<&Guid>,
 ) -> Vec<Planned> {
-    let judge_of_orphans = match checked.active.as_deref() {
-        Some([only]) => Some(only),
+    let judge_of_orphans = match active {
+        [only] => Some(only),
         _ => default,
     };
-    let mut queries: Vec<Planned> = checked
-        .usable
+    let mut queries: Vec<Planned> = usable
         .iter()
         .map(|configuration| {
-            let owner = match &checked.active {
-                Some(active) if judge_of_orphans == Some(&configuration.id) => Owner::NoneOf(
+            let owner = if judge_of_orphans == Some(&configuration.id) {
+                Owner::NoneOf(
                     active
                         .iter()
                         .filter(|id| **id != configuration.id)
                         .cloned()
                         .collect(),
-                ),
-                _ => Owner::Configuration(configuration.id.clone()),
+                )
+            } else {
+                Owner::Configuration(configuration.id.clone())
             };
             Planned {
-                configuration_id: configuration.id.to_string(),
+                configuration_id: Some(configuration.id.clone()),
                 timeout: configuration.timeout,
                 query: SessionQuery {
                     owner,
                     cutoff: configuration.timeout.cutoff(now),
                 },
-                report_only: false,
             }
         })
         .collect();
     if let Some(judge) = judge_of_orphans {
-        if !checked.usable.iter().any(|usable| usable.id == *judge) {
+        if !usable.iter().any(|usable| usable.id == *judge) {
             warn!(configuration_id = %judge, "the configuration that judges sessions without an active configuration has an unusable timeout; those sessions are not judged");
         }
     }
-    let Some(active) = &checked.active else {
-        error!("an active configuration's id is not a GUID; sessions without an active configuration are not judged");
-        return queries;
-    };
     if judge_of_orphans.is_none() {
         // Past even the longest timeout, such a session would be eligible under any of them;
         // it is still not closed, because which one applies is a guess.
-        if let Some(longest) = checked.usable.iter().map(|usable| usable.timeout).max() {
+        if let Some(longest) = usable.iter().map(|usable| usable.timeout).max() {
             queries.push(Planned {
-                configuration_id: String::new(),
+                configuration_id: None,
                 timeout: longest,
                 query: SessionQuery {
-                    owner: Owner::NoneOf(active.clone()),
+                    owner: Owner::NoneOf(active.to_vec()),
                     cutoff: longest.cutoff(now),
                 },
-                report_only: true,
             });
         }
     }

@@ -395,7 +395,7 @@ pub fn summary_closed(summary: &Summary) -> BTreeSet<String> {
     summary
         .closed_sessions()
         .iter()
-        .map(|s| s.id.clone())
+        .map(|s| s.id.to_string())
         .collect()
 }
 

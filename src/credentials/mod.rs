@@ -159,9 +159,16 @@ fn parse_url(secret_id: &str, field: &'static str, text: &str) -> Result<Url, Cr
         }
         other => return Err(bad(format!("unsupported scheme {other:?}; use https://"))),
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    // Any userinfo, a password alone included: the whole URL becomes the token scope, and
+    // Entra ID echoes the scope in its errors. The reason never repeats the value.
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(bad(
-            "it must be a plain address without query, fragment or user".into(),
+            "it must not contain a user name or password (remove everything between :// and @; the value is not shown here)".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "it must be a plain address without query or fragment".into()
         ));
     }
     Ok(url)

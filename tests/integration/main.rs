@@ -11,6 +11,7 @@ mod refusals;
 mod reliability;
 mod reopen;
 mod scenarios;
+mod secret_urls;
 mod settings_docs;
 mod support;
 mod wake;

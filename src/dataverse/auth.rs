@@ -163,7 +163,7 @@ fn without_userinfo(text: &str) -> String {
 impl Dataverse {
     /// A bearer token for the current credentials: cached, or requested from Entra ID.
     pub(super) async fn token(&self, budget: &Budget) -> Result<SecretString, DataverseError> {
-        let credentials = self.secrets.get().await?;
+        let credentials = self.secrets.get(budget).await?;
         if let Some(token) = self.tokens.current(&credentials) {
             return Ok(token);
         }
@@ -172,7 +172,7 @@ impl Dataverse {
                 tracing::warn!(
                     "Entra ID refused the cached client secret; reading the secret again"
                 );
-                let fresh = self.secrets.refresh().await?;
+                let fresh = self.secrets.refresh(budget).await?;
                 self.request_token(&fresh, budget).await
             }
             other => other,

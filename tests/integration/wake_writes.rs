@@ -58,11 +58,12 @@ async fn a_slow_sweep_never_writes_a_wake_up_in_the_past() {
     ))
     .env("WAKE_SCHEDULE_NAME", name.as_str())
     .env("WAKE_ROLE_ARN", ROLE);
-    // Each Dataverse request takes 300 ms, which this clock makes 90 s: the sweep lasts
-    // minutes by the time the wake-up is written.
-    setup.options.faults.latency = Duration::from_millis(300);
+    // Each Dataverse request takes 600 ms, which this clock makes 72 s: the sweep lasts
+    // minutes by the time the wake-up is written, while the write itself (a few ms on moto)
+    // stays well inside the minimum interval.
+    setup.options.faults.latency = Duration::from_millis(600);
     let mut harness = setup.start().await;
-    let clock = Clock::running(from(), 300);
+    let clock = Clock::running(from(), 120);
     harness.app.clock = clock;
 
     let summary = harness.sweep().await.unwrap();

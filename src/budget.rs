@@ -57,6 +57,19 @@ impl Budget {
         self.remaining().map_or(wait, |left| wait.min(left))
     }
 
+    /// The timeouts for one AWS SDK call started now: the whole operation, retries included,
+    /// ends by the stop (the SDK's defaults bound only the connection). `None` without a stop.
+    pub fn aws_timeouts(&self) -> Option<aws_config::timeout::TimeoutConfig> {
+        // The SDK's own default connect timeout, which an override would otherwise drop.
+        const CONNECT: Duration = Duration::from_millis(3100);
+        self.remaining().map(|left| {
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(left)
+                .connect_timeout(CONNECT.min(left))
+                .build()
+        })
+    }
+
     /// Whether a wait of `wait` still ends before the stop.
     pub fn allows(&self, wait: Duration) -> bool {
         self.remaining().is_none_or(|left| wait < left)
@@ -92,6 +105,18 @@ mod tests {
         assert!(budget.allows(Duration::from_secs(1)));
         assert!(!budget.allows(Duration::from_secs(6)));
         assert!(Budget::unlimited().allows(Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn an_aws_call_may_take_at_most_the_time_left_and_is_unbounded_without_a_deadline() {
+        let budget = Budget::until(Instant::now() + Duration::from_secs(5), Duration::ZERO);
+
+        let timeouts = budget.aws_timeouts().expect("a deadline bounds AWS calls");
+
+        let operation = timeouts.operation_timeout().expect("an operation timeout");
+        assert!(operation <= Duration::from_secs(5) && operation > Duration::from_secs(4));
+        assert!(timeouts.connect_timeout().is_some_and(|t| t <= operation));
+        assert!(Budget::unlimited().aws_timeouts().is_none());
     }
 
     #[test]

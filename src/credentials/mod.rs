@@ -2,7 +2,8 @@
 //! function. The client secret is a `SecretString`: it is exposed only where the token request
 //! is built, and neither `Debug` nor any error ever shows it.
 
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use crate::budget::Budget;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use reqwest::Url;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -25,6 +26,9 @@ pub enum CredentialsError {
         code: String,
         message: String,
     },
+    /// Secrets Manager did not answer within the invocation's time left.
+    #[error("Secrets Manager did not answer within the {} s left in this invocation to read the secret {secret_id:?}; nothing was sent to Dataverse (check the function's network path to Secrets Manager: a VPC endpoint or NAT gateway)", waited.as_secs())]
+    TimedOut { secret_id: String, waited: Duration },
     /// Secrets Manager could not be reached.
     #[error("could not reach Secrets Manager to read the secret {secret_id:?}: {reason}")]
     Unreachable { secret_id: String, reason: String },
@@ -159,9 +163,16 @@ fn parse_url(secret_id: &str, field: &'static str, text: &str) -> Result<Url, Cr
         }
         other => return Err(bad(format!("unsupported scheme {other:?}; use https://"))),
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    // Any userinfo, a password alone included: the whole URL becomes the token scope, and
+    // Entra ID echoes the scope in its errors. The reason never repeats the value.
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(bad(
-            "it must be a plain address without query, fragment or user".into(),
+            "it must not contain a user name or password (remove everything between :// and @; the value is not shown here)".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "it must be a plain address without query or fragment".into()
         ));
     }
     Ok(url)
@@ -206,8 +217,11 @@ impl SecretSource {
         &self.secret_id
     }
 
-    /// The credentials, from the cache while it is fresh.
-    pub async fn get(&self) -> Result<Arc<DataverseCredentials>, CredentialsError> {
+    /// The credentials, from the cache while it is fresh; a read ends within `budget`.
+    pub async fn get(
+        &self,
+        budget: &Budget,
+    ) -> Result<Arc<DataverseCredentials>, CredentialsError> {
         if let Ok(cached) = self.cached.lock() {
             if let Some((read_at, credentials)) = cached.as_ref() {
                 if read_at.elapsed() < self.ttl {
@@ -215,36 +229,52 @@ impl SecretSource {
                 }
             }
         }
-        self.refresh().await
+        self.refresh(budget).await
     }
 
-    /// Reads the secret again, ignoring the cache (after a rotation made the old one fail).
-    pub async fn refresh(&self) -> Result<Arc<DataverseCredentials>, CredentialsError> {
+    /// Reads the secret again, ignoring the cache (after a rotation made the old one fail);
+    /// the read ends within `budget`.
+    pub async fn refresh(
+        &self,
+        budget: &Budget,
+    ) -> Result<Arc<DataverseCredentials>, CredentialsError> {
         let secret_id = self.secret_id.clone();
-        let output = self
-            .client
-            .get_secret_value()
-            .secret_id(&secret_id)
-            .send()
-            .await
-            .map_err(|error| {
-                let service = error.as_service_error();
-                match (service.and_then(|e| e.code()), service) {
-                    (Some("ResourceNotFoundException"), _) => CredentialsError::NotFound {
-                        secret_id: secret_id.clone(),
-                    },
-                    (Some(code), Some(service)) => CredentialsError::Refused {
-                        secret_id: secret_id.clone(),
-                        code: code.to_owned(),
-                        message: service.message().unwrap_or_default().to_owned(),
-                    },
-                    _ => CredentialsError::Unreachable {
-                        secret_id: secret_id.clone(),
-                        reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&error)
-                            .to_string(),
-                    },
-                }
-            })?;
+        let request = self.client.get_secret_value().secret_id(&secret_id);
+        let timeouts = budget.aws_timeouts();
+        let sent = match timeouts.clone() {
+            Some(timeouts) => {
+                let bounded =
+                    aws_sdk_secretsmanager::config::Builder::default().timeout_config(timeouts);
+                request.customize().config_override(bounded).send().await
+            }
+            None => request.send().await,
+        };
+        let output = sent.map_err(|error| {
+            let service = error.as_service_error();
+            if matches!(error, SdkError::TimeoutError(_)) {
+                return CredentialsError::TimedOut {
+                    secret_id: secret_id.clone(),
+                    waited: timeouts
+                        .as_ref()
+                        .and_then(|t| t.operation_timeout())
+                        .unwrap_or_default(),
+                };
+            }
+            match (service.and_then(|e| e.code()), service) {
+                (Some("ResourceNotFoundException"), _) => CredentialsError::NotFound {
+                    secret_id: secret_id.clone(),
+                },
+                (Some(code), Some(service)) => CredentialsError::Refused {
+                    secret_id: secret_id.clone(),
+                    code: code.to_owned(),
+                    message: service.message().unwrap_or_default().to_owned(),
+                },
+                _ => CredentialsError::Unreachable {
+                    secret_id: secret_id.clone(),
+                    reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&error).to_string(),
+                },
+            }
+        })?;
         let text = output
             .secret_string()
             .ok_or_else(|| CredentialsError::NoSecretString {

@@ -170,3 +170,31 @@ fn a_url_with_a_query_or_another_scheme_is_refused() {
         );
     }
 }
+
+#[test]
+fn an_environment_url_with_any_userinfo_is_refused_by_field_without_echoing_it() {
+    for url in [
+        "https://:pw-that-must-not-leak@contoso.crm.dynamics.com",
+        "https://user-that-must-not-leak@contoso.crm.dynamics.com",
+        "https://user-that-must-not-leak:pw-that-must-not-leak@contoso.crm.dynamics.com/",
+    ] {
+        let json = secret_json(&[("environment_url", url.into())]);
+
+        let error = DataverseCredentials::from_secret_json("my/secret", &json).unwrap_err();
+
+        assert!(
+            matches!(
+                error,
+                CredentialsError::BadUrl {
+                    field: "environment_url",
+                    ..
+                }
+            ),
+            "{url}: {error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains("environment_url"), "{message}");
+        assert!(!message.contains("must-not-leak"), "{message}");
+        assert!(!format!("{error:?}").contains("must-not-leak"), "{error:?}");
+    }
+}

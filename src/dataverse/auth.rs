@@ -130,6 +130,32 @@ pub fn token_form(credentials: &DataverseCredentials) -> Vec<(&'static str, Stri
     ]
 }
 
+/// `text` with the user name and password removed from every URL in it. Entra ID echoes the
+/// token scope (the environment URL) in some errors, AADSTS500011 among them, and these
+/// reach the Lambda error, the log and the check's report; the secret's parser refuses
+/// userinfo, and this keeps it out even if a URL carrying it were ever sent.
+pub(crate) fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("://") {
+        let (before, after) = rest.split_at(start + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || "'\"<>".contains(c)
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => out.push_str(&authority[at + 1..]),
+            None => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +166,32 @@ mod tests {
             "environment_url": "https://contoso.crm.dynamics.com",
         });
         DataverseCredentials::from_secret_json("id", &json.to_string()).unwrap()
+    }
+
+    #[test]
+    fn an_entra_description_that_echoes_a_scope_with_userinfo_is_redacted() {
+        let echoed = [
+            "AADSTS500011: The resource principal named https://:pw-must-not-leak@contoso.crm.dynamics.com was not found in the tenant named t.",
+            "AADSTS500011: scope 'https://user:pw-must-not-leak@contoso.crm.dynamics.com/.default' is not valid.",
+            "see http://u@x and https://a:pw-must-not-leak@b.example/c?d",
+        ];
+        for description in echoed {
+            let redacted = without_userinfo(description);
+
+            assert!(!redacted.contains("pw-must-not-leak"), "{redacted}");
+            assert!(!redacted.contains('@'), "{redacted}");
+            assert!(
+                redacted.contains("contoso.crm.dynamics.com") || redacted.contains("b.example/c?d"),
+                "{redacted}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_entra_description_without_userinfo_is_kept_as_it_is() {
+        let description = "AADSTS500011: The resource principal named https://contoso.crm.dynamics.com was not found in the tenant named user@contoso.com.";
+
+        assert_eq!(without_userinfo(description), description);
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl Org {
         schema: Arc<Schema>,
         budget: Budget,
     ) -> Result<Self, DataverseError> {
-        let root = dataverse.api_root().await?;
+        let root = dataverse.api_root(&budget).await?;
         let close_body = Arc::from(query::change_body(&schema, SessionChange::Close));
         let reopen_body = Arc::from(query::change_body(&schema, SessionChange::Reopen));
         Ok(Org {

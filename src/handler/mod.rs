@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::Instant;
 use tracing::{error, info};
 
 mod event;
@@ -42,14 +43,34 @@ pub enum Clock {
     System,
     /// Always this instant. The Lambda deadline is still measured on the system clock.
     Fixed(DateTime<Utc>),
+    /// `from` at `since`, then running `speed` times faster than the system clock: a test
+    /// makes a sweep of a second last minutes for the decisions taken after it.
+    Running {
+        from: DateTime<Utc>,
+        since: Instant,
+        speed: u32,
+    },
 }
 
 impl Clock {
+    /// A clock at `from` now, running `speed` times faster than the system clock.
+    pub fn running(from: DateTime<Utc>, speed: u32) -> Self {
+        Clock::Running {
+            from,
+            since: Instant::now(),
+            speed,
+        }
+    }
+
     /// The instant to decide with, given the system time `wall`.
     pub fn now(self, wall: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Clock::System => wall,
             Clock::Fixed(at) => at,
+            Clock::Running { from, since, speed } => {
+                let elapsed = since.elapsed().saturating_mul(speed);
+                from + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
+            }
         }
     }
 }
@@ -97,11 +118,12 @@ impl App {
 
     /// Writes the wake-up through `scheduler` when the settings turn it on.
     pub fn with_scheduler(mut self, scheduler: aws_sdk_scheduler::Client) -> Self {
+        let min_interval = self.settings.min_wake_interval;
         self.wake = self
             .settings
             .wake
             .clone()
-            .map(|settings| WakeSchedule::new(scheduler, settings));
+            .map(|settings| WakeSchedule::new(scheduler, settings, min_interval));
         self
     }
 }
@@ -235,29 +257,27 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
         None => sweep::run(&app.dataverse, &app.settings, options).await,
     };
-    conclude(
-        app,
-        &context.invoked_function_arn,
-        reopen.is_none(),
-        outcome,
-    )
-    .await
+    let wake = reopen
+        .is_none()
+        .then_some(&context.invoked_function_arn[..]);
+    conclude(app, wake, budget, outcome).await
 }
 
-/// Writes the wake-up when `set_wake` (not after a reopen run: the next sweep after it does),
-/// logs the summary, and turns the outcome into the answer.
+/// Logs the summary, then writes the wake-up for `wake` (the function's ARN; `None` after a
+/// reopen run: the next sweep after it does), and turns the outcome into the answer. The
+/// summary comes first so that a scheduler that stalls cannot lose it.
 async fn conclude(
     app: &App,
-    function_arn: &str,
-    set_wake: bool,
+    wake: Option<&str>,
+    budget: Budget,
     outcome: Result<Summary, SweepError>,
 ) -> Result<Response, HandlerError> {
     match outcome {
         Ok(mut summary) => {
-            if set_wake {
-                write_wake(app, function_arn, &mut summary).await;
-            }
             report(&summary);
+            if let Some(function_arn) = wake {
+                write_wake(app, function_arn, &budget, &mut summary).await;
+            }
             if let Some(error) = HandlerError::no_close_succeeded(&summary) {
                 error!(error = %error, "sweep failed");
                 return Err(error);
@@ -274,18 +294,24 @@ async fn conclude(
     }
 }
 
-/// Writes the wake-up the sweep worked out. A failure is logged and recorded in the summary
-/// (`WakeScheduleFailures`), never returned: the sweep's result stands and the rate rule
-/// remains the backstop.
-async fn write_wake(app: &App, function_arn: &str, summary: &mut Summary) {
-    let (Some(schedule), Some(at)) = (&app.wake, summary.next_wake_at()) else {
+/// Writes the wake-up the sweep worked out, no earlier than the minimum interval from the
+/// clock's now at write time. The returned summary carries the moment written. A failure is
+/// logged, counted in its own metrics line (`WakeScheduleFailures`) and recorded in the
+/// summary, never returned: the sweep's result stands and the rate rule remains the backstop.
+async fn write_wake(app: &App, function_arn: &str, budget: &Budget, summary: &mut Summary) {
+    let (Some(schedule), Some(planned)) = (&app.wake, summary.next_wake_at()) else {
         return;
     };
-    match schedule.write(at, function_arn).await {
-        Ok(written) => info!(next_wake_at = %at, schedule = ?written, "wake-up set"),
+    let now = || app.clock.now(Utc::now());
+    match schedule.write(planned, function_arn, budget, now).await {
+        Ok(written) => {
+            summary.record_next_wake(written.at);
+            info!(next_wake_at = %written.at, planned = %planned, schedule = ?written.write, "wake-up set");
+        }
         Err(failure) => {
-            error!(next_wake_at = %at, error = %failure, "wake-up not written; the rate rule stays the only schedule");
+            error!(next_wake_at = %planned, error = %failure, "wake-up not written; the rate rule stays the only schedule");
             summary.record_wake_failure(failure.to_string());
+            crate::logging::emit_metrics(&summary.wake_failure_metrics_line());
         }
     }
 }

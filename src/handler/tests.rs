@@ -135,3 +135,19 @@ fn a_fixed_clock_decides_with_its_instant_and_the_system_clock_with_the_wall() {
     assert_eq!(Clock::Fixed(fixed).now(wall), fixed);
     assert_eq!(Clock::System.now(wall), wall);
 }
+
+#[test]
+fn a_running_clock_starts_at_its_instant_and_runs_speed_times_faster_than_the_wall() {
+    let from: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap();
+    let clock = Clock::running(from, 600);
+    let first = clock.now(Utc::now());
+
+    std::thread::sleep(std::time::Duration::from_millis(100));
+
+    let later = clock.now(Utc::now());
+    assert!(first >= from && first < from + chrono::Duration::seconds(30));
+    assert!(
+        later - first >= chrono::Duration::seconds(60),
+        "{first} {later}"
+    );
+}

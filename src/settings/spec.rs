@@ -102,6 +102,9 @@ pub const SPECS: &[Spec] = &[
     spec("WAKE_SCHEDULE_NAME", "CloseOnTime", None, Form::OptionalText, "the EventBridge Scheduler one-time schedule that wakes the function when the next session becomes eligible; unset turns the wake-up off"),
     spec("WAKE_SCHEDULE_GROUP", "WakeScheduleGroup", Some("default"), Form::Text, "the schedule group of WAKE_SCHEDULE_NAME"),
     spec("WAKE_ROLE_ARN", "CloseOnTime", None, Form::OptionalText, "the role EventBridge Scheduler assumes to invoke the function; required with WAKE_SCHEDULE_NAME"),
+    spec("WAKE_DEAD_LETTER_ARN", "CloseOnTime", None, Form::OptionalText, "the SQS queue EventBridge Scheduler sends a wake-up to when it could not invoke the function; unset: none"),
+    spec("WAKE_RETRY_ATTEMPTS", "WakeRetryAttempts", Some("2"), Form::Number { min: 0, max: 185 }, "how often EventBridge Scheduler retries a wake-up it could not deliver"),
+    spec("WAKE_MAX_EVENT_AGE_SECONDS", "WakeMaxEventAgeSeconds", Some("300"), Form::Number { min: 60, max: 86_400 }, "how long EventBridge Scheduler keeps retrying a wake-up before sending it to WAKE_DEAD_LETTER_ARN"),
     spec("MIN_WAKE_INTERVAL", "MinWakeInterval", Some("1 minute"), Form::Duration { min: 60, max: 86_400 }, "the earliest a wake-up is set after a sweep"),
     spec("AWS_LAMBDA_LOG_LEVEL", "ApplicationLogLevel", Some("INFO"), Form::LogFilter, "log level; Lambda sets it from LoggingConfig, RUST_LOG wins in local runs"),
 ];

@@ -13,12 +13,22 @@ pub struct WakeSettings {
     pub group: String,
     /// The role the scheduler assumes to invoke this function.
     pub role_arn: String,
+    /// The SQS queue a wake-up the scheduler could not deliver goes to, when there is one.
+    pub dead_letter_arn: Option<String>,
+    /// How often the scheduler retries a wake-up it could not deliver.
+    pub retry_attempts: u32,
+    /// How long it keeps retrying, in seconds: a wake-up is stale once the next sweep is due.
+    pub max_event_age_seconds: u32,
 }
 
 impl WakeSettings {
     pub(super) fn read<F: Fn(&str) -> Option<String>>(
         read: &Reader<F>,
     ) -> Result<Option<Self>, SettingsError> {
+        // Checked even with the wake-up off, so a wrong value is found before it is needed.
+        // The spec bounds both numbers (185 retries, a day), so they fit the scheduler's i32.
+        let retry_attempts = read.number("WAKE_RETRY_ATTEMPTS")? as u32;
+        let max_event_age_seconds = read.number("WAKE_MAX_EVENT_AGE_SECONDS")? as u32;
         let Some(schedule_name) = read.optional_text("WAKE_SCHEDULE_NAME") else {
             return Ok(None);
         };
@@ -50,10 +60,23 @@ impl WakeSettings {
                 expected: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)".into(),
             });
         }
+        let dead_letter_arn = read.optional_text("WAKE_DEAD_LETTER_ARN");
+        if let Some(arn) = &dead_letter_arn {
+            if !(arn.starts_with("arn:") && arn.contains(":sqs:")) {
+                return Err(SettingsError::BadValue {
+                    name: "WAKE_DEAD_LETTER_ARN",
+                    value: arn.clone(),
+                    expected: "an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)".into(),
+                });
+            }
+        }
         Ok(Some(WakeSettings {
             schedule_name,
             group,
             role_arn,
+            dead_letter_arn,
+            retry_attempts,
+            max_event_age_seconds,
         }))
     }
 }
@@ -82,9 +105,52 @@ mod tests {
                 schedule_name: "sweeper-wake".into(),
                 group: "default".into(),
                 role_arn: "arn:aws:iam::123456789012:role/sweeper-wake".into(),
+                dead_letter_arn: None,
+                retry_attempts: 2,
+                max_event_age_seconds: 300,
             })
         );
         assert_eq!(s.min_wake_interval, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_wake_dead_letter_queue_and_retry_policy_are_read_with_the_schedule() {
+        let s = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("WAKE_SCHEDULE_NAME", "sweeper-wake"),
+            ("WAKE_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+            (
+                "WAKE_DEAD_LETTER_ARN",
+                "arn:aws:sqs:eu-west-1:123456789012:failed",
+            ),
+            ("WAKE_RETRY_ATTEMPTS", "0"),
+            ("WAKE_MAX_EVENT_AGE_SECONDS", "60"),
+        ])
+        .unwrap();
+        let wake = s.wake.unwrap();
+        assert_eq!(
+            wake.dead_letter_arn.as_deref(),
+            Some("arn:aws:sqs:eu-west-1:123456789012:failed")
+        );
+        assert_eq!((wake.retry_attempts, wake.max_event_age_seconds), (0, 60));
+    }
+
+    #[test]
+    fn a_wake_dead_letter_arn_that_is_not_a_queue_is_refused_and_named() {
+        let error = settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("WAKE_SCHEDULE_NAME", "sweeper-wake"),
+            ("WAKE_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+            (
+                "WAKE_DEAD_LETTER_ARN",
+                "arn:aws:sns:eu-west-1:123456789012:topic",
+            ),
+        ])
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("WAKE_DEAD_LETTER_ARN"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -54,4 +54,21 @@ impl Summary {
         });
         line
     }
+
+    /// The metrics line for a wake-up whose write failed after the summary's own line was
+    /// logged: `WakeScheduleFailures` 1, alone, so a sum over time counts each failure once.
+    pub fn wake_failure_metrics_line(&self) -> serde_json::Value {
+        json!({
+            "Service": "session-sweeper",
+            "WakeScheduleFailures": 1,
+            "_aws": {
+                "Timestamp": self.evaluated_at.timestamp_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": METRICS_NAMESPACE,
+                    "Dimensions": [["Service"]],
+                    "Metrics": [{"Name": "WakeScheduleFailures", "Unit": "Count"}],
+                }],
+            },
+        })
+    }
 }

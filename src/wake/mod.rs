@@ -5,7 +5,7 @@
 
 pub mod schedule;
 
-pub use schedule::{WakeError, WakeSchedule, WakeWrite};
+pub use schedule::{WakeError, WakeSchedule, WakeWrite, Written};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -28,6 +28,17 @@ pub fn next_wake(
     let latest = now + shortest_timeout;
     let wanted = earliest_eligibility.map_or(latest, |at| at.min(latest));
     ceil_to_second(wanted.max(now + min_interval))
+}
+
+/// The moment to write, read at write time: `planned`, or `now + min_interval` when the
+/// sweep took so long that `planned` is closer than that (or already past: the scheduler may
+/// refuse an `at()` in the past, and would fire it at once). Rounded up like [`next_wake`].
+pub fn not_before(
+    planned: DateTime<Utc>,
+    now: DateTime<Utc>,
+    min_interval: Duration,
+) -> DateTime<Utc> {
+    ceil_to_second(planned.max(now + min_interval))
 }
 
 fn ceil_to_second(at: DateTime<Utc>) -> DateTime<Utc> {
@@ -89,6 +100,22 @@ mod tests {
         assert_eq!(
             next_wake(now(), Some(now()), minutes(1440), minutes(1)),
             now() + minutes(1)
+        );
+    }
+
+    #[test]
+    fn a_planned_moment_still_far_enough_ahead_at_write_time_is_kept() {
+        let planned = now() + minutes(37);
+        assert_eq!(not_before(planned, now() + minutes(2), minutes(1)), planned);
+    }
+
+    #[test]
+    fn a_planned_moment_a_slow_sweep_left_in_the_past_moves_to_write_time_plus_the_minimum() {
+        let planned = now() + minutes(1);
+        let written_at = now() + minutes(3) + Duration::milliseconds(400);
+        assert_eq!(
+            not_before(planned, written_at, minutes(1)),
+            now() + minutes(4) + Duration::seconds(1)
         );
     }
 

@@ -3,12 +3,14 @@
 //! handler accepts. The schedule is updated when it exists and created when it does not, so
 //! there is never more than one.
 
+use crate::budget::Budget;
 use crate::settings::WakeSettings;
 use aws_sdk_scheduler::config::http::HttpResponse;
 use aws_sdk_scheduler::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleError;
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+    RetryPolicy, Target,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
@@ -27,6 +29,13 @@ pub enum WakeError {
         name: String,
         reason: String,
     },
+    /// EventBridge Scheduler did not answer before the invocation's time ran out.
+    #[error("EventBridge Scheduler did not answer {operation} on the schedule {group}/{name} before this invocation's time ran out (check the function's network path to EventBridge Scheduler: a VPC endpoint or NAT gateway)")]
+    TimedOut {
+        operation: &'static str,
+        group: String,
+        name: String,
+    },
     /// A request this function built is incomplete (a fault of this function).
     #[error("internal error building the wake-up schedule: {0}")]
     Internal(String),
@@ -41,26 +50,69 @@ pub enum WakeWrite {
     Created,
 }
 
+/// A written wake-up: the moment the schedule now says, and how it got there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// The moment written, after [`super::not_before`].
+    pub at: DateTime<Utc>,
+    /// Whether the schedule was updated or created.
+    pub write: WakeWrite,
+}
+
 /// The one schedule this function writes its wake-up to.
 #[derive(Debug, Clone)]
 pub struct WakeSchedule {
     client: aws_sdk_scheduler::Client,
     settings: WakeSettings,
+    min_interval: chrono::Duration,
+}
+
+/// The same timeouts for every Scheduler operation: the time left in the invocation.
+macro_rules! bounded {
+    ($request:expr, $budget:expr) => {
+        match $budget.aws_timeouts() {
+            Some(timeouts) => {
+                $request
+                    .customize()
+                    .config_override(
+                        aws_sdk_scheduler::config::Builder::default().timeout_config(timeouts),
+                    )
+                    .send()
+                    .await
+            }
+            None => $request.send().await,
+        }
+    };
 }
 
 impl WakeSchedule {
-    /// The schedule `settings` names, written through `client`.
-    pub fn new(client: aws_sdk_scheduler::Client, settings: WakeSettings) -> Self {
-        WakeSchedule { client, settings }
+    /// The schedule `settings` names, written through `client`, never less than
+    /// `min_interval` ahead.
+    pub fn new(
+        client: aws_sdk_scheduler::Client,
+        settings: WakeSettings,
+        min_interval: std::time::Duration,
+    ) -> Self {
+        let min_interval = chrono::Duration::from_std(min_interval)
+            .unwrap_or_else(|_| chrono::Duration::seconds(60));
+        WakeSchedule {
+            client,
+            settings,
+            min_interval,
+        }
     }
 
-    /// Sets the schedule to invoke `function_arn` at `at`: UpdateSchedule when GetSchedule
-    /// finds it, CreateSchedule when GetSchedule answers ResourceNotFound.
+    /// Sets the schedule to invoke `function_arn` at `planned`, or later when `now()` (read
+    /// just before the write) leaves less than the minimum interval: UpdateSchedule when
+    /// GetSchedule finds it, CreateSchedule when GetSchedule answers ResourceNotFound. Each
+    /// call ends within `budget`.
     pub async fn write(
         &self,
-        at: DateTime<Utc>,
+        planned: DateTime<Utc>,
         function_arn: &str,
-    ) -> Result<WakeWrite, WakeError> {
+        budget: &Budget,
+        now: impl Fn() -> DateTime<Utc>,
+    ) -> Result<Written, WakeError> {
         if function_arn.is_empty() {
             return Err(WakeError::NoFunctionArn);
         }
@@ -69,11 +121,13 @@ impl WakeSchedule {
             group,
             ..
         } = &self.settings;
-        let exists = self.exists().await?;
+        let exists = self.exists(budget).await?;
+        let at = super::not_before(planned, now(), self.min_interval);
         let expression = format!("at({})", at.format("%Y-%m-%dT%H:%M:%S"));
         let (window, target) = self.target(at, function_arn)?;
-        if exists {
-            self.client
+        let write = if exists {
+            let request = self
+                .client
                 .update_schedule()
                 .name(name)
                 .group_name(group)
@@ -81,13 +135,12 @@ impl WakeSchedule {
                 .schedule_expression_timezone("UTC")
                 .flexible_time_window(window)
                 .target(target)
-                .action_after_completion(ActionAfterCompletion::None)
-                .send()
-                .await
-                .map_err(|error| self.refused("UpdateSchedule", &error))?;
-            Ok(WakeWrite::Updated)
+                .action_after_completion(ActionAfterCompletion::None);
+            bounded!(request, budget).map_err(|error| self.failed("UpdateSchedule", &error))?;
+            WakeWrite::Updated
         } else {
-            self.client
+            let request = self
+                .client
                 .create_schedule()
                 .name(name)
                 .group_name(group)
@@ -98,27 +151,24 @@ impl WakeSchedule {
                 .action_after_completion(ActionAfterCompletion::None)
                 .description(
                     "session-sweeper: the next sweep, when the next session becomes eligible",
-                )
-                .send()
-                .await
-                .map_err(|error| self.refused("CreateSchedule", &error))?;
-            Ok(WakeWrite::Created)
-        }
+                );
+            bounded!(request, budget).map_err(|error| self.failed("CreateSchedule", &error))?;
+            WakeWrite::Created
+        };
+        Ok(Written { at, write })
     }
 
     /// Whether the schedule is there: GetSchedule answers it, or ResourceNotFound.
-    async fn exists(&self) -> Result<bool, WakeError> {
-        let sent = self
+    async fn exists(&self, budget: &Budget) -> Result<bool, WakeError> {
+        let request = self
             .client
             .get_schedule()
             .name(&self.settings.schedule_name)
-            .group_name(&self.settings.group)
-            .send()
-            .await;
-        match sent {
+            .group_name(&self.settings.group);
+        match bounded!(request, budget) {
             Ok(_) => Ok(true),
             Err(error) if is_not_found(&error) => Ok(false),
-            Err(error) => Err(self.refused("GetSchedule", &error)),
+            Err(error) => Err(self.failed("GetSchedule", &error)),
         }
     }
 
@@ -134,19 +184,39 @@ impl WakeSchedule {
             .build()
             .map_err(|error| WakeError::Internal(error.to_string()))?;
         let input = wake_event(at, function_arn, &self.settings).to_string();
+        // Short retries: a wake-up is stale once the next sweep is due, and one that could
+        // not be delivered goes to the dead-letter queue, where it is seen.
+        let retry = RetryPolicy::builder()
+            .maximum_retry_attempts(self.settings.retry_attempts as i32)
+            .maximum_event_age_in_seconds(self.settings.max_event_age_seconds as i32)
+            .build();
+        let dead_letter = self
+            .settings
+            .dead_letter_arn
+            .as_ref()
+            .map(|arn| DeadLetterConfig::builder().arn(arn).build());
         let target = Target::builder()
             .arn(function_arn)
             .role_arn(&self.settings.role_arn)
             .input(input)
+            .retry_policy(retry)
+            .set_dead_letter_config(dead_letter)
             .build()
             .map_err(|error| WakeError::Internal(error.to_string()))?;
         Ok((window, target))
     }
 
-    fn refused<E>(&self, operation: &'static str, error: &SdkError<E, HttpResponse>) -> WakeError
+    fn failed<E>(&self, operation: &'static str, error: &SdkError<E, HttpResponse>) -> WakeError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        if let SdkError::TimeoutError(_) = error {
+            return WakeError::TimedOut {
+                operation,
+                group: self.settings.group.clone(),
+                name: self.settings.schedule_name.clone(),
+            };
+        }
         let status = error.raw_response().map(|raw| raw.status().as_u16());
         let reason = match (error.as_service_error(), status) {
             (Some(service), Some(status)) if service.code().is_some() => format!(
@@ -210,6 +280,9 @@ mod tests {
             schedule_name: "sweeper-wake".into(),
             group: "default".into(),
             role_arn: "arn:aws:iam::123456789012:role/sweeper-wake".into(),
+            dead_letter_arn: None,
+            retry_attempts: 2,
+            max_event_age_seconds: 300,
         }
     }
 

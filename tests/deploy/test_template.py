@@ -42,6 +42,9 @@ FUNCTION_ENVIRONMENT = {
     "WAKE_SCHEDULE_GROUP",
     "WAKE_ROLE_ARN",
     "MIN_WAKE_INTERVAL",
+    "WAKE_DEAD_LETTER_ARN",
+    "WAKE_RETRY_ATTEMPTS",
+    "WAKE_MAX_EVENT_AGE_SECONDS",
 }
 
 
@@ -228,6 +231,8 @@ def test_every_setting_has_the_readme_default(template, function):
         "DEFAULT_CONFIGURATION_ID": "",
         "WAKE_SCHEDULE_GROUP": "default",
         "MIN_WAKE_INTERVAL": "1 minute",
+        "WAKE_RETRY_ATTEMPTS": "2",
+        "WAKE_MAX_EVENT_AGE_SECONDS": "300",
     }
 
 
@@ -325,6 +330,29 @@ def test_the_scheduler_role_may_only_invoke_this_function(template):
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == "lambda:InvokeFunction"
     assert statement["Resource"] == {"Fn::GetAtt": ["SweeperFunction", "Arn"]}
+
+
+def test_the_wake_up_target_gets_the_failed_sweeps_queue_and_a_short_retry_policy(template, function):
+    variables = function["Properties"]["Environment"]["Variables"]
+    parameters = template["Parameters"]
+
+    assert variables["WAKE_DEAD_LETTER_ARN"] == {
+        "Fn::If": ["CloseOnTimeEnabled", {"Fn::GetAtt": ["FailedSweepsQueue", "Arn"]}, ""]
+    }
+    assert variables["WAKE_RETRY_ATTEMPTS"] == {"Ref": "WakeRetryAttempts"}
+    assert variables["WAKE_MAX_EVENT_AGE_SECONDS"] == {"Ref": "WakeMaxEventAgeSeconds"}
+    # Short: far below the scheduler's own defaults of 185 retries over a day.
+    assert int(parameters["WakeRetryAttempts"]["Default"]) <= 3
+    assert int(parameters["WakeMaxEventAgeSeconds"]["Default"]) <= 600
+
+
+def test_the_scheduler_role_may_send_only_to_the_failed_sweeps_queue(template):
+    policy = wake_resources(template)["WakeRoleDeadLetterPolicy"]["Properties"]
+
+    assert policy["RoleName"] == {"Ref": "WakeRole"}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": ["FailedSweepsQueue", "Arn"]}
 
 
 def test_the_function_may_write_only_its_one_wake_schedule_and_pass_only_the_wake_role(template):

@@ -2,6 +2,7 @@
 //! and the adapter's edge cases against wiremock.
 
 mod adapter;
+mod aws_deadlines;
 mod check;
 mod emulator;
 mod judging;
@@ -11,6 +12,8 @@ mod refusals;
 mod reliability;
 mod reopen;
 mod scenarios;
+mod secret_urls;
 mod settings_docs;
 mod support;
 mod wake;
+mod wake_writes;

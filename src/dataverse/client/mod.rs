@@ -69,9 +69,9 @@ impl Dataverse {
         self.throttled.load(Ordering::Relaxed)
     }
 
-    /// The Web API root of the environment named in the secret.
-    pub async fn api_root(&self) -> Result<Url, DataverseError> {
-        let credentials = self.secrets.get().await?;
+    /// The Web API root of the environment named in the secret, read within `budget`.
+    pub async fn api_root(&self, budget: &Budget) -> Result<Url, DataverseError> {
+        let credentials = self.secrets.get(budget).await?;
         let mut root = credentials.environment_url.clone();
         if !root.path().ends_with('/') {
             root.set_path(&format!("{}/", root.path()));
@@ -211,7 +211,7 @@ impl Dataverse {
             tracing::warn!(round, "Dataverse refused the token; renewing it");
             self.tokens.invalidate();
             if round == 1 {
-                self.secrets.refresh().await?;
+                self.secrets.refresh(budget).await?;
             }
         }
         Err(DataverseError::Unauthorized)

@@ -5,7 +5,7 @@
 use super::Dataverse;
 use crate::budget::Budget;
 use crate::credentials::DataverseCredentials;
-use crate::dataverse::auth::{token_form, token_url, AuthError};
+use crate::dataverse::auth::{token_form, token_url, without_userinfo, AuthError};
 use crate::dataverse::wire::{EntraError, TokenResponse};
 use crate::dataverse::DataverseError;
 use secrecy::SecretString;
@@ -16,7 +16,7 @@ impl Dataverse {
         &self,
         budget: &Budget,
     ) -> Result<SecretString, DataverseError> {
-        let credentials = self.secrets.get().await?;
+        let credentials = self.secrets.get(budget).await?;
         if let Some(token) = self.tokens.current(&credentials) {
             return Ok(token);
         }
@@ -25,7 +25,7 @@ impl Dataverse {
                 tracing::warn!(
                     "Entra ID refused the cached client secret; reading the secret again"
                 );
-                let fresh = self.secrets.refresh().await?;
+                let fresh = self.secrets.refresh(budget).await?;
                 self.request_token(&fresh, budget).await
             }
             other => other,
@@ -61,12 +61,9 @@ impl Dataverse {
             status,
             error: error.error,
             // The first line holds the AADSTS code and the reason; the rest is trace noise.
-            description: error
-                .error_description
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            description: without_userinfo(
+                error.error_description.lines().next().unwrap_or_default(),
+            ),
             client_id: credentials.client_id.clone(),
             tenant_id: credentials.tenant_id.clone(),
         }

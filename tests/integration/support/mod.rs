@@ -280,6 +280,7 @@ impl Harness {
     /// One invocation whose Lambda deadline is `ms` milliseconds away.
     pub async fn sweep_with_deadline(&self, ms: i64) -> Result<Summary, HandlerError> {
         let mut context = Context::default();
+        context.invoked_function_arn = FUNCTION_ARN.into();
         context.deadline = (Utc::now().timestamp_millis() + ms) as u64;
         handle(
             &self.app,
@@ -460,4 +461,18 @@ impl Drop for LogCapture {
     fn drop(&mut self) {
         CAPTURE.with(|capture| *capture.borrow_mut() = None);
     }
+}
+
+/// The URL of a TCP endpoint on this machine that accepts connections and never answers: an
+/// AWS service that stalls. Its thread holds every connection until the test binary exits.
+pub fn stalled_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let url = format!("http://{}", listener.local_addr().expect("a local address"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
 }

@@ -6,15 +6,15 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-/// What a scheduled event asks for.
+/// What a scheduled event asks for: one of three exclusive modes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trigger {
-    /// `detail.dry_run`.
-    pub dry_run: bool,
+pub enum Trigger {
+    /// A sweep; `detail.dry_run` when it only reports.
+    Sweep { dry_run: bool },
     /// `detail.reopen_closed_since`: undo the closes since this instant instead of sweeping.
-    pub reopen_closed_since: Option<DateTime<Utc>>,
-    /// `detail.check` is `true`: run the read-only check of the settings instead of a sweep.
-    pub check: bool,
+    Reopen { since: DateTime<Utc>, dry_run: bool },
+    /// `detail.check` is `true`: the read-only check of the settings instead of a sweep.
+    Check,
 }
 
 /// The detail fields an event may hold.
@@ -47,29 +47,27 @@ pub fn parse_event(event: Value) -> Result<Trigger, HandlerError> {
             "detail has the unknown field {key:?} (only \"dry_run\", \"reopen_closed_since\" and \"check\" are accepted)"
         )));
     }
-    let check = match detail.get("check") {
-        None => false,
-        Some(Value::Bool(true)) if detail.len() == 1 => true,
+    match detail.get("check") {
+        None => {}
+        Some(Value::Bool(true)) if detail.len() == 1 => return Ok(Trigger::Check),
         Some(Value::Bool(true)) => {
             return Err(invalid(
                 "detail has check with other fields; a check never changes anything, send {\"check\": true} alone",
             ))
         }
         Some(_) => return Err(invalid("detail.check is not true")),
-    };
+    }
     let dry_run = match detail.get("dry_run") {
         None => false,
         Some(Value::Bool(flag)) => *flag,
         Some(_) => return Err(invalid("detail.dry_run is not true or false")),
     };
-    let reopen_closed_since = detail
-        .get("reopen_closed_since")
-        .map(reopen_instant)
-        .transpose()?;
-    Ok(Trigger {
-        dry_run,
-        reopen_closed_since,
-        check,
+    Ok(match detail.get("reopen_closed_since") {
+        Some(since) => Trigger::Reopen {
+            since: reopen_instant(since)?,
+            dry_run,
+        },
+        None => Trigger::Sweep { dry_run },
     })
 }
 

@@ -228,31 +228,34 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         wall.timestamp_millis(),
         app.settings.deadline_margin,
     );
-    if trigger.check {
-        info!(request_id = %context.request_id, "check started");
-        // Boxed: the check's future is deep, and the sweep's must not grow by its size.
-        let report = Box::pin(check::run(&app.dataverse, &app.settings, now, budget)).await;
-        return Ok(Response::Check(report));
-    }
-    if let Some(since) = trigger.reopen_closed_since {
-        check_not_future(since, now)
-            .inspect_err(|error| error!(error = %error, "event refused"))?;
-    }
+    let (dry_run, reopen) = match trigger {
+        Trigger::Check => {
+            info!(request_id = %context.request_id, "check started");
+            // Boxed: the check's future is deep, and the sweep's must not grow by its size.
+            let report = Box::pin(check::run(&app.dataverse, &app.settings, now, budget)).await;
+            return Ok(Response::Check(report));
+        }
+        Trigger::Sweep { dry_run } => (dry_run, None),
+        Trigger::Reopen { since, dry_run } => {
+            check_not_future(since, now)
+                .inspect_err(|error| error!(error = %error, "event refused"))?;
+            (dry_run, Some(since))
+        }
+    };
     info!(
         request_id = %context.request_id,
         deadline_ms = context.deadline,
         now_ms = now.timestamp_millis(),
-        dry_run = trigger.dry_run,
-        reopen_closed_since = trigger.reopen_closed_since.map(|at| at.to_rfc3339()),
+        dry_run,
+        reopen_closed_since = reopen.map(|at| at.to_rfc3339()),
         "sweep started"
     );
     let options = SweepOptions {
         now,
-        dry_run: app.settings.dry_run || trigger.dry_run,
+        dry_run: app.settings.dry_run || dry_run,
         budget,
         plan_wake: app.wake.is_some(),
     };
-    let reopen = trigger.reopen_closed_since;
     let outcome = match reopen {
         Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
         None => sweep::run(&app.dataverse, &app.settings, options).await,

@@ -23,24 +23,20 @@ fn scheduled(detail: Value) -> Value {
 fn a_scheduled_event_is_accepted() {
     assert_eq!(
         parse_event(scheduled(json!({}))).unwrap(),
-        Trigger {
-            dry_run: false,
-            reopen_closed_since: None,
-            check: false
-        }
+        Trigger::Sweep { dry_run: false }
     );
 }
 
 #[test]
 fn a_manual_dry_run_is_read_from_the_detail() {
     let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
-    assert!(trigger.dry_run && !trigger.check && trigger.reopen_closed_since.is_none());
+    assert_eq!(trigger, Trigger::Sweep { dry_run: true });
 }
 
 #[test]
 fn a_detail_of_check_true_asks_for_the_check() {
     let trigger = parse_event(scheduled(json!({"check": true}))).unwrap();
-    assert!(trigger.check && !trigger.dry_run && trigger.reopen_closed_since.is_none());
+    assert_eq!(trigger, Trigger::Check);
 }
 
 #[test]
@@ -80,10 +76,12 @@ fn a_reopen_instant_is_read_from_the_detail_with_its_offset() {
     })))
     .unwrap();
     assert_eq!(
-        trigger.reopen_closed_since,
-        Some("2026-11-24T09:00:00Z".parse().unwrap())
+        trigger,
+        Trigger::Reopen {
+            since: "2026-11-24T09:00:00Z".parse().unwrap(),
+            dry_run: true
+        }
     );
-    assert!(trigger.dry_run);
 }
 
 #[test]

@@ -295,11 +295,7 @@ mod tests {
 
         assert_eq!(
             parse_event(event.clone()).unwrap(),
-            Trigger {
-                dry_run: false,
-                reopen_closed_since: None,
-                check: false
-            }
+            Trigger::Sweep { dry_run: false }
         );
         assert_eq!(event["region"], "eu-west-1");
         assert_eq!(

@@ -266,8 +266,10 @@ fn the_sample_reopen_event_asks_for_a_reopen_since_its_instant() {
     let trigger =
         session_sweeper::handler::parse_event(serde_json::from_str(&text).unwrap()).unwrap();
     assert_eq!(
-        trigger.reopen_closed_since,
-        Some("2026-11-24T09:00:00Z".parse().unwrap())
+        trigger,
+        session_sweeper::handler::Trigger::Reopen {
+            since: "2026-11-24T09:00:00Z".parse().unwrap(),
+            dry_run: false
+        }
     );
-    assert!(!trigger.dry_run);
 }

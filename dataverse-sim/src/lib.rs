@@ -17,11 +17,13 @@
 //! - `state`: `State`, everything the sim knows, and its lock (data only, no handlers).
 //! - `store`: the in-memory tables, row versions and ETags.
 //! - [`dataset`]: seed data ([`Dataset`], [`Table`]): JSON seeds, the demo org, generated orgs.
+//! - [`clock`]: [`SimClock`], the settable clock of virtual time, and its admin endpoints.
 //! - `reply`: the transport-neutral response type and Dataverse's error JSON.
 //! - `codec`: percent-encoding, hex and the tiny deterministic PRNG.
 
 mod auth;
 mod batch;
+pub mod clock;
 mod codec;
 pub mod dataset;
 mod faults;
@@ -39,6 +41,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use clock::SimClock;
 pub use dataset::{Dataset, Table};
 pub use faults::Faults;
 pub use limits::{Limits, DEFAULT_DOP_HINT};
@@ -100,6 +103,8 @@ pub struct Stats {
     pub reads: u64,
     /// PATCH operations (top level or inside a `$batch`).
     pub patches: u64,
+    /// Rows returned by GETs of a collection (every page).
+    pub rows_read: u64,
     /// `$batch` requests.
     pub batches: u64,
     /// Operations carried inside `$batch` requests.

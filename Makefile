@@ -18,7 +18,7 @@ CHECK_PYTHON = @$(PYTHON) -c 'import sys, venv; sys.exit(sys.version_info < tupl
 	|| { echo "error: this project needs Python $(PYTHON_MIN) or later with its venv module; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo "not found"): install python$(PYTHON_MIN) or later (and python3-venv on Debian/Ubuntu), or run make PYTHON=/path/to/python3.x" >&2; exit 1; }
 
 .PHONY: all venv demo check invoke binaries test lint fmt-check clippy test-rust test-deploy test-bench \
-	arm64-toolchain build deploy bench lock clean
+	arm64-toolchain build deploy bench bench-day lock clean
 
 all: test
 
@@ -91,10 +91,16 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 deploy: arm64-toolchain $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam build && $(SAM_VENV)/bin/sam deploy --guided
 
-## bench: sweeps of 1k, 10k and 100k sessions against dataverse-sim, figures printed
+## bench: sweeps of 1k, 10k and 100k sessions against dataverse-sim, then the day scenario;
+## fails when a target is missed (the day still runs, so both reports are printed)
 bench: venv
 	cargo build --release --workspace --bins
-	$(PY) scripts/bench.py
+	@status=0; $(PY) scripts/bench.py || status=1; $(PY) scripts/bench_day.py || status=1; exit $$status
+
+## bench-day: a day of an org in virtual time, four strategies side by side (ARGS=--week for seven days)
+bench-day: venv
+	cargo build --release --workspace --bins
+	$(PY) scripts/bench_day.py $(ARGS)
 
 $(LOCK_VENV)/.installed: requirements-lock.txt
 	$(CHECK_PYTHON)

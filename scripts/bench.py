@@ -24,7 +24,10 @@ concurrency are limited over a short sliding window (Dataverse's 5-minute limits
 it), and reports closes per second against the ceiling those limits allow, and the 429s.
 
 It prints every setting it ran with, the figures beside the targets, writes them as JSON
-(bench-out/results.json) and draws bench-out/bench.svg. Numbers are reported, not asserted.
+(bench-out/results.json) and draws bench-out/bench.svg. Each target is derived from the model
+the run used (a sweep's wall time against the least its work can take: operations x cost per
+operation / requests in flight, plus the reads and the latency of each round) and printed with
+its derivation; a missed target makes it exit 1.
 
 Used by `make bench`; needs only the standard library and boto3 (in .venv with moto). The
 parts live in scripts/benchkit/; the processes, dataverse-sim and the secret in moto are set
@@ -44,10 +47,14 @@ from benchkit.chart import write_chart
 from benchkit.function import STARTUP_SECONDS, run_function
 from benchkit.report import (
     CLOSE_BATCH_SIZE,
+    CLOSE_CONCURRENCY,
+    SIM_DOP_HINT,
     TARGET_LATENCY_MS,
+    Model,
     evaluate_targets,
     limits_figures,
     limits_verdicts,
+    missed,
     print_report,
 )
 from benchkit.stand_ins import SimSettings, start_moto
@@ -115,6 +122,18 @@ def binaries(profile: str) -> dict[str, Path]:
         if not path.is_file():
             raise StepError(f"{path} not found: {hint}")
     return paths
+
+
+def model(args: argparse.Namespace, function_env: dict[str, str]) -> Model:
+    """The cost model the targets are derived from: the simulator's latency and cost, and the
+    requests in flight the dop hint and CLOSE_CONCURRENCY allow."""
+    try:
+        concurrency = int(function_env.get("CLOSE_CONCURRENCY", CLOSE_CONCURRENCY))
+        batch = int(function_env.get("CLOSE_BATCH_SIZE", CLOSE_BATCH_SIZE))
+    except ValueError as error:
+        raise StepError(f"CLOSE_CONCURRENCY and CLOSE_BATCH_SIZE must be numbers: {error}") from error
+    dop = SIM_DOP_HINT if args.dop_hint is None else args.dop_hint
+    return Model(args.latency_ms, args.operation_cost_ms, dop, concurrency, batch)
 
 
 def limits_settings(args: argparse.Namespace) -> SimSettings:
@@ -212,16 +231,20 @@ def main(argv: list[str]) -> int:
         results["runs"] = run_sizes(args, processes, paths, moto_url, function_env, event)
         limits = run_limits(args, processes, paths, moto_url, function_env, event) if args.limits_sessions > 0 else None
         results["limits"] = limits
-        targets = evaluate_targets(results["runs"], binary["bytes"], args.latency_ms, args.profile)
+        targets = evaluate_targets(results["runs"], binary["bytes"], model(args, function_env), args.profile)
         if limits:
             targets += limits_verdicts("function", limits["function_figures"])
-            targets += limits_verdicts("baseline", limits["baseline_figures"])
+            targets += limits_verdicts("baseline", limits["baseline_figures"], reference=True)
         results["targets"] = targets
         print_report(config, binary, results["runs"], limits, targets)
         chart = out.parent / "bench.svg"
         write_chart(chart, results["runs"], limits)
         results["chart"] = str(chart)
         print(f"\nchart written to {chart.relative_to(ROOT) if chart.is_relative_to(ROOT) else chart}")
+        failed = missed(targets)
+        if failed:
+            print(f"\nbench: {len(failed)} target(s) missed: " + "; ".join(t["target"] for t in failed), file=sys.stderr)
+            return 1
         return 0
     except StepError as error:
         results["error"] = str(error)

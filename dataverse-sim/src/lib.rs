@@ -25,12 +25,14 @@
 //!   org, generated orgs.
 //! - `options`, `stats`, `ids`, `error`: [`SimOptions`], [`Stats`], the fixed user and org ids,
 //!   [`SimError`].
+//! - [`clock`]: [`SimClock`], the settable clock of virtual time, and its admin endpoints.
 //! - `reply`: the transport-neutral response type and Dataverse's error JSON.
 //! - `codec`: percent-encoding, hex and the tiny deterministic PRNG.
 
 mod access;
 mod auth;
 mod batch;
+pub mod clock;
 mod codec;
 pub mod dataset;
 mod error;
@@ -49,6 +51,7 @@ mod stats;
 mod store;
 mod webapi;
 
+pub use clock::SimClock;
 pub use dataset::{Dataset, Table};
 pub use error::SimError;
 pub use faults::Faults;

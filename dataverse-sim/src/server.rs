@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth;
+use crate::clock::{self, SimClock};
 use crate::dataset::Dataset;
 use crate::faults::Faults;
 use crate::ids::INTEGRATION_USER_ID;
@@ -150,6 +151,11 @@ impl Sim {
         self.lock().log.clone()
     }
 
+    /// Sets the clock rows are stamped with (virtual time for a driver that plays a day).
+    pub fn set_clock(&self, clock: SimClock) {
+        self.lock().store.clock = clock;
+    }
+
     /// Changes the client secret and revokes every token issued so far.
     pub fn rotate_client_secret(&self, new_secret: &str) {
         let mut state = self.lock();
@@ -260,6 +266,18 @@ async fn handle(
     let headers = request_headers(&request);
     let route = route(&path);
     if let Route::Admin = route {
+        if method == "POST" {
+            let body = request
+                .into_body()
+                .collect()
+                .await
+                .map_err(|_| DropConnection)?;
+            return Ok(to_response(clock::admin_post(
+                &state,
+                &path,
+                &body.to_bytes(),
+            )));
+        }
         return Ok(to_response(admin(&state, &method, &path)));
     }
 
@@ -316,7 +334,11 @@ fn token(state: &mut State, method: &str, tenant: &str, body: &[u8]) -> Reply {
 
 fn admin(state: &Shared, method: &str, path: &str) -> Reply {
     if method != "GET" {
-        return dataverse_error(405, codes::QUERY_SYNTAX, "Admin endpoints only accept GET.");
+        return dataverse_error(
+            405,
+            codes::QUERY_SYNTAX,
+            "Admin endpoints only accept GET, and POST to /_sim/clock and /_sim/changes.",
+        );
     }
     let state = lock(state);
     if path == "/_sim/stats" {

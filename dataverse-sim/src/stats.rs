@@ -13,6 +13,8 @@ pub struct Stats {
     pub reads: u64,
     /// PATCH operations (top level or inside a `$batch`).
     pub patches: u64,
+    /// Rows returned by GETs of a collection (every page).
+    pub rows_read: u64,
     /// `$batch` requests.
     pub batches: u64,
     /// Operations carried inside `$batch` requests.

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::Utc;
 use serde_json::{Map, Value};
 
+use crate::clock::SimClock;
 use crate::dataset::{stamp, Dataset};
 use crate::ids::INTEGRATION_USER_ID;
 
@@ -37,6 +37,8 @@ impl TableState {
 pub(crate) struct Store {
     tables: HashMap<String, TableState>,
     version: u64,
+    /// What `createdon` and `modifiedon` are stamped with.
+    pub clock: SimClock,
 }
 
 /// The ETag Dataverse derives from a row's version.
@@ -59,6 +61,7 @@ impl Store {
         let mut store = Store {
             tables: HashMap::new(),
             version: 1000,
+            clock: SimClock::System,
         };
         for (set, table) in data.tables() {
             store.tables.insert(
@@ -106,7 +109,7 @@ impl Store {
         let Some(id) = row.get(&table.primary_key).and_then(Value::as_str).map(key) else {
             return false;
         };
-        let now = stamp(Utc::now());
+        let now = stamp(self.clock.now());
         row.insert(table.primary_key.clone(), Value::from(id.clone()));
         row.entry("statecode").or_insert(Value::from(0));
         row.entry("statuscode").or_insert(Value::from(1));
@@ -140,7 +143,7 @@ impl Store {
                 row.insert(column.clone(), value.clone());
             }
         }
-        row.insert("modifiedon".into(), Value::from(stamp(Utc::now())));
+        row.insert("modifiedon".into(), Value::from(stamp(self.clock.now())));
         row.insert("_modifiedby_value".into(), Value::from(modifier));
         row.insert("versionnumber".into(), Value::from(version));
         Some(row)

@@ -27,8 +27,10 @@ def closes_per_second(samples: list[dict]) -> list[tuple[float, float]]:
 class Panel:
     """One plot: axes, ticks, series; `log` axes map values through log10."""
 
-    def __init__(self, x: int, title: str, xlabel: str, ylabel: str, xs: list[float], ys: list[float], logx: bool, logy: bool) -> None:
+    def __init__(self, x: int, title: str, xlabel: str, ylabel: str, xs: list[float], ys: list[float], logx: bool, logy: bool,
+                 colours: dict[str, str] | None = None) -> None:
         self.x0, self.title, self.xlabel, self.ylabel = x, title, xlabel, ylabel
+        self.colours = colours or COLOURS
         self.logx, self.logy = logx, logy
         self.xmin, self.xmax = self._range([v for v in xs if v > 0 or not logx], logx)
         self.ymin, self.ymax = self._range([v for v in ys if v > 0 or not logy], logy, zero=not logy)
@@ -67,11 +69,11 @@ class Panel:
             return
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in (self.point(x, y) for x, y in points))
         dash = ' stroke-dasharray="6 4"' if dashed else ""
-        self.parts.append(f'<polyline fill="none" stroke="{COLOURS[name]}" stroke-width="2"{dash} points="{path}"><title>{escape(name)}</title></polyline>')
+        self.parts.append(f'<polyline fill="none" stroke="{self.colours[name]}" stroke-width="2"{dash} points="{path}"><title>{escape(name)}</title></polyline>')
         if dots:
             for x, y in points:
                 px, py = self.point(x, y)
-                self.parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{COLOURS[name]}"><title>{escape(name)}: {y:,.2f}</title></circle>')
+                self.parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{self.colours[name]}"><title>{escape(name)}: {y:,.2f}</title></circle>')
 
     def svg(self) -> str:
         left, top = self.x0 + MARGIN["left"], MARGIN["top"]

@@ -25,7 +25,7 @@ OPERATION_COST_MS = 10
 LIMITS = ["--limits-sessions", "2000", "--limits-window-s", "2", "--limits-baseline-seconds", "5"]
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchkit.report import evaluate_targets  # noqa: E402
+from benchkit.report import Model, evaluate_targets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,32 @@ def results(bench: tuple[subprocess.CompletedProcess, Path]) -> dict:
     return json.loads(out.read_text())
 
 
-def test_the_bench_of_a_small_org_exits_with_success(bench: tuple[subprocess.CompletedProcess, Path]) -> None:
+def test_the_bench_of_a_small_org_runs_to_the_end_without_an_error(results: dict) -> None:
+    assert "error" not in results and results["targets"], results.get("error")
+
+
+def test_the_bench_exits_non_zero_exactly_when_a_target_is_missed(bench: tuple[subprocess.CompletedProcess, Path], results: dict) -> None:
     run, _ = bench
-    assert run.returncode == 0, run.stdout + run.stderr
+    missed = [t["target"] for t in results["targets"] if t["ok"] is False]
+    assert run.returncode == (1 if missed else 0), run.stdout + run.stderr
+    assert all(name in run.stderr for name in missed), run.stderr
+
+
+def test_the_small_orgs_request_and_close_targets_are_met(results: dict) -> None:
+    by_name = {t["target"]: t for t in results["targets"]}
+    assert [by_name[name]["ok"] for name in ("requests at 200", "closes at 200")] == [True, True], by_name
+
+
+def test_the_wall_target_is_a_ratio_to_the_floor_the_model_allows() -> None:
+    # 40 closes in one batch at 10 ms each, 20 ms a request: 80 ms of reads, 400 ms of work, 20 ms for the round.
+    floor_s, how = Model(20, OPERATION_COST_MS).wall_floor_s(40)
+    assert math.isclose(floor_s, 0.5), how
+    assert "40 ops x 10 ms / 1 in flight" in how, how
+
+
+def test_the_flow_shapes_limits_figures_are_printed_without_a_verdict(results: dict) -> None:
+    baseline = [t for t in results["targets"] if t["target"].startswith("limits: baseline")]
+    assert baseline and all(t["ok"] is None for t in baseline), baseline
 
 
 @pytest.mark.parametrize(
@@ -132,7 +155,7 @@ def test_the_eligible_count_comes_from_the_data_set(results: dict) -> None:
 def test_the_request_target_ignores_what_the_function_reports() -> None:
     claimed = {"eligible": 0, "closed": 0, "sim_requests": 3, "wall_s": 1.0, "peak_rss_mib": 10.0,
                "startup_ms": 1.0, "dataset": {"active": 200, "eligible": 40}}
-    targets = evaluate_targets([{"size": 200, "function": claimed}], 1, 20, "debug")
+    targets = evaluate_targets([{"size": 200, "function": claimed}], 1, Model(20, OPERATION_COST_MS), "debug")
     by_name = {t["target"]: t for t in targets}
     assert by_name["requests at 200"]["limit"].startswith("<= 4 "), by_name["requests at 200"]
     assert by_name["closes at 200"]["ok"] is False

@@ -8,7 +8,6 @@
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::options::{parse_options, QueryOptions};
@@ -101,6 +100,7 @@ pub(super) fn get_collection(
         .map(|(id, row)| next_link(&base, set, &options, id, row));
     let text = collection_text(&base, set, table, &options, &page, next_link);
     let ids: Vec<String> = page.iter().map(|(id, _)| (*id).clone()).collect();
+    state.stats.rows_read += ids.len() as u64;
     let mut reply = Reply::json_text(200, text);
     if let Some(n) = requested.filter(|_| options.top.is_none()) {
         reply = reply.with_header(
@@ -139,6 +139,14 @@ fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usi
         .filter(|(_, row)| matches(options, row))
         .map(|(id, row)| (sort_key(row, &options.orderby, id), id, row))
         .collect();
+    // With $top and no skiptoken only the first rows are wanted: selecting them first keeps
+    // a `$top=1` over a large table from sorting all of it (same rows, same order).
+    if let (Some(top), None) = (options.top, &options.skiptoken) {
+        if top < all.len() {
+            all.select_nth_unstable_by(top, |a, b| compare_keys(&a.0, &b.0, &options.orderby));
+            all.truncate(top);
+        }
+    }
     all.sort_by(|a, b| compare_keys(&a.0, &b.0, &options.orderby));
     let start = match &options.skiptoken {
         Some(token) => all.partition_point(|(k, _, _)| {
@@ -237,7 +245,7 @@ fn touch_after_read(state: &mut State, set: &str, ids: &[String]) {
         if state.faults.should_touch(id, key) {
             let mut changes = Map::new();
             if let Some(column) = &state.faults.switches.touch_column {
-                changes.insert(column.clone(), Value::from(stamp(Utc::now())));
+                changes.insert(column.clone(), Value::from(stamp(state.store.clock.now())));
             }
             // The customer's message arrives through the integration, not this client.
             state.store.merge(set, id, &changes, INTEGRATION_USER_ID);

@@ -25,7 +25,8 @@
 //!   org, generated orgs.
 //! - `options`, `stats`, `ids`, `error`: [`SimOptions`], [`Stats`], the fixed user and org ids,
 //!   [`SimError`].
-//! - [`clock`]: [`SimClock`], the settable clock of virtual time, and its admin endpoints.
+//! - [`clock`]: [`SimClock`], the settable clock of virtual time.
+//! - `timeline`: the admin endpoints that set that clock and apply a day's messages.
 //! - `reply`: the transport-neutral response type and Dataverse's error JSON.
 //! - `codec`: percent-encoding, hex and the tiny deterministic PRNG.
 
@@ -49,6 +50,7 @@ pub mod server;
 mod state;
 mod stats;
 mod store;
+mod timeline;
 mod webapi;
 
 pub use clock::SimClock;

@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth;
-use crate::clock::{self, SimClock};
+use crate::clock::SimClock;
 use crate::dataset::Dataset;
 use crate::faults::Faults;
 use crate::ids::INTEGRATION_USER_ID;
@@ -34,6 +34,7 @@ use crate::request::{Headers, API_PREFIX};
 use crate::state::{lock, Shared, State};
 use crate::stats::Stats;
 use crate::store::Store;
+use crate::timeline;
 use crate::webapi;
 
 /// A running simulator; dropping it stops accepting connections.
@@ -272,7 +273,7 @@ async fn handle(
                 .collect()
                 .await
                 .map_err(|_| DropConnection)?;
-            return Ok(to_response(clock::admin_post(
+            return Ok(to_response(timeline::admin_post(
                 &state,
                 &path,
                 &body.to_bytes(),

@@ -5,7 +5,7 @@
 
 use super::finding::Finding;
 use crate::dataverse::metadata::StatusOption;
-use crate::settings::Schema;
+use crate::settings::{setting, Schema};
 
 /// A state and status pair a sweep or a reopen sets, with the settings that name them.
 #[derive(Debug, Clone, Copy)]
@@ -87,8 +87,8 @@ pub fn pair_finding(
 pub(super) fn pairs(schema: &Schema) -> [StatePair; 2] {
     [
         StatePair {
-            state_setting: "SESSION_CLOSED_STATECODE",
-            status_setting: "SESSION_CLOSED_STATUSCODE",
+            state_setting: setting::SESSION_CLOSED_STATECODE.name,
+            status_setting: setting::SESSION_CLOSED_STATUSCODE.name,
             meaning: "closed",
             change: "close",
             usual: "1, Inactive",
@@ -96,8 +96,8 @@ pub(super) fn pairs(schema: &Schema) -> [StatePair; 2] {
             statuscode: schema.closed_statuscode,
         },
         StatePair {
-            state_setting: "SESSION_ACTIVE_STATECODE",
-            status_setting: "SESSION_ACTIVE_STATUSCODE",
+            state_setting: setting::SESSION_ACTIVE_STATECODE.name,
+            status_setting: setting::SESSION_ACTIVE_STATUSCODE.name,
             meaning: "active",
             change: "reopen",
             usual: "0, Active",

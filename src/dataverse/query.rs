@@ -227,7 +227,7 @@ pub fn query_url(
         encode_query(select),
         encode_query(filter)
     );
-    Url::parse(&text).map_err(|error| DataverseError::Internal(format!("query URL: {error}")))
+    Url::parse(&text).map_err(|error| DataverseError::internal("query URL", error))
 }
 
 fn encode_query(text: &str) -> String {

@@ -17,7 +17,7 @@ pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, Dataver
         .pool_idle_timeout(Duration::from_secs(50))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|error| DataverseError::Internal(format!("cannot build the HTTP client: {error}")))
+        .map_err(|error| DataverseError::internal("cannot build the HTTP client", error))
 }
 
 /// Refuses, before anything is sent, a URL that would carry credentials in clear text.

@@ -34,6 +34,14 @@ pub enum SettingsError {
         value: String,
         expected: String,
     },
+    /// A Session Timeout setting that does not parse, with why.
+    #[error("the environment variable {name} = {value:?} is invalid: {source}")]
+    BadTimeout {
+        name: &'static str,
+        value: String,
+        #[source]
+        source: crate::policy::TimeoutError,
+    },
 }
 
 /// A Dataverse table or column name, checked to hold identifier characters only, so that it

@@ -190,7 +190,11 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         unit: TimeoutUnit,
     ) -> Result<SessionTimeout, SettingsError> {
         let text = self.text(spec)?;
-        SessionTimeout::parse(&text, unit).map_err(|error| Self::bad(spec, text, error.to_string()))
+        SessionTimeout::parse(&text, unit).map_err(|source| SettingsError::BadTimeout {
+            name: spec.name,
+            value: text,
+            source,
+        })
     }
 
     pub(super) fn optional_guid(&self, spec: &Spec) -> Result<Option<Guid>, SettingsError> {

@@ -170,9 +170,7 @@ impl Closer {
             Ok(Err(failure)) => self.record_failure(sessions, failure, summary),
             Err(panic) => {
                 error!(error = %panic, "a close batch task failed");
-                let failure = DataverseError::Internal(format!(
-                    "a close batch stopped unexpectedly: {panic}"
-                ));
+                let failure = DataverseError::internal("a close batch stopped unexpectedly", panic);
                 self.record_failure(sessions, failure, summary);
             }
         }
@@ -213,6 +211,7 @@ impl Closer {
             summary.record_failed(
                 session.id.to_string(),
                 message.clone(),
+                None,
                 session.overdue_seconds,
             );
         }
@@ -288,6 +287,7 @@ fn record(
             summary.record_failed(
                 id.to_string(),
                 format!("{status}: {message}"),
+                Some(status),
                 session.overdue_seconds,
             );
             return;

@@ -60,7 +60,7 @@ pub struct SessionCounts {
 
 /// Counts `sessions` against `configurations` at `now` with the sweep's plan and verdict,
 /// with a finding per configuration and those about the whole.
-pub fn count(
+pub(crate) fn count(
     settings: &Settings,
     configurations: &[ConfigurationRow],
     sessions: &[ReadRow],

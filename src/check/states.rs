@@ -9,7 +9,7 @@ use crate::settings::{setting, Schema};
 
 /// A state and status pair a sweep or a reopen sets, with the settings that name them.
 #[derive(Debug, Clone, Copy)]
-pub struct StatePair {
+pub(crate) struct StatePair {
     /// `SESSION_CLOSED_STATECODE` or `SESSION_ACTIVE_STATECODE`.
     pub state_setting: &'static str,
     /// `SESSION_CLOSED_STATUSCODE` or `SESSION_ACTIVE_STATUSCODE`.
@@ -27,7 +27,7 @@ pub struct StatePair {
 }
 
 /// Whether the pair's state exists and its status belongs to it.
-pub fn pair_finding(
+pub(crate) fn pair_finding(
     table: &str,
     pair: StatePair,
     states: &[i64],

@@ -208,7 +208,11 @@ pub(crate) fn datetime_behavior_finding(setting: &str, column: &str, behavior: &
 }
 
 /// Whether the lookup points to the configuration table.
-pub(crate) fn lookup_target_finding(setting: &str, targets: &[String], configuration: &str) -> Finding {
+pub(crate) fn lookup_target_finding(
+    setting: &str,
+    targets: &[String],
+    configuration: &str,
+) -> Finding {
     if targets
         .iter()
         .any(|t| t.eq_ignore_ascii_case(configuration))

@@ -143,7 +143,10 @@ pub(crate) fn configuration_row(
 }
 
 /// Reads a session row. A row that lacks what a safe close needs is an error for that row.
-pub(crate) fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionRow, RowError> {
+pub(crate) fn session_row(
+    schema: &Schema,
+    row: &Map<String, Value>,
+) -> Result<SessionRow, RowError> {
     let id = text(row, schema.session_id.as_str()).map_err(|_| RowError {
         id: None,
         reason: format!("a row without {}", schema.session_id),

@@ -71,7 +71,12 @@ impl Closer {
     }
 
     /// Queues a close conditional on `etag`; sends a batch when one is full.
-    pub(crate) async fn push(&mut self, session: SessionReport, etag: String, summary: &mut Summary) {
+    pub(crate) async fn push(
+        &mut self,
+        session: SessionReport,
+        etag: String,
+        summary: &mut Summary,
+    ) {
         self.pending.push((session, etag));
         if self.pending.len() >= self.batch_size {
             self.flush(summary).await;

@@ -16,15 +16,14 @@ exactly the sessions that the demo org's names mark "close".
 
 Used by `make demo` and `make invoke EVENT=...`; needs only the standard library and boto3
 (installed in .venv with moto). The processes, dataverse-sim and the secret in moto are set up
-with scripts/localstack.py, shared with scripts/bench.py; the deadline proxy and the cargo lambda
-wiring are this script's own.
+with scripts/localstack.py, shared with scripts/bench.py; the deadline proxy is
+scripts/deadline_proxy.py, shared with the emulator tests; the cargo lambda wiring is this
+script's own.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import http.server
 import json
 import os
 import re
@@ -34,14 +33,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import localstack
+from deadline_proxy import DeadlineProxy
 from localstack import ANSI, ROOT, VENV_BIN, Processes, StepError
 
 SECRET_ID = "session-sweeper/dataverse"
@@ -59,78 +57,6 @@ DEMO_CLOSE_MARK = ": close)"
 # The function Timeout in template.yaml; the deadline the function sees is this far away.
 FUNCTION_TIMEOUT_SECONDS = 300
 ENV_LINE = re.compile(r"\b(AWS_LAMBDA_[A-Z_]+)=(\S+)")
-
-
-class DeadlineProxy:
-    """Sits between the function and the emulator and gives each invocation a real deadline.
-
-    cargo lambda's emulator (1.9.2) sends `Lambda-Runtime-Deadline-Ms: 600000`, a constant,
-    where Lambda sends the deadline as milliseconds since the epoch; read as Lambda means it,
-    that deadline passed in 1970 and a function that watches its deadline would stop before
-    doing anything. The proxy replaces it with now + the template's Timeout, so the local run
-    budgets time exactly as the deployed function does. Everything else passes unchanged."""
-
-    def __init__(self, upstream: str, timeout_seconds: int) -> None:
-        parts = urlsplit(upstream)
-        self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.prefix = parts.path.rstrip("/")
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                # No timeout: /invocation/next is a long poll that waits for the next invoke.
-                upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port)
-                try:
-                    upstream.request(self.command, self.path, body=body, headers=headers)
-                    answer = upstream.getresponse()
-                    payload = answer.read()
-                except (OSError, http.client.HTTPException):
-                    # The emulator stopped at the end of the run; the function's pending poll
-                    # ends here, and the function itself is stopped next.
-                    upstream.close()
-                    self.close_connection = True
-                    return
-                try:
-                    self.send_response(answer.status)
-                    for name, value in answer.getheaders():
-                        lowered = name.lower()
-                        if lowered in ("connection", "transfer-encoding", "content-length", "date", "server"):
-                            continue
-                        if lowered == "lambda-runtime-deadline-ms":
-                            value = str(int((time.time() + timeout_seconds) * 1000))
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                finally:
-                    upstream.close()
-
-            do_GET = do_POST = forward
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        # A function that hangs up mid-request at shutdown is expected, not worth a traceback.
-        self.server.handle_error = lambda *_: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def runtime_api(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{self.prefix}"
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def free_port() -> int:

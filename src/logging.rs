@@ -7,6 +7,7 @@
 //! template's `ApplicationLogLevel`, which Lambda passes in), else `info`. The Embedded Metric
 //! Format line goes through here too, so it carries the request id and no filter drops it.
 
+use crate::settings::setting;
 use serde_json::{Map, Value};
 use std::fmt;
 use tracing::field::{Field, Visit};
@@ -34,7 +35,8 @@ pub fn filter_directive(lookup: impl Fn(&str) -> Option<String>) -> String {
     if let Some(rust_log) = set("RUST_LOG") {
         return rust_log;
     }
-    let lambda_level = set("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_ascii_lowercase());
+    let lambda_level =
+        set(setting::AWS_LAMBDA_LOG_LEVEL.name).map(|level| level.to_ascii_lowercase());
     match lambda_level.as_deref() {
         Some("fatal") => "error".to_owned(),
         Some(level @ ("trace" | "debug" | "info" | "warn" | "error")) => level.to_owned(),

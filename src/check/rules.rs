@@ -25,7 +25,7 @@ const MAX_SUGGESTIONS: usize = 5;
 
 /// What a column setting must name.
 #[derive(Debug, Clone)]
-pub struct ColumnSpec {
+pub(crate) struct ColumnSpec {
     /// The setting (`CONFIGURATION_TIMEOUT_COLUMN`), or the column itself for `createdon`.
     pub setting: &'static str,
     /// Its value, as the Web API reads it (`_x_value` for a lookup).
@@ -61,7 +61,7 @@ fn words(setting: &str, value: &str) -> Vec<String> {
 }
 
 /// The candidates that contain the most words of the setting, best first.
-pub fn suggestions<'a>(
+pub(crate) fn suggestions<'a>(
     setting: &str,
     value: &str,
     candidates: impl Iterator<Item = &'a str>,
@@ -86,7 +86,7 @@ pub fn suggestions<'a>(
 }
 
 /// A table setting that names no entity set of the environment.
-pub fn table_not_found(setting: &str, value: &str, tables: &[TableDefinition]) -> Finding {
+pub(crate) fn table_not_found(setting: &str, value: &str, tables: &[TableDefinition]) -> Finding {
     let names = suggestions(
         setting,
         value,
@@ -139,7 +139,7 @@ fn column_not_found(
 }
 
 /// Whether `spec` names a column of `table` with a type that fits.
-pub fn column_finding(
+pub(crate) fn column_finding(
     spec: &ColumnSpec,
     table: &TableDefinition,
     columns: &[ColumnDefinition],
@@ -186,7 +186,7 @@ pub fn column_finding(
 }
 
 /// What the last-customer-message column's `DateTimeBehavior` does to the timing.
-pub fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) -> Finding {
+pub(crate) fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) -> Finding {
     match behavior {
         "UserLocal" => Finding::ok(setting, format!("{column} holds UTC instants (behaviour User local)")),
         "TimeZoneIndependent" => Finding::warning(
@@ -208,7 +208,11 @@ pub fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) ->
 }
 
 /// Whether the lookup points to the configuration table.
-pub fn lookup_target_finding(setting: &str, targets: &[String], configuration: &str) -> Finding {
+pub(crate) fn lookup_target_finding(
+    setting: &str,
+    targets: &[String],
+    configuration: &str,
+) -> Finding {
     if targets
         .iter()
         .any(|t| t.eq_ignore_ascii_case(configuration))
@@ -227,7 +231,7 @@ pub fn lookup_target_finding(setting: &str, targets: &[String], configuration: &
 }
 
 /// Whether another activated cloud flow seems to close sessions too.
-pub fn flows_finding(flows: &[CloudFlow]) -> Finding {
+pub(crate) fn flows_finding(flows: &[CloudFlow]) -> Finding {
     let closers: Vec<&str> = flows
         .iter()
         .map(|flow| flow.name.as_str())

@@ -10,7 +10,7 @@
 use super::finding::Finding;
 use crate::dataverse::{ConfigurationRow, ReadRow};
 use crate::ids::Guid;
-use crate::settings::Settings;
+use crate::settings::{setting, Settings};
 use crate::summary::ConfigurationReport;
 use crate::sweep::plan;
 use crate::sweep::{verdict, SweepError, Verdict};
@@ -60,7 +60,7 @@ pub struct SessionCounts {
 
 /// Counts `sessions` against `configurations` at `now` with the sweep's plan and verdict,
 /// with a finding per configuration and those about the whole.
-pub fn count(
+pub(crate) fn count(
     settings: &Settings,
     configurations: &[ConfigurationRow],
     sessions: &[ReadRow],
@@ -70,7 +70,7 @@ pub fn count(
     let plan = plan::plan(now, settings, configurations);
     if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
         findings.push(Finding::error(
-            "DEFAULT_CONFIGURATION_ID",
+            setting::DEFAULT_CONFIGURATION_ID.name,
             refusal.to_string(),
             "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
         ));

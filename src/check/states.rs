@@ -5,11 +5,11 @@
 
 use super::finding::Finding;
 use crate::dataverse::metadata::StatusOption;
-use crate::settings::Schema;
+use crate::settings::{setting, Schema};
 
 /// A state and status pair a sweep or a reopen sets, with the settings that name them.
 #[derive(Debug, Clone, Copy)]
-pub struct StatePair {
+pub(crate) struct StatePair {
     /// `SESSION_CLOSED_STATECODE` or `SESSION_ACTIVE_STATECODE`.
     pub state_setting: &'static str,
     /// `SESSION_CLOSED_STATUSCODE` or `SESSION_ACTIVE_STATUSCODE`.
@@ -27,7 +27,7 @@ pub struct StatePair {
 }
 
 /// Whether the pair's state exists and its status belongs to it.
-pub fn pair_finding(
+pub(crate) fn pair_finding(
     table: &str,
     pair: StatePair,
     states: &[i64],
@@ -87,8 +87,8 @@ pub fn pair_finding(
 pub(super) fn pairs(schema: &Schema) -> [StatePair; 2] {
     [
         StatePair {
-            state_setting: "SESSION_CLOSED_STATECODE",
-            status_setting: "SESSION_CLOSED_STATUSCODE",
+            state_setting: setting::SESSION_CLOSED_STATECODE.name,
+            status_setting: setting::SESSION_CLOSED_STATUSCODE.name,
             meaning: "closed",
             change: "close",
             usual: "1, Inactive",
@@ -96,8 +96,8 @@ pub(super) fn pairs(schema: &Schema) -> [StatePair; 2] {
             statuscode: schema.closed_statuscode,
         },
         StatePair {
-            state_setting: "SESSION_ACTIVE_STATECODE",
-            status_setting: "SESSION_ACTIVE_STATUSCODE",
+            state_setting: setting::SESSION_ACTIVE_STATECODE.name,
+            status_setting: setting::SESSION_ACTIVE_STATUSCODE.name,
             meaning: "active",
             change: "reopen",
             usual: "0, Active",

@@ -7,7 +7,7 @@ use super::rules::{self, ColumnSpec};
 use super::states;
 use crate::dataverse::metadata::{self, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
-use crate::settings::Schema;
+use crate::settings::{setting, Schema};
 
 /// Accepted types of a Session Timeout: whole number, decimal, float or text.
 const TIMEOUT_TYPES: &[&str] = &["Integer", "Decimal", "Double", "String", "Memo"];
@@ -20,16 +20,16 @@ pub(super) struct Tables {
 
 /// The settings that name a table or column the data reads use.
 const NAME_SETTINGS: [&str; 10] = [
-    "CONFIGURATION_TABLE",
-    "CONFIGURATION_ID_COLUMN",
-    "CONFIGURATION_TIMEOUT_COLUMN",
-    "SESSION_TABLE",
-    "SESSION_ID_COLUMN",
-    "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+    setting::CONFIGURATION_TABLE.name,
+    setting::CONFIGURATION_ID_COLUMN.name,
+    setting::CONFIGURATION_TIMEOUT_COLUMN.name,
+    setting::SESSION_TABLE.name,
+    setting::SESSION_ID_COLUMN.name,
+    setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
     "createdon",
-    "SESSION_CONFIGURATION_LOOKUP",
-    "SESSION_CLOSE_REASON_COLUMN",
-    "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+    setting::SESSION_CONFIGURATION_LOOKUP.name,
+    setting::SESSION_CLOSE_REASON_COLUMN.name,
+    setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name,
 ];
 
 /// Checks every table and column setting; a metadata read that fails ends these checks with
@@ -55,7 +55,7 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
     let mut all = None;
     let configuration = table(
         org,
-        "CONFIGURATION_TABLE",
+        setting::CONFIGURATION_TABLE.name,
         schema.configuration_table.as_str(),
         &mut all,
         findings,
@@ -63,7 +63,7 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
     .await?;
     let session = table(
         org,
-        "SESSION_TABLE",
+        setting::SESSION_TABLE.name,
         schema.session_table.as_str(),
         &mut all,
         findings,
@@ -71,9 +71,12 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
     .await?;
     if let Some(configuration) = &configuration {
         let specs = [
-            id_spec("CONFIGURATION_ID_COLUMN", schema.configuration_id.as_str()),
+            id_spec(
+                setting::CONFIGURATION_ID_COLUMN.name,
+                schema.configuration_id.as_str(),
+            ),
             ColumnSpec {
-                setting: "CONFIGURATION_TIMEOUT_COLUMN",
+                setting: setting::CONFIGURATION_TIMEOUT_COLUMN.name,
                 value: schema.timeout_column.to_string(),
                 accepted: TIMEOUT_TYPES,
                 kind: "a whole number, decimal, float or text",
@@ -97,23 +100,23 @@ async fn session_checks(
 ) -> Result<(), DataverseError> {
     let schema = org.schema();
     let found = columns(org, session, &session_specs(schema), findings).await?;
-    if found.contains(&"SESSION_LAST_CUSTOMER_MESSAGE_COLUMN") {
+    if found.contains(&setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name) {
         let column = metadata::logical_column(schema.last_customer_message.as_str());
         let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
         findings.push(rules::datetime_behavior_finding(
-            "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+            setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
             column,
             &behavior,
         ));
     }
     if let (true, Some(configuration)) = (
-        found.contains(&"SESSION_CONFIGURATION_LOOKUP"),
+        found.contains(&setting::SESSION_CONFIGURATION_LOOKUP.name),
         configuration,
     ) {
         let column = metadata::logical_column(schema.configuration_lookup.as_str());
         let targets = metadata::lookup_targets(org, &session.logical_name, column).await?;
         findings.push(rules::lookup_target_finding(
-            "SESSION_CONFIGURATION_LOOKUP",
+            setting::SESSION_CONFIGURATION_LOOKUP.name,
             &targets,
             &configuration.logical_name,
         ));
@@ -191,9 +194,9 @@ async fn columns(
 
 fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
     let mut specs = vec![
-        id_spec("SESSION_ID_COLUMN", schema.session_id.as_str()),
+        id_spec(setting::SESSION_ID_COLUMN.name, schema.session_id.as_str()),
         ColumnSpec {
-            setting: "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+            setting: setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
             value: schema.last_customer_message.to_string(),
             accepted: &["DateTime"],
             kind: "a date and time",
@@ -205,7 +208,7 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
             kind: "a date and time",
         },
         ColumnSpec {
-            setting: "SESSION_CONFIGURATION_LOOKUP",
+            setting: setting::SESSION_CONFIGURATION_LOOKUP.name,
             value: schema.configuration_lookup.to_string(),
             accepted: &["Lookup"],
             kind: "a lookup",
@@ -213,7 +216,7 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
     ];
     if let Some(agent) = &schema.last_agent_message {
         specs.push(ColumnSpec {
-            setting: "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+            setting: setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name,
             value: agent.to_string(),
             accepted: &["DateTime"],
             kind: "a date and time",
@@ -221,7 +224,7 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
     }
     if let Some(reason) = &schema.close_reason {
         specs.push(ColumnSpec {
-            setting: "SESSION_CLOSE_REASON_COLUMN",
+            setting: setting::SESSION_CLOSE_REASON_COLUMN.name,
             value: reason.to_string(),
             accepted: &["String", "Memo"],
             kind: "a text",

@@ -3,7 +3,9 @@
 //! is built, and neither `Debug` nor any error ever shows it.
 
 use crate::budget::Budget;
-use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use reqwest::Url;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -30,8 +32,15 @@ pub enum CredentialsError {
     #[error("Secrets Manager did not answer within the {} s left in this invocation to read the secret {secret_id:?}; nothing was sent to Dataverse (check the function's network path to Secrets Manager: a VPC endpoint or NAT gateway)", waited.as_secs())]
     TimedOut { secret_id: String, waited: Duration },
     /// Secrets Manager could not be reached.
-    #[error("could not reach Secrets Manager to read the secret {secret_id:?}: {reason}")]
-    Unreachable { secret_id: String, reason: String },
+    #[error(
+        "could not reach Secrets Manager to read the secret {secret_id:?}: {}",
+        DisplayErrorContext(source)
+    )]
+    Unreachable {
+        secret_id: String,
+        #[source]
+        source: Box<SdkError<GetSecretValueError, HttpResponse>>,
+    },
     /// The secret has a binary value instead of a string.
     #[error("the secret {secret_id:?} has no SecretString; store the credentials as JSON text")]
     NoSecretString { secret_id: String },
@@ -271,7 +280,7 @@ impl SecretSource {
                 },
                 _ => CredentialsError::Unreachable {
                     secret_id: secret_id.clone(),
-                    reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&error).to_string(),
+                    source: Box::new(error),
                 },
             }
         })?;

@@ -86,9 +86,15 @@ pub enum DataverseError {
     /// A response that does not have the shape the Web API documents.
     #[error("Dataverse sent a response this function cannot read: {0}")]
     BadResponse(String),
-    /// A fault of this function, not of Dataverse or the settings.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A fault of this function, not of Dataverse or the settings, with the error behind it.
+    #[error("internal error: {what}: {source}")]
+    Internal {
+        /// What this function was doing.
+        what: String,
+        /// The error it met.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 fn hint(status: u16, message: &str) -> &'static str {
@@ -100,6 +106,17 @@ fn hint(status: u16, message: &str) -> &'static str {
 }
 
 impl DataverseError {
+    /// A fault of this function while doing `what`, keeping the error behind it.
+    pub(crate) fn internal(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        DataverseError::Internal {
+            what: what.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// The table or column a 400/404 complains about, quoted in Dataverse's message as
     /// "Could not find a property named 'x'" or "Resource not found for the segment 'x'".
     pub fn unknown_name(&self) -> Option<&str> {

@@ -91,7 +91,7 @@ impl Org {
     pub(super) fn url(&self, relative: &str) -> Result<Url, DataverseError> {
         self.root
             .join(relative)
-            .map_err(|error| DataverseError::Internal(format!("URL {relative}: {error}")))
+            .map_err(|error| DataverseError::internal(format!("URL {relative}"), error))
     }
 
     /// One JSON answer of a GET (a function or a definition).
@@ -161,7 +161,7 @@ impl Org {
         let url = self
             .root
             .join("WhoAmI")
-            .map_err(|error| DataverseError::Internal(format!("WhoAmI URL: {error}")))?;
+            .map_err(|error| DataverseError::internal("WhoAmI URL", error))?;
         self.dataverse
             .get_json(&url, &self.budget, "the WhoAmI answer")
             .await

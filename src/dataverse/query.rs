@@ -149,12 +149,12 @@ fn past(schema: &Schema, cutoff: DateTime<Utc>) -> String {
 }
 
 /// The active configurations.
-pub fn active_configurations_filter() -> &'static str {
+pub(crate) fn active_configurations_filter() -> &'static str {
     "statecode eq 0"
 }
 
 /// The rows among `ids`, for a state check.
-pub fn any_of_filter(schema: &Schema, ids: &[Guid]) -> String {
+pub(crate) fn any_of_filter(schema: &Schema, ids: &[Guid]) -> String {
     let key = schema.session_id.as_str();
     ids.iter()
         .map(|id| format!("{key} eq {id}"))
@@ -172,7 +172,7 @@ pub enum SessionChange {
 }
 
 /// The body of the PATCH that makes `change`.
-pub fn change_body(schema: &Schema, change: SessionChange) -> String {
+pub(crate) fn change_body(schema: &Schema, change: SessionChange) -> String {
     let (statecode, statuscode, reason) = match change {
         SessionChange::Close => (
             schema.closed_statecode,
@@ -216,7 +216,7 @@ impl ReopenQuery {
 }
 
 /// `{root}{table}?$select=…&$filter=…`, with spaces encoded as `%20` as the Web API expects.
-pub fn query_url(
+pub(crate) fn query_url(
     root: &Url,
     table: &str,
     select: &str,
@@ -227,7 +227,7 @@ pub fn query_url(
         encode_query(select),
         encode_query(filter)
     );
-    Url::parse(&text).map_err(|error| DataverseError::Internal(format!("query URL: {error}")))
+    Url::parse(&text).map_err(|error| DataverseError::internal("query URL", error))
 }
 
 fn encode_query(text: &str) -> String {

@@ -10,18 +10,18 @@ use reqwest::{Response, Url};
 use std::time::Duration;
 
 /// The one HTTP client: a timeout per request and per connection, and no redirects.
-pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, DataverseError> {
+pub(crate) fn http_client(request_timeout: Duration) -> Result<reqwest::Client, DataverseError> {
     reqwest::Client::builder()
         .timeout(request_timeout)
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(50))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|error| DataverseError::Internal(format!("cannot build the HTTP client: {error}")))
+        .map_err(|error| DataverseError::internal("cannot build the HTTP client", error))
 }
 
 /// Refuses, before anything is sent, a URL that would carry credentials in clear text.
-pub fn check_destination(url: &Url) -> Result<(), DataverseError> {
+pub(crate) fn check_destination(url: &Url) -> Result<(), DataverseError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if crate::credentials::is_loopback(url) => Ok(()),
@@ -32,7 +32,7 @@ pub fn check_destination(url: &Url) -> Result<(), DataverseError> {
 }
 
 /// The error for a redirect answer, naming the host that sent it and where it pointed.
-pub fn redirected(response: &Response) -> DataverseError {
+pub(crate) fn redirected(response: &Response) -> DataverseError {
     let location = response
         .headers()
         .get(LOCATION)
@@ -50,7 +50,7 @@ pub fn redirected(response: &Response) -> DataverseError {
 /// How long a 429 asks to wait: `Retry-After` as delay-seconds or as an HTTP date (RFC 9110
 /// §10.2.3), measured from `now`; `None` when the header is absent or unreadable. A date in
 /// the past means no wait.
-pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = text.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -61,7 +61,7 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> 
 
 /// The recommended degree of parallelism in `x-ms-dop-hint`; `None` when absent, unreadable
 /// or zero.
-pub fn dop_hint(headers: &HeaderMap) -> Option<usize> {
+pub(crate) fn dop_hint(headers: &HeaderMap) -> Option<usize> {
     let text = headers.get("x-ms-dop-hint")?.to_str().ok()?;
     text.trim().parse::<usize>().ok().filter(|hint| *hint > 0)
 }

@@ -10,14 +10,14 @@ use serde_json::{Map, Value};
 
 /// Dataverse's error body: `{"error": {"code": "0x…", "message": "…"}}`.
 #[derive(Debug, Deserialize)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// The error object.
     pub error: ErrorDetail,
 }
 
 /// The inner error object.
 #[derive(Debug, Deserialize)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     /// Hexadecimal error code.
     #[serde(default)]
     pub code: String,
@@ -28,7 +28,7 @@ pub struct ErrorDetail {
 
 /// One page of a collection query.
 #[derive(Debug, Deserialize)]
-pub struct Page {
+pub(crate) struct Page {
     /// The rows of this page.
     pub value: Vec<Map<String, Value>>,
     /// The next page, when there is one.
@@ -38,7 +38,7 @@ pub struct Page {
 
 /// Entra ID's token response.
 #[derive(Deserialize)]
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     /// The bearer token.
     pub access_token: String,
     /// Lifetime in seconds.
@@ -47,7 +47,7 @@ pub struct TokenResponse {
 
 /// Entra ID's error response.
 #[derive(Debug, Deserialize)]
-pub struct EntraError {
+pub(crate) struct EntraError {
     /// OAuth error code, e.g. `invalid_client`.
     #[serde(default)]
     pub error: String,
@@ -100,7 +100,7 @@ pub struct SessionRow {
 }
 
 /// Columns of a session that a decision needs, for `$select`.
-pub fn session_columns(schema: &Schema) -> String {
+pub(crate) fn session_columns(schema: &Schema) -> String {
     [
         schema.session_id.as_str(),
         schema.last_customer_message.as_str(),
@@ -115,7 +115,7 @@ pub fn session_columns(schema: &Schema) -> String {
 }
 
 /// Columns of a configuration, for `$select`.
-pub fn configuration_columns(schema: &Schema) -> String {
+pub(crate) fn configuration_columns(schema: &Schema) -> String {
     [
         schema.configuration_id.as_str(),
         schema.timeout_column.as_str(),
@@ -124,7 +124,7 @@ pub fn configuration_columns(schema: &Schema) -> String {
 }
 
 /// Reads a configuration row.
-pub fn configuration_row(
+pub(crate) fn configuration_row(
     schema: &Schema,
     row: &Map<String, Value>,
 ) -> Result<ConfigurationRow, DataverseError> {
@@ -143,7 +143,10 @@ pub fn configuration_row(
 }
 
 /// Reads a session row. A row that lacks what a safe close needs is an error for that row.
-pub fn session_row(schema: &Schema, row: &Map<String, Value>) -> Result<SessionRow, RowError> {
+pub(crate) fn session_row(
+    schema: &Schema,
+    row: &Map<String, Value>,
+) -> Result<SessionRow, RowError> {
     let id = text(row, schema.session_id.as_str()).map_err(|_| RowError {
         id: None,
         reason: format!("a row without {}", schema.session_id),
@@ -210,7 +213,7 @@ fn text(row: &Map<String, Value>, column: &str) -> Result<String, DataverseError
 }
 
 /// The date and time in `column` of a row, `None` when it is empty.
-pub fn time_of(
+pub(crate) fn time_of(
     row: &Map<String, Value>,
     column: &str,
 ) -> Result<Option<DateTime<Utc>>, DataverseError> {

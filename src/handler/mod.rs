@@ -142,18 +142,22 @@ pub enum HandlerError {
     Sweep(#[from] SweepError),
     /// Closes were attempted and every one Dataverse answered failed: something in the setup
     /// is wrong, and a success would hide it from the alarm on Lambda errors.
-    #[error("none of the {failed} closes attempted succeeded; Dataverse's first answer: {first_error}{}", close_hint(first_error))]
-    NoCloseSucceeded { failed: usize, first_error: String },
+    #[error("none of the {failed} closes attempted succeeded; Dataverse's first answer: {first_error}{}", close_hint(*first_status))]
+    NoCloseSucceeded {
+        failed: usize,
+        first_error: String,
+        /// The status Dataverse answered the first failed close with, when it answered one.
+        first_status: Option<u16>,
+    },
 }
 
-/// The likely cause behind a close failure that every close met.
-fn close_hint(first_error: &str) -> &'static str {
-    if first_error.starts_with("400") {
-        " (check SESSION_CLOSED_STATECODE and SESSION_CLOSED_STATUSCODE: the statuscode must be a status reason of the closed state in this environment)"
-    } else if first_error.starts_with("403") {
-        " (give the application user a security role with write access to the session table)"
-    } else {
-        ""
+/// The likely cause behind a close failure that every close met, from the status Dataverse
+/// answered the first of them with.
+fn close_hint(first_status: Option<u16>) -> &'static str {
+    match first_status {
+        Some(400) => " (check SESSION_CLOSED_STATECODE and SESSION_CLOSED_STATUSCODE: the statuscode must be a status reason of the closed state in this environment)",
+        Some(403) => " (give the application user a security role with write access to the session table)",
+        _ => "",
     }
 }
 
@@ -165,13 +169,11 @@ impl HandlerError {
         if summary.dry_run() || changed > 0 || summary.failed().total() == 0 {
             return None;
         }
+        let first = summary.failed().first();
         Some(HandlerError::NoCloseSucceeded {
             failed: summary.failed().total(),
-            first_error: summary
-                .failed()
-                .first()
-                .map(|failed| failed.error.clone())
-                .unwrap_or_default(),
+            first_error: first.map(|failed| failed.error.clone()).unwrap_or_default(),
+            first_status: first.and_then(|failed| failed.status),
         })
     }
 }

@@ -111,9 +111,14 @@ fn a_reopen_instant_in_the_future_is_refused_and_now_itself_is_accepted() {
 fn only_a_sweep_that_closed_nothing_and_had_failures_is_a_no_close_error() {
     let now = "2026-11-24T15:00:00Z".parse().unwrap();
     let mut all_failed = Summary::new(now, false);
-    all_failed.record_failed("a".into(), "400: 0x80040203: Invalid status".into(), 1);
+    all_failed.record_failed(
+        "a".into(),
+        "400: 0x80040203: Invalid status".into(),
+        Some(400),
+        1,
+    );
     let mut dry = Summary::new(now, true);
-    dry.record_failed("a".into(), "400: x".into(), 1);
+    dry.record_failed("a".into(), "400: x".into(), Some(400), 1);
 
     let error = HandlerError::no_close_succeeded(&all_failed).unwrap();
 
@@ -147,5 +152,26 @@ fn a_running_clock_starts_at_its_instant_and_runs_speed_times_faster_than_the_wa
     assert!(
         later - first >= chrono::Duration::seconds(60),
         "{first} {later}"
+    );
+}
+
+#[test]
+fn the_close_hint_follows_the_status_dataverse_answered_not_the_text_of_the_error() {
+    let now = "2026-11-24T15:00:00Z".parse().unwrap();
+    let mut forbidden = Summary::new(now, false);
+    forbidden.record_failed("a".into(), "Forbidden".into(), Some(403), 1);
+    let mut no_status = Summary::new(now, false);
+    no_status.record_failed("a".into(), "400: looks like a status".into(), None, 1);
+
+    let forbidden = HandlerError::no_close_succeeded(&forbidden).unwrap();
+    let no_status = HandlerError::no_close_succeeded(&no_status).unwrap();
+
+    assert!(
+        forbidden.to_string().contains("security role"),
+        "{forbidden}"
+    );
+    assert!(
+        !no_status.to_string().contains("SESSION_CLOSED_STATECODE"),
+        "{no_status}"
     );
 }

@@ -90,7 +90,8 @@ pub struct SessionTimeout {
 
 impl SessionTimeout {
     /// A timeout of `seconds`, which must be positive and at most ten years.
-    pub fn from_seconds(seconds: i64) -> Result<Self, TimeoutError> {
+    #[cfg(test)]
+    pub(crate) fn from_seconds(seconds: i64) -> Result<Self, TimeoutError> {
         if seconds <= 0 {
             return Err(TimeoutError::NotPositive(format!("{seconds} seconds")));
         }

@@ -9,12 +9,12 @@
 mod spec;
 mod wake;
 
-pub use spec::{Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
+pub use spec::{setting, Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 pub use wake::WakeSettings;
 
 use crate::ids::Guid;
 use crate::policy::{SessionTimeout, TimeoutUnit};
-use spec::{spec_of, Reader};
+use spec::Reader;
 use std::fmt;
 use std::time::Duration;
 
@@ -33,6 +33,14 @@ pub enum SettingsError {
         name: &'static str,
         value: String,
         expected: String,
+    },
+    /// A Session Timeout setting that does not parse, with why.
+    #[error("the environment variable {name} = {value:?} is invalid: {source}")]
+    BadTimeout {
+        name: &'static str,
+        value: String,
+        #[source]
+        source: crate::policy::TimeoutError,
     },
 }
 
@@ -108,27 +116,36 @@ impl Schema {
     /// The setting whose value is `name` (Dataverse compares names case-insensitively).
     pub fn setting_named(&self, name: &str) -> Option<&'static str> {
         [
-            ("SESSION_TABLE", &self.session_table),
-            ("SESSION_ID_COLUMN", &self.session_id),
+            (setting::SESSION_TABLE.name, &self.session_table),
+            (setting::SESSION_ID_COLUMN.name, &self.session_id),
             (
-                "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
+                setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
                 &self.last_customer_message,
             ),
-            ("SESSION_CONFIGURATION_LOOKUP", &self.configuration_lookup),
-            ("CONFIGURATION_TABLE", &self.configuration_table),
-            ("CONFIGURATION_ID_COLUMN", &self.configuration_id),
-            ("CONFIGURATION_TIMEOUT_COLUMN", &self.timeout_column),
+            (
+                setting::SESSION_CONFIGURATION_LOOKUP.name,
+                &self.configuration_lookup,
+            ),
+            (setting::CONFIGURATION_TABLE.name, &self.configuration_table),
+            (
+                setting::CONFIGURATION_ID_COLUMN.name,
+                &self.configuration_id,
+            ),
+            (
+                setting::CONFIGURATION_TIMEOUT_COLUMN.name,
+                &self.timeout_column,
+            ),
         ]
         .into_iter()
         .chain(
             self.close_reason
                 .as_ref()
-                .map(|n| ("SESSION_CLOSE_REASON_COLUMN", n)),
+                .map(|n| (setting::SESSION_CLOSE_REASON_COLUMN.name, n)),
         )
         .chain(
             self.last_agent_message
                 .as_ref()
-                .map(|n| ("SESSION_LAST_AGENT_MESSAGE_COLUMN", n)),
+                .map(|n| (setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name, n)),
         )
         .find(|(_, value)| value.as_str().eq_ignore_ascii_case(name))
         .map(|(setting, _)| setting)
@@ -174,50 +191,50 @@ impl Settings {
     /// Reads the settings through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let read = Reader::new(lookup);
-        if read.raw(spec_of("SESSION_CLOSED_STATECODE")).as_deref() == Some("0") {
+        if read.raw(&setting::SESSION_CLOSED_STATECODE).as_deref() == Some("0") {
             return Err(SettingsError::BadValue {
-                name: "SESSION_CLOSED_STATECODE",
+                name: setting::SESSION_CLOSED_STATECODE.name,
                 value: "0".into(),
                 expected: "not 0, which is the active state".into(),
             });
         }
         let schema = Schema {
-            session_table: read.name("SESSION_TABLE")?,
-            session_id: read.name("SESSION_ID_COLUMN")?,
-            last_customer_message: read.name("SESSION_LAST_CUSTOMER_MESSAGE_COLUMN")?,
-            configuration_lookup: read.name("SESSION_CONFIGURATION_LOOKUP")?,
-            closed_statecode: read.number("SESSION_CLOSED_STATECODE")? as i64,
-            closed_statuscode: read.number("SESSION_CLOSED_STATUSCODE")? as i64,
-            active_statecode: read.number("SESSION_ACTIVE_STATECODE")? as i64,
-            active_statuscode: read.number("SESSION_ACTIVE_STATUSCODE")? as i64,
-            close_reason: read.optional_name("SESSION_CLOSE_REASON_COLUMN")?,
-            last_agent_message: read.optional_name("SESSION_LAST_AGENT_MESSAGE_COLUMN")?,
-            configuration_table: read.name("CONFIGURATION_TABLE")?,
-            configuration_id: read.name("CONFIGURATION_ID_COLUMN")?,
-            timeout_column: read.name("CONFIGURATION_TIMEOUT_COLUMN")?,
-            timeout_unit: read.one_of::<TimeoutUnit>("CONFIGURATION_TIMEOUT_UNIT")?,
+            session_table: read.name(&setting::SESSION_TABLE)?,
+            session_id: read.name(&setting::SESSION_ID_COLUMN)?,
+            last_customer_message: read.name(&setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN)?,
+            configuration_lookup: read.name(&setting::SESSION_CONFIGURATION_LOOKUP)?,
+            closed_statecode: read.number(&setting::SESSION_CLOSED_STATECODE)? as i64,
+            closed_statuscode: read.number(&setting::SESSION_CLOSED_STATUSCODE)? as i64,
+            active_statecode: read.number(&setting::SESSION_ACTIVE_STATECODE)? as i64,
+            active_statuscode: read.number(&setting::SESSION_ACTIVE_STATUSCODE)? as i64,
+            close_reason: read.optional_name(&setting::SESSION_CLOSE_REASON_COLUMN)?,
+            last_agent_message: read.optional_name(&setting::SESSION_LAST_AGENT_MESSAGE_COLUMN)?,
+            configuration_table: read.name(&setting::CONFIGURATION_TABLE)?,
+            configuration_id: read.name(&setting::CONFIGURATION_ID_COLUMN)?,
+            timeout_column: read.name(&setting::CONFIGURATION_TIMEOUT_COLUMN)?,
+            timeout_unit: read.one_of::<TimeoutUnit>(&setting::CONFIGURATION_TIMEOUT_UNIT)?,
         };
         if schema.active_statecode == schema.closed_statecode {
             return Err(SettingsError::BadValue {
-                name: "SESSION_ACTIVE_STATECODE",
+                name: setting::SESSION_ACTIVE_STATECODE.name,
                 value: schema.active_statecode.to_string(),
                 expected: "not SESSION_CLOSED_STATECODE: a reopen must leave the closed state"
                     .into(),
             });
         }
         Ok(Settings {
-            secret_id: read.text("DATAVERSE_SECRET_ID")?,
-            dry_run: read.flag("DRY_RUN")?,
-            max_closures: read.number("MAX_CLOSURES_PER_SWEEP")? as usize,
-            secret_cache: Duration::from_secs(read.number("SECRET_CACHE_SECONDS")?),
-            close_batch_size: read.number("CLOSE_BATCH_SIZE")? as usize,
-            close_concurrency: read.number("CLOSE_CONCURRENCY")? as usize,
-            deadline_margin: Duration::from_secs(read.number("DEADLINE_MARGIN_SECONDS")?),
-            min_timeout: read.timeout("MIN_SESSION_TIMEOUT", schema.timeout_unit)?,
-            default_configuration: read.optional_guid("DEFAULT_CONFIGURATION_ID")?,
+            secret_id: read.text(&setting::DATAVERSE_SECRET_ID)?,
+            dry_run: read.flag(&setting::DRY_RUN)?,
+            max_closures: read.number(&setting::MAX_CLOSURES_PER_SWEEP)? as usize,
+            secret_cache: Duration::from_secs(read.number(&setting::SECRET_CACHE_SECONDS)?),
+            close_batch_size: read.number(&setting::CLOSE_BATCH_SIZE)? as usize,
+            close_concurrency: read.number(&setting::CLOSE_CONCURRENCY)? as usize,
+            deadline_margin: Duration::from_secs(read.number(&setting::DEADLINE_MARGIN_SECONDS)?),
+            min_timeout: read.timeout(&setting::MIN_SESSION_TIMEOUT, schema.timeout_unit)?,
+            default_configuration: read.optional_guid(&setting::DEFAULT_CONFIGURATION_ID)?,
             schema,
             wake: WakeSettings::read(&read)?,
-            min_wake_interval: read.duration("MIN_WAKE_INTERVAL")?,
+            min_wake_interval: read.duration(&setting::MIN_WAKE_INTERVAL)?,
         })
     }
 }

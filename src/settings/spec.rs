@@ -73,49 +73,56 @@ pub const MAX_BATCH_SIZE: usize = 1000;
 /// More parallel batches than this only earns 429s from service protection.
 pub const MAX_CONCURRENCY: usize = 16;
 
-/// Every setting the function reads, in the README's order.
-#[rustfmt::skip]
-pub const SPECS: &[Spec] = &[
-    spec("DATAVERSE_SECRET_ID", "DataverseSecretId", None, Form::Text, "name or ARN of the Secrets Manager secret"),
-    spec("DRY_RUN", "DryRun", Some("false"), Form::Flag, "evaluate and report, close nothing"),
-    spec("MAX_CLOSURES_PER_SWEEP", "MaxClosuresPerSweep", Some("5000"), Form::Number { min: 1, max: 1_000_000 }, "safety cap; the rest wait for the next sweep"),
-    spec("SECRET_CACHE_SECONDS", "SecretCacheSeconds", Some("300"), Form::Number { min: 0, max: 86_400 }, "how long a warm function reuses the secret"),
-    spec("SESSION_TABLE", "SessionTable", Some("w4d_chatsessions"), Form::Name, "entity set of the chat sessions"),
-    spec("SESSION_ID_COLUMN", "SessionIdColumn", Some("w4d_chatsessionid"), Form::Name, "its primary key"),
-    spec("SESSION_LAST_CUSTOMER_MESSAGE_COLUMN", "SessionLastCustomerMessageColumn", Some("w4d_lastcustomermessageon"), Form::Name, "when the customer's last incoming message arrived (UTC)"),
-    spec("SESSION_CONFIGURATION_LOOKUP", "SessionConfigurationLookup", Some("_w4d_configurationid_value"), Form::Name, "the session's configuration lookup, as the Web API reads it"),
-    spec("SESSION_CLOSED_STATECODE", "SessionClosedStatecode", Some("1"), Form::Number { min: 1, max: i32::MAX as u64 }, "the statecode that means closed (0 is active)"),
-    spec("SESSION_CLOSED_STATUSCODE", "SessionClosedStatuscode", Some("2"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode that goes with it"),
-    spec("SESSION_ACTIVE_STATECODE", "SessionActiveStatecode", Some("0"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statecode a reopen sets (active)"),
-    spec("SESSION_ACTIVE_STATUSCODE", "SessionActiveStatuscode", Some("1"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode a reopen sets"),
-    spec("SESSION_CLOSE_REASON_COLUMN", "SessionCloseReasonColumn", None, Form::OptionalName, "optional text column set to \"Closed by session timeout\""),
-    spec("SESSION_LAST_AGENT_MESSAGE_COLUMN", "SessionLastAgentMessageColumn", None, Form::OptionalName, "optional: when an agent last wrote; a session whose customer wrote after it is never closed"),
-    spec("CONFIGURATION_TABLE", "ConfigurationTable", Some("w4d_whatsappconfigurations"), Form::Name, "entity set of the WhatsApp Configurations"),
-    spec("CONFIGURATION_ID_COLUMN", "ConfigurationIdColumn", Some("w4d_whatsappconfigurationid"), Form::Name, "its primary key"),
-    spec("CONFIGURATION_TIMEOUT_COLUMN", "ConfigurationTimeoutColumn", Some("w4d_sessiontimeout"), Form::Name, "the Session Timeout column"),
-    spec("CONFIGURATION_TIMEOUT_UNIT", "ConfigurationTimeoutUnit", Some("minutes"), Form::OneOf(&["minutes", "hours", "days"]), "unit of a numeric timeout"),
-    spec("MIN_SESSION_TIMEOUT", "MinSessionTimeout", Some("5 minutes"), Form::Timeout, "a configuration whose timeout is shorter is an error and none of its sessions is closed"),
-    spec("DEFAULT_CONFIGURATION_ID", "DefaultConfigurationId", None, Form::OptionalGuid, "with several active configurations, the one whose timeout judges sessions without an active configuration"),
-    spec("CLOSE_BATCH_SIZE", "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)"),
-    spec("CLOSE_CONCURRENCY", "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "at most this many $batch requests in flight; fewer when Dataverse's x-ms-dop-hint or a 429 asks"),
-    spec("DEADLINE_MARGIN_SECONDS", "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout"),
-    spec("WAKE_SCHEDULE_NAME", "CloseOnTime", None, Form::OptionalText, "the EventBridge Scheduler one-time schedule that wakes the function when the next session becomes eligible; unset turns the wake-up off"),
-    spec("WAKE_SCHEDULE_GROUP", "WakeScheduleGroup", Some("default"), Form::Text, "the schedule group of WAKE_SCHEDULE_NAME"),
-    spec("WAKE_ROLE_ARN", "CloseOnTime", None, Form::OptionalText, "the role EventBridge Scheduler assumes to invoke the function; required with WAKE_SCHEDULE_NAME"),
-    spec("WAKE_DEAD_LETTER_ARN", "CloseOnTime", None, Form::OptionalText, "the SQS queue EventBridge Scheduler sends a wake-up to when it could not invoke the function; unset: none"),
-    spec("WAKE_RETRY_ATTEMPTS", "WakeRetryAttempts", Some("2"), Form::Number { min: 0, max: 185 }, "how often EventBridge Scheduler retries a wake-up it could not deliver"),
-    spec("WAKE_MAX_EVENT_AGE_SECONDS", "WakeMaxEventAgeSeconds", Some("300"), Form::Number { min: 60, max: 86_400 }, "how long EventBridge Scheduler keeps retrying a wake-up before sending it to WAKE_DEAD_LETTER_ARN"),
-    spec("MIN_WAKE_INTERVAL", "MinWakeInterval", Some("1 minute"), Form::Duration { min: 60, max: 86_400 }, "the earliest a wake-up is set after a sweep"),
-    spec("AWS_LAMBDA_LOG_LEVEL", "ApplicationLogLevel", Some("INFO"), Form::LogFilter, "log level; Lambda sets it from LoggingConfig, RUST_LOG wins in local runs"),
-];
+/// Declares each setting as a constant named after its environment variable, so a mistyped
+/// name does not compile, and [`SPECS`] as the list of all of them in the README's order.
+macro_rules! settings_table {
+    ($($name:ident: $parameter:literal, $default:expr, $form:expr, $meaning:literal;)*) => {
+        /// Each setting by its environment variable's name.
+        pub mod setting {
+            use super::{spec, Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY};
+            $(
+                #[doc = $meaning]
+                pub const $name: Spec = spec(stringify!($name), $parameter, $default, $form, $meaning);
+            )*
+        }
 
-/// The spec named `name`. Every name passed here is a literal in `Settings::from_lookup`,
-/// and a test sets each spec by its name, so the fallback is never reached.
-pub(super) fn spec_of(name: &str) -> &'static Spec {
-    SPECS
-        .iter()
-        .find(|spec| spec.name == name)
-        .unwrap_or(&SPECS[0])
+        /// Every setting the function reads, in the README's order.
+        pub const SPECS: &[Spec] = &[$(setting::$name),*];
+    };
+}
+
+settings_table! {
+    DATAVERSE_SECRET_ID: "DataverseSecretId", None, Form::Text, "name or ARN of the Secrets Manager secret";
+    DRY_RUN: "DryRun", Some("false"), Form::Flag, "evaluate and report, close nothing";
+    MAX_CLOSURES_PER_SWEEP: "MaxClosuresPerSweep", Some("5000"), Form::Number { min: 1, max: 1_000_000 }, "safety cap; the rest wait for the next sweep";
+    SECRET_CACHE_SECONDS: "SecretCacheSeconds", Some("300"), Form::Number { min: 0, max: 86_400 }, "how long a warm function reuses the secret";
+    SESSION_TABLE: "SessionTable", Some("w4d_chatsessions"), Form::Name, "entity set of the chat sessions";
+    SESSION_ID_COLUMN: "SessionIdColumn", Some("w4d_chatsessionid"), Form::Name, "its primary key";
+    SESSION_LAST_CUSTOMER_MESSAGE_COLUMN: "SessionLastCustomerMessageColumn", Some("w4d_lastcustomermessageon"), Form::Name, "when the customer's last incoming message arrived (UTC)";
+    SESSION_CONFIGURATION_LOOKUP: "SessionConfigurationLookup", Some("_w4d_configurationid_value"), Form::Name, "the session's configuration lookup, as the Web API reads it";
+    SESSION_CLOSED_STATECODE: "SessionClosedStatecode", Some("1"), Form::Number { min: 1, max: i32::MAX as u64 }, "the statecode that means closed (0 is active)";
+    SESSION_CLOSED_STATUSCODE: "SessionClosedStatuscode", Some("2"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode that goes with it";
+    SESSION_ACTIVE_STATECODE: "SessionActiveStatecode", Some("0"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statecode a reopen sets (active)";
+    SESSION_ACTIVE_STATUSCODE: "SessionActiveStatuscode", Some("1"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode a reopen sets";
+    SESSION_CLOSE_REASON_COLUMN: "SessionCloseReasonColumn", None, Form::OptionalName, "optional text column set to \"Closed by session timeout\"";
+    SESSION_LAST_AGENT_MESSAGE_COLUMN: "SessionLastAgentMessageColumn", None, Form::OptionalName, "optional: when an agent last wrote; a session whose customer wrote after it is never closed";
+    CONFIGURATION_TABLE: "ConfigurationTable", Some("w4d_whatsappconfigurations"), Form::Name, "entity set of the WhatsApp Configurations";
+    CONFIGURATION_ID_COLUMN: "ConfigurationIdColumn", Some("w4d_whatsappconfigurationid"), Form::Name, "its primary key";
+    CONFIGURATION_TIMEOUT_COLUMN: "ConfigurationTimeoutColumn", Some("w4d_sessiontimeout"), Form::Name, "the Session Timeout column";
+    CONFIGURATION_TIMEOUT_UNIT: "ConfigurationTimeoutUnit", Some("minutes"), Form::OneOf(&["minutes", "hours", "days"]), "unit of a numeric timeout";
+    MIN_SESSION_TIMEOUT: "MinSessionTimeout", Some("5 minutes"), Form::Timeout, "a configuration whose timeout is shorter is an error and none of its sessions is closed";
+    DEFAULT_CONFIGURATION_ID: "DefaultConfigurationId", None, Form::OptionalGuid, "with several active configurations, the one whose timeout judges sessions without an active configuration";
+    CLOSE_BATCH_SIZE: "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)";
+    CLOSE_CONCURRENCY: "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "at most this many $batch requests in flight; fewer when Dataverse's x-ms-dop-hint or a 429 asks";
+    DEADLINE_MARGIN_SECONDS: "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout";
+    WAKE_SCHEDULE_NAME: "CloseOnTime", None, Form::OptionalText, "the EventBridge Scheduler one-time schedule that wakes the function when the next session becomes eligible; unset turns the wake-up off";
+    WAKE_SCHEDULE_GROUP: "WakeScheduleGroup", Some("default"), Form::Text, "the schedule group of WAKE_SCHEDULE_NAME";
+    WAKE_ROLE_ARN: "CloseOnTime", None, Form::OptionalText, "the role EventBridge Scheduler assumes to invoke the function; required with WAKE_SCHEDULE_NAME";
+    WAKE_DEAD_LETTER_ARN: "CloseOnTime", None, Form::OptionalText, "the SQS queue EventBridge Scheduler sends a wake-up to when it could not invoke the function; unset: none";
+    WAKE_RETRY_ATTEMPTS: "WakeRetryAttempts", Some("2"), Form::Number { min: 0, max: 185 }, "how often EventBridge Scheduler retries a wake-up it could not deliver";
+    WAKE_MAX_EVENT_AGE_SECONDS: "WakeMaxEventAgeSeconds", Some("300"), Form::Number { min: 60, max: 86_400 }, "how long EventBridge Scheduler keeps retrying a wake-up before sending it to WAKE_DEAD_LETTER_ARN";
+    MIN_WAKE_INTERVAL: "MinWakeInterval", Some("1 minute"), Form::Duration { min: 60, max: 86_400 }, "the earliest a wake-up is set after a sweep";
+    AWS_LAMBDA_LOG_LEVEL: "ApplicationLogLevel", Some("INFO"), Form::LogFilter, "log level; Lambda sets it from LoggingConfig, RUST_LOG wins in local runs";
 }
 
 /// Reads settings through a lookup, each by its spec.
@@ -134,8 +141,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .filter(|value| !value.is_empty())
     }
 
-    pub(super) fn text(&self, name: &str) -> Result<String, SettingsError> {
-        let spec = spec_of(name);
+    pub(super) fn text(&self, spec: &Spec) -> Result<String, SettingsError> {
         self.raw(spec)
             .or(spec.default.map(str::to_owned))
             .ok_or(SettingsError::Missing(spec.name))
@@ -149,33 +155,29 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
-    pub(super) fn name(&self, name: &str) -> Result<Name, SettingsError> {
-        let spec = spec_of(name);
-        Name::parse(spec.name, &self.text(name)?)
+    pub(super) fn name(&self, spec: &Spec) -> Result<Name, SettingsError> {
+        Name::parse(spec.name, &self.text(spec)?)
     }
 
-    pub(super) fn optional_name(&self, name: &str) -> Result<Option<Name>, SettingsError> {
-        let spec = spec_of(name);
+    pub(super) fn optional_name(&self, spec: &Spec) -> Result<Option<Name>, SettingsError> {
         self.raw(spec)
             .map(|value| Name::parse(spec.name, &value))
             .transpose()
     }
 
-    pub(super) fn flag(&self, name: &str) -> Result<bool, SettingsError> {
-        let spec = spec_of(name);
-        match self.text(name)?.to_ascii_lowercase().as_str() {
+    pub(super) fn flag(&self, spec: &Spec) -> Result<bool, SettingsError> {
+        match self.text(spec)?.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => Ok(true),
             "false" | "0" | "no" => Ok(false),
             other => Err(Self::bad(spec, other.to_owned(), "true or false".into())),
         }
     }
 
-    pub(super) fn number(&self, name: &str) -> Result<u64, SettingsError> {
-        let spec = spec_of(name);
+    pub(super) fn number(&self, spec: &Spec) -> Result<u64, SettingsError> {
         let Form::Number { min, max } = spec.form else {
             return Err(Self::bad(spec, String::new(), "a number".into()));
         };
-        let text = self.text(name)?;
+        let text = self.text(spec)?;
         text.parse::<u64>()
             .ok()
             .filter(|n| (min..=max).contains(n))
@@ -184,16 +186,18 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 
     pub(super) fn timeout(
         &self,
-        name: &str,
+        spec: &Spec,
         unit: TimeoutUnit,
     ) -> Result<SessionTimeout, SettingsError> {
-        let spec = spec_of(name);
-        let text = self.text(name)?;
-        SessionTimeout::parse(&text, unit).map_err(|error| Self::bad(spec, text, error.to_string()))
+        let text = self.text(spec)?;
+        SessionTimeout::parse(&text, unit).map_err(|source| SettingsError::BadTimeout {
+            name: spec.name,
+            value: text,
+            source,
+        })
     }
 
-    pub(super) fn optional_guid(&self, name: &str) -> Result<Option<Guid>, SettingsError> {
-        let spec = spec_of(name);
+    pub(super) fn optional_guid(&self, spec: &Spec) -> Result<Option<Guid>, SettingsError> {
         self.raw(spec)
             .map(|value| {
                 Guid::parse(&value).ok_or_else(|| {
@@ -207,16 +211,15 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .transpose()
     }
 
-    pub(super) fn optional_text(&self, name: &str) -> Option<String> {
-        self.raw(spec_of(name))
+    pub(super) fn optional_text(&self, spec: &Spec) -> Option<String> {
+        self.raw(spec)
     }
 
-    pub(super) fn duration(&self, name: &str) -> Result<std::time::Duration, SettingsError> {
-        let spec = spec_of(name);
+    pub(super) fn duration(&self, spec: &Spec) -> Result<std::time::Duration, SettingsError> {
         let Form::Duration { min, max } = spec.form else {
             return Err(Self::bad(spec, String::new(), "a duration".into()));
         };
-        let text = self.text(name)?;
+        let text = self.text(spec)?;
         SessionTimeout::parse(&text, TimeoutUnit::Minutes)
             .ok()
             .map(|length| length.seconds() as u64)
@@ -228,9 +231,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             })
     }
 
-    pub(super) fn one_of<T: std::str::FromStr>(&self, name: &str) -> Result<T, SettingsError> {
-        let spec = spec_of(name);
-        let text = self.text(name)?;
+    pub(super) fn one_of<T: std::str::FromStr>(&self, spec: &Spec) -> Result<T, SettingsError> {
+        let text = self.text(spec)?;
         let expected = match spec.form {
             Form::OneOf(words) => format!("one of {}", words.join(", ")),
             _ => "a known word".into(),

@@ -2,7 +2,7 @@
 //! runs as. They are read together, because a schedule without a role cannot invoke anything.
 
 use super::spec::Reader;
-use super::SettingsError;
+use super::{setting, SettingsError};
 
 /// Where the wake-up is written: one EventBridge Scheduler one-time schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,15 +27,15 @@ impl WakeSettings {
     ) -> Result<Option<Self>, SettingsError> {
         // Checked even with the wake-up off, so a wrong value is found before it is needed.
         // The spec bounds both numbers (185 retries, a day), so they fit the scheduler's i32.
-        let retry_attempts = read.number("WAKE_RETRY_ATTEMPTS")? as u32;
-        let max_event_age_seconds = read.number("WAKE_MAX_EVENT_AGE_SECONDS")? as u32;
-        let Some(schedule_name) = read.optional_text("WAKE_SCHEDULE_NAME") else {
+        let retry_attempts = read.number(&setting::WAKE_RETRY_ATTEMPTS)? as u32;
+        let max_event_age_seconds = read.number(&setting::WAKE_MAX_EVENT_AGE_SECONDS)? as u32;
+        let Some(schedule_name) = read.optional_text(&setting::WAKE_SCHEDULE_NAME) else {
             return Ok(None);
         };
-        let group = read.text("WAKE_SCHEDULE_GROUP")?;
+        let group = read.text(&setting::WAKE_SCHEDULE_GROUP)?;
         for (setting, value) in [
-            ("WAKE_SCHEDULE_NAME", &schedule_name),
-            ("WAKE_SCHEDULE_GROUP", &group),
+            (setting::WAKE_SCHEDULE_NAME.name, &schedule_name),
+            (setting::WAKE_SCHEDULE_GROUP.name, &group),
         ] {
             // EventBridge Scheduler's own rule for schedule and group names.
             let valid = value.len() <= 64
@@ -51,20 +51,20 @@ impl WakeSettings {
             }
         }
         let role_arn = read
-            .optional_text("WAKE_ROLE_ARN")
-            .ok_or(SettingsError::Missing("WAKE_ROLE_ARN"))?;
+            .optional_text(&setting::WAKE_ROLE_ARN)
+            .ok_or(SettingsError::Missing(setting::WAKE_ROLE_ARN.name))?;
         if !(role_arn.starts_with("arn:") && role_arn.contains(":role/")) {
             return Err(SettingsError::BadValue {
-                name: "WAKE_ROLE_ARN",
+                name: setting::WAKE_ROLE_ARN.name,
                 value: role_arn,
                 expected: "an IAM role ARN (arn:aws:iam::<account>:role/<name>)".into(),
             });
         }
-        let dead_letter_arn = read.optional_text("WAKE_DEAD_LETTER_ARN");
+        let dead_letter_arn = read.optional_text(&setting::WAKE_DEAD_LETTER_ARN);
         if let Some(arn) = &dead_letter_arn {
             if !(arn.starts_with("arn:") && arn.contains(":sqs:")) {
                 return Err(SettingsError::BadValue {
-                    name: "WAKE_DEAD_LETTER_ARN",
+                    name: setting::WAKE_DEAD_LETTER_ARN.name,
                     value: arn.clone(),
                     expected: "an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)".into(),
                 });

@@ -118,6 +118,10 @@ pub struct Failed {
     pub id: String,
     /// The error.
     pub error: String,
+    /// The HTTP status Dataverse answered this row's operation with, when it answered one;
+    /// the close hint reads it, the summary does not show it.
+    #[serde(skip)]
+    pub status: Option<u16>,
 }
 
 pub(super) fn utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {

@@ -156,17 +156,28 @@ impl Summary {
         self.record_skipped(id, SkipReason::AwaitingAgentReply);
     }
 
-    /// Records an eligible session whose close failed.
-    pub fn record_failed(&mut self, id: String, error: String, overdue_seconds: i64) {
+    /// Records an eligible session whose close failed, with the status Dataverse answered
+    /// its operation with, when it answered one.
+    pub fn record_failed(
+        &mut self,
+        id: String,
+        error: String,
+        status: Option<u16>,
+        overdue_seconds: i64,
+    ) {
         self.eligible_overdue(overdue_seconds);
-        self.failed.push(Failed { id, error });
+        self.failed.push(Failed { id, error, status });
     }
 
     /// Records an eligible session whose close was sent but whose answer never arrived or
     /// cannot be read: Dataverse may have closed it. The next sweep's query settles it.
     pub fn record_outcome_unknown(&mut self, id: String, error: String, overdue_seconds: i64) {
         self.eligible_overdue(overdue_seconds);
-        self.outcome_unknown.push(Failed { id, error });
+        self.outcome_unknown.push(Failed {
+            id,
+            error,
+            status: None,
+        });
     }
 
     /// Records an eligible session left for the next sweep (cap or deadline).
@@ -178,7 +189,11 @@ impl Summary {
     /// Records a row that cannot be judged; it is not counted as eligible, since whether it
     /// is past its timeout is unknown.
     pub fn record_unreadable(&mut self, id: String, error: String) {
-        self.unreadable.push(Failed { id, error });
+        self.unreadable.push(Failed {
+            id,
+            error,
+            status: None,
+        });
     }
 
     /// Records that the sweep did not look at every candidate, and why.

@@ -88,7 +88,7 @@ fn every_key_a_summary_can_hold_is_named_in_the_readme() {
     let mut dry = Summary::new(now(), true);
     for i in 0..REASON_LIST_LIMIT + 1 {
         full.record_skipped(id(&i.to_string()), SkipReason::ChangedSinceRead);
-        full.record_failed(i.to_string(), "e".into(), 0);
+        full.record_failed(i.to_string(), "e".into(), None, 0);
         full.record_outcome_unknown(i.to_string(), "e".into(), 0);
         full.record_unreadable(i.to_string(), "e".into());
     }
@@ -125,7 +125,7 @@ fn the_counts_add_up_after_every_kind_of_record() {
     summary.record_closed(session("a", 1));
     summary.record_would_close(session("b", 2));
     summary.record_skipped(id("c"), SkipReason::ChangedSinceRead);
-    summary.record_failed("d".into(), "500: boom".into(), 3);
+    summary.record_failed("d".into(), "500: boom".into(), Some(500), 3);
     summary.record_deferred(4);
     summary.record_outcome_unknown("f".into(), "timed out".into(), 5);
     summary.record_unreadable("e".into(), "no ETag".into());
@@ -296,7 +296,7 @@ fn every_list_is_cut_at_the_limit_with_exact_counts_and_a_flag() {
     let mut summary = Summary::new(now(), false);
     for i in 0..REASON_LIST_LIMIT + 2 {
         summary.record_skipped(id(&i.to_string()), SkipReason::NoConfigurationSeveralActive);
-        summary.record_failed(i.to_string(), "e".into(), 0);
+        summary.record_failed(i.to_string(), "e".into(), None, 0);
         summary.record_unreadable(i.to_string(), "e".into());
         summary.record_outcome_unknown(i.to_string(), "e".into(), 0);
     }
@@ -361,7 +361,7 @@ fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_va
     let mut summary = Summary::new(now(), false);
     summary.record_closed(session("a", 7));
     summary.record_closed(session("b", 70));
-    summary.record_failed("c".into(), "e".into(), 1);
+    summary.record_failed("c".into(), "e".into(), None, 1);
     summary.record_outcome_unknown("d".into(), "e".into(), 1);
     for _ in 0..3 {
         summary.record_deferred(1);
@@ -448,6 +448,7 @@ fn the_counts_add_up_only_when_every_eligible_session_has_exactly_one_outcome() 
     let failed = || Failed {
         id: "f".into(),
         error: "e".into(),
+        status: None,
     };
     for _ in 0..5 {
         summary.failed.push(failed());

@@ -35,7 +35,7 @@ pub(super) struct Closer {
 
 impl Closer {
     /// A closer with no batch yet, never more than `concurrency` batches in flight.
-    pub fn new(org: Org, batch_size: usize, concurrency: usize) -> Self {
+    pub(crate) fn new(org: Org, batch_size: usize, concurrency: usize) -> Self {
         Closer {
             throttled_seen: org.throttled_responses(),
             org,
@@ -50,28 +50,33 @@ impl Closer {
     }
 
     /// The same closer making `change` instead of closing.
-    pub fn making(mut self, change: SessionChange) -> Self {
+    pub(crate) fn making(mut self, change: SessionChange) -> Self {
         self.change = change;
         self
     }
 
     /// What this closer does to each session.
-    pub fn change(&self) -> SessionChange {
+    pub(crate) fn change(&self) -> SessionChange {
         self.change
     }
 
     /// Whether a batch failed, so no new work should start.
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.error.is_some()
     }
 
     /// The first batch-level error, once.
-    pub fn take_error(&mut self) -> Option<DataverseError> {
+    pub(crate) fn take_error(&mut self) -> Option<DataverseError> {
         self.error.take()
     }
 
     /// Queues a close conditional on `etag`; sends a batch when one is full.
-    pub async fn push(&mut self, session: SessionReport, etag: String, summary: &mut Summary) {
+    pub(crate) async fn push(
+        &mut self,
+        session: SessionReport,
+        etag: String,
+        summary: &mut Summary,
+    ) {
         self.pending.push((session, etag));
         if self.pending.len() >= self.batch_size {
             self.flush(summary).await;
@@ -79,7 +84,7 @@ impl Closer {
     }
 
     /// Sends what is queued and awaits every batch in flight.
-    pub async fn finish(&mut self, summary: &mut Summary) {
+    pub(crate) async fn finish(&mut self, summary: &mut Summary) {
         self.flush(summary).await;
         while !self.in_flight.is_empty() {
             self.settle_one(summary).await;
@@ -122,7 +127,7 @@ impl Closer {
 
     /// Awaits batches until one more request may start within the pace, so that the
     /// sweep's reads count against `x-ms-dop-hint` too.
-    pub async fn make_room(&mut self, summary: &mut Summary) {
+    pub(crate) async fn make_room(&mut self, summary: &mut Summary) {
         self.pace.hint(self.org.dop_hint());
         while !self.in_flight.is_empty() && self.in_flight.len() >= self.pace.limit() {
             self.settle_one(summary).await;
@@ -170,9 +175,7 @@ impl Closer {
             Ok(Err(failure)) => self.record_failure(sessions, failure, summary),
             Err(panic) => {
                 error!(error = %panic, "a close batch task failed");
-                let failure = DataverseError::Internal(format!(
-                    "a close batch stopped unexpectedly: {panic}"
-                ));
+                let failure = DataverseError::internal("a close batch stopped unexpectedly", panic);
                 self.record_failure(sessions, failure, summary);
             }
         }
@@ -213,6 +216,7 @@ impl Closer {
             summary.record_failed(
                 session.id.to_string(),
                 message.clone(),
+                None,
                 session.overdue_seconds,
             );
         }
@@ -288,6 +292,7 @@ fn record(
             summary.record_failed(
                 id.to_string(),
                 format!("{status}: {message}"),
+                Some(status),
                 session.overdue_seconds,
             );
             return;

@@ -86,7 +86,7 @@ pub(super) struct Pass {
 
 impl Pass {
     /// A pass with nothing scheduled yet.
-    pub fn new(dry_run: bool, cap: usize, summary: Summary, closer: Closer) -> Self {
+    pub(crate) fn new(dry_run: bool, cap: usize, summary: Summary, closer: Closer) -> Self {
         Pass {
             dry_run,
             change: closer.change(),
@@ -110,7 +110,7 @@ impl Pass {
     /// scheduling the change it asks for. Breaks, with `complete: false`, at the deadline, at
     /// the cap or after a failed batch, with the error that interrupted it, if any; continues
     /// once the query has no more rows. `configuration_id` is logged with unreadable rows.
-    pub async fn read(
+    pub(crate) async fn read(
         &mut self,
         org: &Org,
         mut pages: SessionPages,
@@ -197,7 +197,7 @@ impl Pass {
 
     /// Awaits every batch in flight, even after an error, so that no change goes unreported;
     /// the summary and the first error (a batch's, else the one that interrupted the read).
-    pub async fn finish(
+    pub(crate) async fn finish(
         mut self,
         interrupted: Option<DataverseError>,
     ) -> (Summary, Option<DataverseError>) {

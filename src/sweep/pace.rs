@@ -34,7 +34,7 @@ pub(super) struct Pace {
 
 impl Pace {
     /// A pace that allows `ceiling` until a hint or a 429 says otherwise.
-    pub fn new(ceiling: usize) -> Self {
+    pub(crate) fn new(ceiling: usize) -> Self {
         let ceiling = ceiling.max(1);
         Pace {
             ceiling,
@@ -46,13 +46,13 @@ impl Pace {
     }
 
     /// How many requests may be in flight now.
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 
     /// Takes the latest `x-ms-dop-hint`; a lower hint lowers the limit at once, a higher one
     /// is reached by climbing. A zero hint is ignored.
-    pub fn hint(&mut self, hint: Option<usize>) {
+    pub(crate) fn hint(&mut self, hint: Option<usize>) {
         let Some(hint) = hint.filter(|hint| *hint > 0) else {
             return;
         };
@@ -64,7 +64,7 @@ impl Pace {
     }
 
     /// Dataverse answered 429 since the last report: half as many in flight, at least one.
-    pub fn throttled(&mut self) {
+    pub(crate) fn throttled(&mut self) {
         self.throttled_at = Some(self.limit);
         self.limit = (self.limit / 2).max(1);
         self.successes = 0;
@@ -74,7 +74,7 @@ impl Pace {
     /// allows in flight (one round), one more in flight, up to the cap. Around the limit last
     /// throttled, the limit alternates: [`ROUNDS_BELOW_A_THROTTLED_LIMIT`] rounds one below
     /// it, then [`ROUNDS_AT_A_THROTTLED_LIMIT`] rounds at it; it never climbs past it.
-    pub fn succeeded(&mut self) {
+    pub(crate) fn succeeded(&mut self) {
         let at_throttled = self.throttled_at.is_some_and(|at| self.limit >= at);
         let (may_change, rounds) = if at_throttled {
             (self.limit > 1, ROUNDS_AT_A_THROTTLED_LIMIT)

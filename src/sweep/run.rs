@@ -68,7 +68,7 @@ pub(super) struct Start<'a> {
 
 impl<'a> Start<'a> {
     /// Starts the clock and opens the environment.
-    pub async fn open(
+    pub(crate) async fn open(
         dataverse: &'a Arc<Dataverse>,
         settings: &Settings,
         options: SweepOptions,
@@ -86,12 +86,12 @@ impl<'a> Start<'a> {
     }
 
     /// A Dataverse error as the sweep reports it (a setting named when it names one).
-    pub fn fail(&self, error: DataverseError) -> SweepError {
+    pub(crate) fn fail(&self, error: DataverseError) -> SweepError {
         SweepError::from_dataverse(&self.schema, error)
     }
 
     /// A pass over `org` making `change`, within `MAX_CLOSURES_PER_SWEEP`.
-    pub fn pass(
+    pub(crate) fn pass(
         &self,
         org: &Org,
         settings: &Settings,
@@ -111,7 +111,7 @@ impl<'a> Start<'a> {
     /// The end of a run: the summary with its cost, or the error that interrupted it,
     /// carrying the summary when something was already changed (or failed) so that no
     /// change goes unreported.
-    pub fn conclude(
+    pub(crate) fn conclude(
         &self,
         mut summary: Summary,
         error: Option<DataverseError>,

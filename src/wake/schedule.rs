@@ -6,7 +6,7 @@
 use crate::budget::Budget;
 use crate::settings::WakeSettings;
 use aws_sdk_scheduler::config::http::HttpResponse;
-use aws_sdk_scheduler::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_scheduler::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleError;
 use aws_sdk_scheduler::types::{
     ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
@@ -28,6 +28,9 @@ pub enum WakeError {
         group: String,
         name: String,
         reason: String,
+        /// The scheduler's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// EventBridge Scheduler did not answer before the invocation's time ran out.
     #[error("EventBridge Scheduler did not answer {operation} on the schedule {group}/{name} before this invocation's time ran out (check the function's network path to EventBridge Scheduler: a VPC endpoint or NAT gateway)")]
@@ -38,7 +41,7 @@ pub enum WakeError {
     },
     /// A request this function built is incomplete (a fault of this function).
     #[error("internal error building the wake-up schedule: {0}")]
-    Internal(String),
+    Internal(#[from] BuildError),
 }
 
 /// What writing the wake-up did.
@@ -136,7 +139,7 @@ impl WakeSchedule {
                 .flexible_time_window(window)
                 .target(target)
                 .action_after_completion(ActionAfterCompletion::None);
-            bounded!(request, budget).map_err(|error| self.failed("UpdateSchedule", &error))?;
+            bounded!(request, budget).map_err(|error| self.failed("UpdateSchedule", error))?;
             WakeWrite::Updated
         } else {
             let request = self
@@ -152,7 +155,7 @@ impl WakeSchedule {
                 .description(
                     "session-sweeper: the next sweep, when the next session becomes eligible",
                 );
-            bounded!(request, budget).map_err(|error| self.failed("CreateSchedule", &error))?;
+            bounded!(request, budget).map_err(|error| self.failed("CreateSchedule", error))?;
             WakeWrite::Created
         };
         Ok(Written { at, write })
@@ -168,7 +171,7 @@ impl WakeSchedule {
         match bounded!(request, budget) {
             Ok(_) => Ok(true),
             Err(error) if is_not_found(&error) => Ok(false),
-            Err(error) => Err(self.failed("GetSchedule", &error)),
+            Err(error) => Err(self.failed("GetSchedule", error)),
         }
     }
 
@@ -181,8 +184,7 @@ impl WakeSchedule {
     ) -> Result<(FlexibleTimeWindow, Target), WakeError> {
         let window = FlexibleTimeWindow::builder()
             .mode(FlexibleTimeWindowMode::Off)
-            .build()
-            .map_err(|error| WakeError::Internal(error.to_string()))?;
+            .build()?;
         let input = wake_event(at, function_arn, &self.settings).to_string();
         // Short retries: a wake-up is stale once the next sweep is due, and one that could
         // not be delivered goes to the dead-letter queue, where it is seen.
@@ -201,16 +203,15 @@ impl WakeSchedule {
             .input(input)
             .retry_policy(retry)
             .set_dead_letter_config(dead_letter)
-            .build()
-            .map_err(|error| WakeError::Internal(error.to_string()))?;
+            .build()?;
         Ok((window, target))
     }
 
-    fn failed<E>(&self, operation: &'static str, error: &SdkError<E, HttpResponse>) -> WakeError
+    fn failed<E>(&self, operation: &'static str, error: SdkError<E, HttpResponse>) -> WakeError
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if let SdkError::TimeoutError(_) = error {
+        if let SdkError::TimeoutError(_) = &error {
             return WakeError::TimedOut {
                 operation,
                 group: self.settings.group.clone(),
@@ -225,14 +226,15 @@ impl WakeSchedule {
                 service.message().unwrap_or_default()
             ),
             // An answer this client cannot decode (moto and proxies may answer in XML).
-            (_, Some(status)) => format!("HTTP {status} ({})", DisplayErrorContext(error)),
-            (_, None) => DisplayErrorContext(error).to_string(),
+            (_, Some(status)) => format!("HTTP {status} ({})", DisplayErrorContext(&error)),
+            (_, None) => DisplayErrorContext(&error).to_string(),
         };
         WakeError::Refused {
             operation,
             group: self.settings.group.clone(),
             name: self.settings.schedule_name.clone(),
             reason,
+            source: Box::new(error),
         }
     }
 }

@@ -7,14 +7,37 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Kills the process when the test ends, however it ends.
-struct Running(Child);
+/// Kills the processes when the test ends, however it ends.
+struct Running(Vec<Child>);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
+}
+
+/// The template's Timeout, the deadline the deployed function is given.
+const FUNCTION_TIMEOUT_SECONDS: &str = "300";
+
+/// scripts/deadline_proxy.py in front of the emulator at `upstream`, as the local runs use it,
+/// so the function is given a deadline as Lambda sends it; its runtime API address.
+fn deadline_proxy(upstream: &str) -> (Child, String) {
+    let mut proxy = Command::new(venv_bin("python"))
+        .arg(root().join("scripts/deadline_proxy.py"))
+        .args([upstream, FUNCTION_TIMEOUT_SECONDS])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the deadline proxy");
+    let mut runtime_api = String::new();
+    let stdout = proxy.stdout.take().expect("the proxy's output");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut runtime_api)
+        .expect("the proxy's address");
+    (proxy, runtime_api.trim().to_owned())
 }
 
 fn free_port() -> u16 {
@@ -46,49 +69,43 @@ async fn emulator_with_function(
     stdout: Option<std::fs::File>,
 ) -> (u16, Running, Running) {
     let port = free_port();
-    let emulator = Running(
-        Command::new(venv_bin("cargo-lambda"))
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-            ])
-            .arg(port.to_string())
-            .current_dir(root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start cargo lambda watch"),
-    );
+    let emulator = Command::new(venv_bin("cargo-lambda"))
+        .args([
+            "lambda",
+            "watch",
+            "--only-lambda-apis",
+            "-A",
+            "127.0.0.1",
+            "-P",
+        ])
+        .arg(port.to_string())
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cargo lambda watch");
     wait_for_port(port).await;
-    let function = Running(
-        Command::new(env!("CARGO_BIN_EXE_session-sweeper"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_url())
-            .env("DATAVERSE_SECRET_ID", &harness.secret_id)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(stdout.map_or_else(Stdio::null, Stdio::from))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the function"),
-    );
-    (port, emulator, function)
+    let (proxy, runtime_api) = deadline_proxy(&format!("http://127.0.0.1:{port}/.rt"));
+    let function = Running(vec![Command::new(env!("CARGO_BIN_EXE_session-sweeper"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_url())
+        .env("DATAVERSE_SECRET_ID", &harness.secret_id)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(stdout.map_or_else(Stdio::null, Stdio::from))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the function")]);
+    (port, Running(vec![emulator, proxy]), function)
 }
 
 async fn invoke(port: u16, event_file: &str) -> (u16, Value) {

@@ -77,7 +77,7 @@ impl Dataverse {
             root.set_path(&format!("{}/", root.path()));
         }
         root.join(API_PATH)
-            .map_err(|error| DataverseError::Internal(format!("environment URL: {error}")))
+            .map_err(|error| DataverseError::internal("environment URL", error))
     }
 
     /// One page of a collection query.
@@ -145,7 +145,7 @@ impl Dataverse {
         );
         let url = root
             .join("$batch")
-            .map_err(|error| DataverseError::Internal(format!("$batch URL: {error}")))?;
+            .map_err(|error| DataverseError::internal("$batch URL", error))?;
         let mut delivery = Delivery::default();
         let sent = self
             .send_authorized(

@@ -110,7 +110,7 @@ impl Dataverse {
             let request = build()
                 .timeout(budget.bound(self.retry.request_timeout))
                 .build()
-                .map_err(|error| DataverseError::Internal(format!("request: {error}")))?;
+                .map_err(|error| DataverseError::internal("request", error))?;
             transport::check_destination(request.url())?;
             self.requests.fetch_add(1, Ordering::Relaxed);
             let sent = self.http.execute(request).await;

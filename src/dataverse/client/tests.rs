@@ -47,3 +47,15 @@ fn backoff_grows_and_stays_within_the_cap() {
     assert!(fourth >= Duration::from_millis(400) && fourth <= Duration::from_millis(800));
     assert!(policy.backoff(30) <= Duration::from_secs(1));
 }
+
+#[test]
+fn a_fault_of_this_function_keeps_the_error_behind_it_and_names_it_in_its_message() {
+    let cause = Url::parse("no scheme").unwrap_err();
+    let error = DataverseError::internal("query URL", cause);
+    assert_eq!(
+        error.to_string(),
+        format!("internal error: query URL: {cause}")
+    );
+    let source = std::error::Error::source(&error).map(ToString::to_string);
+    assert_eq!(source, Some(cause.to_string()));
+}

@@ -31,7 +31,7 @@ pub(crate) struct Planned {
 impl Planned {
     /// Whether a session with this configuration lookup is one this query asked for; the
     /// server's filter is checked again here, never trusted alone.
-    pub fn owns(&self, lookup: Option<&Guid>) -> bool {
+    pub(crate) fn owns(&self, lookup: Option<&Guid>) -> bool {
         match (&self.query.owner, lookup) {
             (Owner::Configuration(id), Some(lookup)) => id == lookup,
             (Owner::Configuration(_), None) => false,
@@ -42,7 +42,7 @@ impl Planned {
 
     /// Whether a session with this lookup is judged by a timeout that is not its own
     /// configuration's.
-    pub fn without_active_configuration(&self, lookup: Option<&Guid>) -> bool {
+    pub(crate) fn without_active_configuration(&self, lookup: Option<&Guid>) -> bool {
         self.configuration_id.is_none() || lookup != self.configuration_id.as_ref()
     }
 }

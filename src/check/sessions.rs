@@ -10,6 +10,7 @@
 use super::finding::Finding;
 use crate::dataverse::{ConfigurationRow, ReadRow};
 use crate::ids::Guid;
+use crate::policy::UnitDoubt;
 use crate::settings::Settings;
 use crate::summary::ConfigurationReport;
 use crate::sweep::plan;
@@ -67,7 +68,7 @@ pub fn count(
     now: DateTime<Utc>,
 ) -> (SessionCounts, Vec<Finding>) {
     let mut findings = Vec::new();
-    let plan = plan::plan(now, settings, configurations);
+    let mut plan = plan::plan(now, settings, configurations);
     if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
         findings.push(Finding::error(
             "DEFAULT_CONFIGURATION_ID",
@@ -75,6 +76,7 @@ pub fn count(
             "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
         ));
     }
+    let unit_doubts = std::mem::take(&mut plan.unit_doubts);
     let mut counts: Vec<ConfigurationCount> = plan
         .configurations
         .into_iter()
@@ -107,7 +109,13 @@ pub fn count(
             _ => {}
         }
     }
-    findings.extend(count_findings(settings, &counts, without, unreadable));
+    findings.extend(count_findings(
+        settings,
+        &counts,
+        &unit_doubts,
+        without,
+        unreadable,
+    ));
     let total = SessionCounts {
         active_sessions: sessions.len(),
         would_close: counts.iter().map(|c| c.would_close).sum(),
@@ -142,6 +150,7 @@ fn position(configurations: &[ConfigurationRow], id: Option<&Guid>) -> Option<us
 fn count_findings(
     settings: &Settings,
     counts: &[ConfigurationCount],
+    unit_doubts: &[(Guid, UnitDoubt)],
     without: usize,
     unreadable: usize,
 ) -> Vec<Finding> {
@@ -157,7 +166,14 @@ fn count_findings(
     for count in counts {
         let subject = format!("configuration {}", count.id);
         findings.push(match (&count.timeout_seconds, &count.error) {
-            (Some(seconds), _) => Finding::ok(subject, format!("timeout {seconds} s; {}", judged(count))),
+            (Some(seconds), _) => match unit_doubts.iter().find(|(id, _)| *id == count.id) {
+                Some((_, doubt)) => Finding::warning(
+                    subject,
+                    format!("{doubt}; timeout {seconds} s; {}", judged(count)),
+                    format!("if {} is meant, correct the value or set CONFIGURATION_TIMEOUT_UNIT to {}; a text timeout column can hold its unit (\"{}\"), which is never in doubt", doubt.other_reading(), doubt.other, doubt.other_reading()),
+                ),
+                None => Finding::ok(subject, format!("timeout {seconds} s; {}", judged(count))),
+            },
             (None, error) => Finding::error(
                 subject,
                 format!("{}; none of its {} would be closed", error.as_deref().unwrap_or("unusable timeout"), sessions(count.active_sessions)),

@@ -52,6 +52,8 @@ pub struct SessionCounts {
     pub without_active_configuration: usize,
     /// Rows that cannot be judged (see the sweep's `unreadable`).
     pub unreadable: usize,
+    /// Readable rows whose last-customer-message column is empty, judged by `createdon`.
+    pub without_customer_message: usize,
     /// How many a sweep would close if it ran now.
     pub would_close: usize,
     /// Sessions past their timeout that a sweep leaves open because they await an agent
@@ -82,13 +84,14 @@ pub fn count(
         .into_iter()
         .map(ConfigurationCount::from)
         .collect();
-    let (mut without, mut unreadable, mut awaiting) = (0, 0, 0);
+    let (mut without, mut unreadable, mut awaiting, mut silent) = (0, 0, 0, 0);
     let agent_rule = settings.schema.last_agent_message.is_some();
     for row in sessions {
         let Ok(session) = row else {
             unreadable += 1;
             continue;
         };
+        silent += usize::from(session.last_customer_message.is_none());
         let lookup = session.configuration_id.as_ref();
         let planned = plan.queries.iter().find(|planned| planned.owns(lookup));
         let own = position(configurations, lookup);
@@ -116,6 +119,12 @@ pub fn count(
         without,
         unreadable,
     ));
+    let column = settings.schema.last_customer_message.as_str();
+    findings.extend(empty_column_finding(
+        column,
+        silent,
+        sessions.len() - unreadable,
+    ));
     let total = SessionCounts {
         active_sessions: sessions.len(),
         would_close: counts.iter().map(|c| c.would_close).sum(),
@@ -123,6 +132,7 @@ pub fn count(
         configurations: counts,
         without_active_configuration: without,
         unreadable,
+        without_customer_message: silent,
     };
     (total, findings)
 }
@@ -199,6 +209,33 @@ fn count_findings(
         ));
     }
     findings
+}
+
+/// The last-customer-message column empty on more than this share of the readable active
+/// sessions (in percent) is an error: it is most likely the wrong column, or one the
+/// integration does not fill, and every session would be judged by its creation instead.
+pub const EMPTY_LAST_MESSAGE_ERROR_PERCENT: usize = 50;
+/// Empty on more than this share is a warning: more than business-started sessions the
+/// customer never answered usually explain.
+pub const EMPTY_LAST_MESSAGE_WARNING_PERCENT: usize = 20;
+
+/// The finding when the last-customer-message column is empty on a large share of the
+/// `readable` active sessions, with the counts.
+fn empty_column_finding(column: &str, empty: usize, readable: usize) -> Option<Finding> {
+    const SETTING: &str = "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN";
+    let over = |percent: usize| empty * 100 > readable * percent;
+    let message = format!(
+        "{column} is empty on {empty} of {}: a sweep judges those by when they were created (createdon), not by the customer's last message",
+        sessions(readable)
+    );
+    let fix = format!("check that {SETTING} names the column the WhatsApp integration fills with each incoming message (look at a few sessions in Power Apps); sessions the business started and the customer never answered are the only ones that should have it empty");
+    if over(EMPTY_LAST_MESSAGE_ERROR_PERCENT) {
+        Some(Finding::error(SETTING, message, fix))
+    } else if over(EMPTY_LAST_MESSAGE_WARNING_PERCENT) {
+        Some(Finding::warning(SETTING, message, fix))
+    } else {
+        None
+    }
 }
 
 /// "6 active sessions (1 without an active configuration), 4 would close now (1 awaits an
@@ -324,5 +361,22 @@ mod tests {
             findings[0].message
         );
         assert_eq!(findings[0].severity, super::super::finding::Severity::Error);
+    }
+
+    #[test]
+    fn an_empty_last_message_column_is_an_error_above_half_and_a_warning_above_a_fifth() {
+        let severity = |empty, readable| {
+            empty_column_finding("w4d_lastcustomermessageon", empty, readable).map(|f| f.severity)
+        };
+        use super::super::finding::Severity::{Error, Warning};
+        assert_eq!(severity(6, 10), Some(Error));
+        assert_eq!(severity(5, 10), Some(Warning), "exactly half is not most");
+        assert_eq!(severity(3, 10), Some(Warning));
+        assert_eq!(
+            severity(2, 10),
+            None,
+            "exactly a fifth is not a large share"
+        );
+        assert_eq!(severity(0, 0), None, "no sessions, nothing to say");
     }
 }

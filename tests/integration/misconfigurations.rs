@@ -11,6 +11,16 @@ fn about<'a>(report: &'a CheckReport, subject: &'a str) -> impl Iterator<Item = 
     report.findings.iter().filter(move |f| f.subject == subject)
 }
 
+/// Active sessions of Support: `silent` of them without a customer message, `total` in all.
+fn sessions_with_silent(total: u32, silent: u32) -> Vec<Value> {
+    (1..=total)
+        .map(|n| {
+            let quiet = (n > silent).then(|| hours(2));
+            session(n, Some(SUPPORT), quiet, hours(3))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_of_24_read_as_minutes_is_a_warning_naming_both_readings() {
     let data = org(
@@ -64,4 +74,42 @@ async fn a_sweep_logs_the_unit_warning_with_the_configuration_id() {
         .unwrap_or_else(|| panic!("no unit warning in {}", logs.text()));
     assert_eq!(line["configuration_id"], SUPPORT);
     assert_eq!(line["other_reading"], "48 hours");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_message_column_empty_on_most_sessions_is_an_error_with_the_counts() {
+    let data = org(
+        vec![configuration(SUPPORT, json!(1440))],
+        sessions_with_silent(10, 6),
+    );
+    let harness = Harness::start(data).await;
+    let report = harness.check().await;
+    let found = about(&report, "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN")
+        .find(|f| f.severity == Severity::Error)
+        .unwrap_or_else(|| panic!("no error: {report:#?}"));
+    assert!(
+        found.message.contains("6 of 10 active sessions"),
+        "{}",
+        found.message
+    );
+    assert!(!report.ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_message_column_empty_on_a_large_share_is_a_warning_with_the_counts() {
+    let data = org(
+        vec![configuration(SUPPORT, json!(1440))],
+        sessions_with_silent(10, 3),
+    );
+    let harness = Harness::start(data).await;
+    let report = harness.check().await;
+    let found = about(&report, "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN")
+        .find(|f| f.severity == Severity::Warning)
+        .unwrap_or_else(|| panic!("no warning: {report:#?}"));
+    assert!(
+        found.message.contains("3 of 10 active sessions"),
+        "{}",
+        found.message
+    );
+    assert!(report.ok, "a warning is not an error");
 }

@@ -61,49 +61,86 @@ pub struct SessionCounts {
     pub awaiting_agent: usize,
 }
 
-/// Counts `sessions` against `configurations` at `now` with the sweep's plan and verdict,
-/// with a finding per configuration and those about the whole.
-pub fn count(
-    settings: &Settings,
-    configurations: &[ConfigurationRow],
-    sessions: &[ReadRow],
+/// Counts active sessions one at a time against the active configurations at `now`, with the
+/// sweep's plan and verdict, so that a paged read keeps no row after its page is counted.
+pub struct Tally<'a> {
+    settings: &'a Settings,
+    configurations: &'a [ConfigurationRow],
     now: DateTime<Utc>,
-) -> (SessionCounts, Vec<Finding>) {
-    let mut findings = Vec::new();
-    let mut plan = plan::plan(now, settings, configurations);
-    if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
-        findings.push(Finding::error(
-            "DEFAULT_CONFIGURATION_ID",
-            refusal.to_string(),
-            "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
-        ));
+    plan: plan::Plan,
+    findings: Vec<Finding>,
+    counts: Vec<ConfigurationCount>,
+    unit_doubts: Vec<(Guid, UnitDoubt)>,
+    active: usize,
+    without: usize,
+    unreadable: usize,
+    awaiting: usize,
+    silent: usize,
+}
+
+impl<'a> Tally<'a> {
+    /// A tally with nothing counted yet, planned as a sweep at `now` would plan.
+    pub fn new(
+        settings: &'a Settings,
+        configurations: &'a [ConfigurationRow],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut findings = Vec::new();
+        let mut plan = plan::plan(now, settings, configurations);
+        if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
+            findings.push(Finding::error(
+                "DEFAULT_CONFIGURATION_ID",
+                refusal.to_string(),
+                "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
+            ));
+        }
+        let unit_doubts = std::mem::take(&mut plan.unit_doubts);
+        let counts = std::mem::take(&mut plan.configurations)
+            .into_iter()
+            .map(ConfigurationCount::from)
+            .collect();
+        Tally {
+            settings,
+            configurations,
+            now,
+            plan,
+            findings,
+            counts,
+            unit_doubts,
+            active: 0,
+            without: 0,
+            unreadable: 0,
+            awaiting: 0,
+            silent: 0,
+        }
     }
-    let unit_doubts = std::mem::take(&mut plan.unit_doubts);
-    let mut counts: Vec<ConfigurationCount> = plan
-        .configurations
-        .into_iter()
-        .map(ConfigurationCount::from)
-        .collect();
-    let (mut without, mut unreadable, mut awaiting, mut silent) = (0, 0, 0, 0);
-    let agent_rule = settings.schema.last_agent_message.is_some();
-    for row in sessions {
+
+    /// Counts one active session as read.
+    pub fn add(&mut self, row: &ReadRow) {
+        self.active += 1;
         let Ok(session) = row else {
-            unreadable += 1;
-            continue;
+            self.unreadable += 1;
+            return;
         };
-        silent += usize::from(session.last_customer_message.is_none());
+        self.silent += usize::from(session.last_customer_message.is_none());
+        let configurations = self.configurations;
+        let agent_rule = self.settings.schema.last_agent_message.is_some();
         let lookup = session.configuration_id.as_ref();
-        let planned = plan.queries.iter().find(|planned| planned.owns(lookup));
+        let planned = self
+            .plan
+            .queries
+            .iter()
+            .find(|planned| planned.owns(lookup));
         let own = position(configurations, lookup);
         let judge =
             planned.and_then(|planned| position(configurations, planned.configuration_id.as_ref()));
-        let verdict = planned.map(|planned| verdict(planned, session, now, agent_rule));
-        awaiting += usize::from(verdict == Some(Verdict::AwaitingAgent));
+        let verdict = planned.map(|planned| verdict(planned, session, self.now, agent_rule));
+        self.awaiting += usize::from(verdict == Some(Verdict::AwaitingAgent));
         let Some(at) = own.or(judge) else {
-            without += 1;
-            continue;
+            self.without += 1;
+            return;
         };
-        let count = &mut counts[at];
+        let count = &mut self.counts[at];
         count.active_sessions += 1;
         count.without_active_configuration += usize::from(own.is_none());
         match verdict {
@@ -112,29 +149,48 @@ pub fn count(
             _ => {}
         }
     }
-    findings.extend(count_findings(
-        settings,
-        &counts,
-        &unit_doubts,
-        without,
-        unreadable,
-    ));
-    let column = settings.schema.last_customer_message.as_str();
-    findings.extend(empty_column_finding(
-        column,
-        silent,
-        sessions.len() - unreadable,
-    ));
-    let total = SessionCounts {
-        active_sessions: sessions.len(),
-        would_close: counts.iter().map(|c| c.would_close).sum(),
-        awaiting_agent: awaiting,
-        configurations: counts,
-        without_active_configuration: without,
-        unreadable,
-        without_customer_message: silent,
-    };
-    (total, findings)
+
+    /// The counts, with a finding per configuration and those about the whole.
+    pub fn finish(self) -> (SessionCounts, Vec<Finding>) {
+        let mut findings = self.findings;
+        let (counts, without, unreadable) = (self.counts, self.without, self.unreadable);
+        findings.extend(count_findings(
+            self.settings,
+            &counts,
+            &self.unit_doubts,
+            without,
+            unreadable,
+        ));
+        let column = self.settings.schema.last_customer_message.as_str();
+        findings.extend(empty_column_finding(
+            column,
+            self.silent,
+            self.active - unreadable,
+        ));
+        let total = SessionCounts {
+            active_sessions: self.active,
+            would_close: counts.iter().map(|c| c.would_close).sum(),
+            awaiting_agent: self.awaiting,
+            configurations: counts,
+            without_active_configuration: without,
+            unreadable,
+            without_customer_message: self.silent,
+        };
+        (total, findings)
+    }
+}
+
+/// Counts `sessions` at once: the tally over a slice, for tests.
+#[cfg(test)]
+pub fn count(
+    settings: &Settings,
+    configurations: &[ConfigurationRow],
+    sessions: &[ReadRow],
+    now: DateTime<Utc>,
+) -> (SessionCounts, Vec<Finding>) {
+    let mut tally = Tally::new(settings, configurations, now);
+    sessions.iter().for_each(|row| tally.add(row));
+    tally.finish()
 }
 
 impl From<ConfigurationReport> for ConfigurationCount {

@@ -10,9 +10,11 @@
 //! - `report`: [`Finding`], [`Severity`] and the [`CheckReport`] JSON.
 //! - `tables`: the metadata reads and what they prove (`rules` judges them, purely).
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
+//! - `counted`: the findings those counts give (pure).
 //! - `paging`: the active sessions read and counted a page at a time (memory flat with size).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
 
+mod counted;
 mod finding;
 mod paging;
 mod report;
@@ -148,7 +150,7 @@ async fn count_sessions(
             findings.extend(found);
             let mut message = format!(
                 "{}; a sweep now would close {}",
-                sessions::sessions(counts.active_sessions),
+                counted::sessions(counts.active_sessions),
                 counts.would_close
             );
             if let Some(column) = &settings.schema.last_agent_message {

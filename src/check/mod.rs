@@ -10,9 +10,13 @@
 //! - `report`: [`Finding`], [`Severity`] and the [`CheckReport`] JSON.
 //! - `tables`: the metadata reads and what they prove (`rules` judges them, purely).
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
+//! - `counted`: the findings those counts give (pure).
+//! - `paging`: the active sessions read and counted a page at a time (memory flat with size).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
 
+mod counted;
 mod finding;
+mod paging;
 mod report;
 mod rules;
 mod sessions;
@@ -137,16 +141,16 @@ async fn count_sessions(
 ) -> Option<SessionCounts> {
     let read = async {
         let configurations = org.active_configurations().await?;
-        let rows = metadata::active_sessions(org).await?;
-        Ok::<_, DataverseError>((configurations, rows))
+        let mut tally = sessions::Tally::new(settings, &configurations, now);
+        paging::tally_pages(&mut paging::ActiveSessions::new(org), &mut tally).await?;
+        Ok::<_, DataverseError>(tally.finish())
     };
     match read.await {
-        Ok((configurations, rows)) => {
-            let (counts, found) = sessions::count(settings, &configurations, &rows, now);
+        Ok((counts, found)) => {
             findings.extend(found);
             let mut message = format!(
                 "{}; a sweep now would close {}",
-                sessions::sessions(counts.active_sessions),
+                counted::sessions(counts.active_sessions),
                 counts.would_close
             );
             if let Some(column) = &settings.schema.last_agent_message {

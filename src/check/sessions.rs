@@ -7,9 +7,11 @@
 //! without an active one, the query that owns each session), then its `sweep::verdict` on
 //! each row. Pure: `now` is an argument.
 
+use super::counted;
 use super::finding::Finding;
 use crate::dataverse::{ConfigurationRow, ReadRow};
 use crate::ids::Guid;
+use crate::policy::UnitDoubt;
 use crate::settings::{setting, Settings};
 use crate::summary::ConfigurationReport;
 use crate::sweep::plan;
@@ -51,6 +53,8 @@ pub struct SessionCounts {
     pub without_active_configuration: usize,
     /// Rows that cannot be judged (see the sweep's `unreadable`).
     pub unreadable: usize,
+    /// Readable rows whose last-customer-message column is empty, judged by `createdon`.
+    pub without_customer_message: usize,
     /// How many a sweep would close if it ran now.
     pub would_close: usize,
     /// Sessions past their timeout that a sweep leaves open because they await an agent
@@ -58,47 +62,86 @@ pub struct SessionCounts {
     pub awaiting_agent: usize,
 }
 
-/// Counts `sessions` against `configurations` at `now` with the sweep's plan and verdict,
-/// with a finding per configuration and those about the whole.
-pub(crate) fn count(
-    settings: &Settings,
-    configurations: &[ConfigurationRow],
-    sessions: &[ReadRow],
+/// Counts active sessions one at a time against the active configurations at `now`, with the
+/// sweep's plan and verdict, so that a paged read keeps no row after its page is counted.
+pub struct Tally<'a> {
+    settings: &'a Settings,
+    configurations: &'a [ConfigurationRow],
     now: DateTime<Utc>,
-) -> (SessionCounts, Vec<Finding>) {
-    let mut findings = Vec::new();
-    let plan = plan::plan(now, settings, configurations);
-    if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
-        findings.push(Finding::error(
-            setting::DEFAULT_CONFIGURATION_ID.name,
-            refusal.to_string(),
-            "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
-        ));
+    plan: plan::Plan,
+    findings: Vec<Finding>,
+    counts: Vec<ConfigurationCount>,
+    unit_doubts: Vec<(Guid, UnitDoubt)>,
+    active: usize,
+    without: usize,
+    unreadable: usize,
+    awaiting: usize,
+    silent: usize,
+}
+
+impl<'a> Tally<'a> {
+    /// A tally with nothing counted yet, planned as a sweep at `now` would plan.
+    pub fn new(
+        settings: &'a Settings,
+        configurations: &'a [ConfigurationRow],
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut findings = Vec::new();
+        let mut plan = plan::plan(now, settings, configurations);
+        if let Some(refusal @ SweepError::DefaultConfigurationNotActive { .. }) = &plan.refusal {
+            findings.push(Finding::error(
+                setting::DEFAULT_CONFIGURATION_ID.name,
+                refusal.to_string(),
+                "set DEFAULT_CONFIGURATION_ID to the id of an active configuration, or leave it empty",
+            ));
+        }
+        let unit_doubts = std::mem::take(&mut plan.unit_doubts);
+        let counts = std::mem::take(&mut plan.configurations)
+            .into_iter()
+            .map(ConfigurationCount::from)
+            .collect();
+        Tally {
+            settings,
+            configurations,
+            now,
+            plan,
+            findings,
+            counts,
+            unit_doubts,
+            active: 0,
+            without: 0,
+            unreadable: 0,
+            awaiting: 0,
+            silent: 0,
+        }
     }
-    let mut counts: Vec<ConfigurationCount> = plan
-        .configurations
-        .into_iter()
-        .map(ConfigurationCount::from)
-        .collect();
-    let (mut without, mut unreadable, mut awaiting) = (0, 0, 0);
-    let agent_rule = settings.schema.last_agent_message.is_some();
-    for row in sessions {
+
+    /// Counts one active session as read.
+    pub fn add(&mut self, row: &ReadRow) {
+        self.active += 1;
         let Ok(session) = row else {
-            unreadable += 1;
-            continue;
+            self.unreadable += 1;
+            return;
         };
+        self.silent += usize::from(session.last_customer_message.is_none());
+        let configurations = self.configurations;
+        let agent_rule = self.settings.schema.last_agent_message.is_some();
         let lookup = session.configuration_id.as_ref();
-        let planned = plan.queries.iter().find(|planned| planned.owns(lookup));
+        let planned = self
+            .plan
+            .queries
+            .iter()
+            .find(|planned| planned.owns(lookup));
         let own = position(configurations, lookup);
         let judge =
             planned.and_then(|planned| position(configurations, planned.configuration_id.as_ref()));
-        let verdict = planned.map(|planned| verdict(planned, session, now, agent_rule));
-        awaiting += usize::from(verdict == Some(Verdict::AwaitingAgent));
+        let verdict = planned.map(|planned| verdict(planned, session, self.now, agent_rule));
+        self.awaiting += usize::from(verdict == Some(Verdict::AwaitingAgent));
         let Some(at) = own.or(judge) else {
-            without += 1;
-            continue;
+            self.without += 1;
+            return;
         };
-        let count = &mut counts[at];
+        let count = &mut self.counts[at];
         count.active_sessions += 1;
         count.without_active_configuration += usize::from(own.is_none());
         match verdict {
@@ -107,16 +150,48 @@ pub(crate) fn count(
             _ => {}
         }
     }
-    findings.extend(count_findings(settings, &counts, without, unreadable));
-    let total = SessionCounts {
-        active_sessions: sessions.len(),
-        would_close: counts.iter().map(|c| c.would_close).sum(),
-        awaiting_agent: awaiting,
-        configurations: counts,
-        without_active_configuration: without,
-        unreadable,
-    };
-    (total, findings)
+
+    /// The counts, with a finding per configuration and those about the whole.
+    pub fn finish(self) -> (SessionCounts, Vec<Finding>) {
+        let mut findings = self.findings;
+        let (counts, without, unreadable) = (self.counts, self.without, self.unreadable);
+        findings.extend(counted::count_findings(
+            self.settings,
+            &counts,
+            &self.unit_doubts,
+            without,
+            unreadable,
+        ));
+        let column = self.settings.schema.last_customer_message.as_str();
+        findings.extend(counted::empty_column_finding(
+            column,
+            self.silent,
+            self.active - unreadable,
+        ));
+        let total = SessionCounts {
+            active_sessions: self.active,
+            would_close: counts.iter().map(|c| c.would_close).sum(),
+            awaiting_agent: self.awaiting,
+            configurations: counts,
+            without_active_configuration: without,
+            unreadable,
+            without_customer_message: self.silent,
+        };
+        (total, findings)
+    }
+}
+
+/// Counts `sessions` at once: the tally over a slice, for tests.
+#[cfg(test)]
+pub fn count(
+    settings: &Settings,
+    configurations: &[ConfigurationRow],
+    sessions: &[ReadRow],
+    now: DateTime<Utc>,
+) -> (SessionCounts, Vec<Finding>) {
+    let mut tally = Tally::new(settings, configurations, now);
+    sessions.iter().for_each(|row| tally.add(row));
+    tally.finish()
 }
 
 impl From<ConfigurationReport> for ConfigurationCount {
@@ -137,80 +212,6 @@ impl From<ConfigurationReport> for ConfigurationCount {
 fn position(configurations: &[ConfigurationRow], id: Option<&Guid>) -> Option<usize> {
     let id = id?;
     configurations.iter().position(|c| c.id == *id)
-}
-
-fn count_findings(
-    settings: &Settings,
-    counts: &[ConfigurationCount],
-    without: usize,
-    unreadable: usize,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if counts.is_empty() {
-        findings.push(Finding::error(
-            "configurations",
-            "no WhatsApp configuration is active, so a sweep knows no timeout and closes nothing",
-            "activate the WhatsApp configuration whose Session Timeout should apply",
-        ));
-    }
-    let timeout_column = settings.schema.timeout_column.as_str();
-    for count in counts {
-        let subject = format!("configuration {}", count.id);
-        findings.push(match (&count.timeout_seconds, &count.error) {
-            (Some(seconds), _) => Finding::ok(subject, format!("timeout {seconds} s; {}", judged(count))),
-            (None, error) => Finding::error(
-                subject,
-                format!("{}; none of its {} would be closed", error.as_deref().unwrap_or("unusable timeout"), sessions(count.active_sessions)),
-                format!("give this configuration a usable Session Timeout ({timeout_column}), or correct CONFIGURATION_TIMEOUT_UNIT or MIN_SESSION_TIMEOUT"),
-            ),
-        });
-    }
-    if without > 0 {
-        findings.push(Finding::warning(
-            "sessions",
-            format!("{} without an active configuration (theirs is empty or not active) and no configuration to judge them (several are active and DEFAULT_CONFIGURATION_ID is not set, or the one that would judge them has an unusable timeout); a sweep never closes them", sessions(without)),
-            "set DEFAULT_CONFIGURATION_ID to the configuration whose timeout should apply to them, or assign them to an active configuration",
-        ));
-    }
-    if unreadable > 0 {
-        findings.push(Finding::warning(
-            "sessions",
-            format!(
-                "{} cannot be judged (no id, no ETag or a time that is not a date)",
-                sessions(unreadable)
-            ),
-            "look at the rows the sweep summary lists as unreadable and correct them",
-        ));
-    }
-    findings
-}
-
-/// "6 active sessions (1 without an active configuration), 4 would close now (1 awaits an
-/// agent's reply)".
-fn judged(count: &ConfigurationCount) -> String {
-    let mut text = sessions(count.active_sessions);
-    if count.without_active_configuration > 0 {
-        text += &format!(
-            " ({} without an active configuration)",
-            count.without_active_configuration
-        );
-    }
-    text += &format!(", {} would close now", count.would_close);
-    if count.awaiting_agent > 0 {
-        text += &format!(
-            " ({} past the timeout await an agent's reply and stay open)",
-            count.awaiting_agent
-        );
-    }
-    text
-}
-
-/// "1 active session", "2 active sessions".
-pub(super) fn sessions(count: usize) -> String {
-    match count {
-        1 => "1 active session".to_owned(),
-        n => format!("{n} active sessions"),
-    }
 }
 
 #[cfg(test)]

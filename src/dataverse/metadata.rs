@@ -1,15 +1,14 @@
 //! Read-only questions about the environment's definitions, through the documented metadata
 //! Web API ("Query table definitions using the Web API"): which table has an entity set name,
 //! its columns and their types, a date and time column's `DateTimeBehavior`, a lookup's
-//! `Targets`, the status and state option sets; plus the active cloud flows and the active
-//! sessions, for the check. Every request here is a GET; nothing in this module writes.
+//! `Targets`, the status and state option sets; plus the active cloud flows and the paged read
+//! of the active sessions, for the check. Every request here is a GET; nothing in this module writes.
 //!
 //! Logical names that come back from Dataverse are checked to be identifiers before they are
 //! placed in a URL, as the settings' names are.
 
-use super::org::{Org, ReadRow};
+use super::org::{Org, SessionPages};
 use super::query;
-use super::wire::{self};
 use super::DataverseError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -246,22 +245,11 @@ pub async fn active_cloud_flows(org: &Org) -> Result<Vec<CloudFlow>, DataverseEr
     Ok(flows)
 }
 
-/// Every active session, read as the sweep reads a candidate (all pages).
-pub async fn active_sessions(org: &Org) -> Result<Vec<ReadRow>, DataverseError> {
-    let schema = org.schema();
-    let mut url = Some(query::query_url(
-        org.root(),
-        schema.session_table.as_str(),
-        &wire::session_columns(schema),
-        "statecode eq 0",
-    )?);
-    let mut rows = Vec::new();
-    while let Some(current) = url {
-        let (page, next) = org.page(&current).await?;
-        rows.extend(page.value.iter().map(|row| wire::session_row(schema, row)));
-        url = next;
-    }
-    Ok(rows)
+/// The first position of a paged read of every active session, each row read as the sweep
+/// reads a candidate; the caller takes one page at a time ([`Org::next_page`]), so the check
+/// never holds more than a page.
+pub fn active_sessions(org: &Org) -> SessionPages {
+    org.session_pages("statecode eq 0")
 }
 
 /// One column's definition cast to a derived metadata type.

@@ -144,7 +144,8 @@ impl Org {
         self.session_pages(&query.filter(&self.schema))
     }
 
-    fn session_pages(&self, filter: &str) -> SessionPages {
+    /// The first position of a paged read of the sessions `filter` selects.
+    pub(super) fn session_pages(&self, filter: &str) -> SessionPages {
         let url = query::query_url(
             &self.root,
             self.schema.session_table.as_str(),

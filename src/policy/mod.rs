@@ -8,8 +8,10 @@ use std::fmt;
 use std::str::FromStr;
 
 mod decimal;
+mod reading;
 
 use decimal::{Decimal, Exact};
+pub use reading::{more_natural_unit, UnitDoubt};
 
 /// The longest timeout accepted; anything longer is almost certainly a unit mistake.
 const MAX_TIMEOUT_SECONDS: i64 = 3650 * 86_400;
@@ -29,7 +31,7 @@ pub enum TimeoutError {
     /// Longer than ten years.
     #[error("the session timeout {0:?} is longer than ten years")]
     TooLong(String),
-    /// Shorter than `MIN_SESSION_TIMEOUT`: most likely a unit mistake ("24" meant as hours).
+    /// Shorter than `MIN_SESSION_TIMEOUT`: most likely a unit mistake ("2" meant as hours, read as minutes).
     #[error("the session timeout of {seconds} s is shorter than MIN_SESSION_TIMEOUT ({minimum} s); check the value and CONFIGURATION_TIMEOUT_UNIT")]
     TooShort { seconds: i64, minimum: i64 },
 }

@@ -6,6 +6,7 @@ mod aws_deadlines;
 mod check;
 mod emulator;
 mod judging;
+mod misconfigurations;
 mod outcomes;
 mod pacing;
 mod refusals;

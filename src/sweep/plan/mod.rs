@@ -5,7 +5,7 @@
 use super::SweepError;
 use crate::dataverse::{ConfigurationRow, Owner, SessionQuery};
 use crate::ids::Guid;
-use crate::policy::SessionTimeout;
+use crate::policy::{SessionTimeout, UnitDoubt};
 use crate::settings::Settings;
 use crate::summary::{ConfigurationReport, Incomplete, Summary};
 use chrono::{DateTime, Utc};
@@ -62,6 +62,9 @@ pub(crate) struct Plan {
     /// Why a sweep stops before reading: no active configuration, a default that is not
     /// active, or no usable timeout.
     pub refusal: Option<SweepError>,
+    /// Usable configurations whose bare timeout reads more naturally in another unit: applied
+    /// as configured, but warned about, since the floor cannot tell "24" minutes from hours.
+    pub unit_doubts: Vec<(Guid, UnitDoubt)>,
 }
 
 /// Checks `DEFAULT_CONFIGURATION_ID` and each active configuration and plans the queries at
@@ -85,6 +88,15 @@ pub(crate) fn plan(
         })
         .collect();
     let usable: Vec<Usable> = checked.into_iter().filter_map(Result::ok).collect();
+    let unit = settings.schema.timeout_unit;
+    let unit_doubts = configurations
+        .iter()
+        .filter(|configuration| usable.iter().any(|u| u.id == configuration.id))
+        .filter_map(|configuration| {
+            let doubt = UnitDoubt::of_column(configuration.timeout.as_ref(), unit)?;
+            Some((configuration.id.clone(), doubt))
+        })
+        .collect();
     let default = settings.default_configuration.as_ref();
     let refused = if configurations.is_empty() {
         Some(SweepError::NoActiveConfiguration {
@@ -99,6 +111,7 @@ pub(crate) fn plan(
             usable,
             queries: Vec::new(),
             refusal: Some(refusal),
+            unit_doubts,
         };
     }
     let active: Vec<Guid> = configurations
@@ -124,6 +137,7 @@ pub(crate) fn plan(
         usable,
         queries,
         refusal,
+        unit_doubts,
     }
 }
 
@@ -144,6 +158,9 @@ impl Plan {
                     error!(configuration_id = %report.id, reason = reason.as_deref().unwrap_or_default(), "configuration skipped: none of its sessions is touched")
                 }
             }
+        }
+        for (id, doubt) in &self.unit_doubts {
+            warn!(configuration_id = %id, configured = %doubt.configured_reading(), other_reading = %doubt.other_reading(), "{doubt}; check the value and CONFIGURATION_TIMEOUT_UNIT");
         }
         if let Some(refusal) = self.refusal {
             return Err(refusal);

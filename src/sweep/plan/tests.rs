@@ -189,3 +189,20 @@ fn no_usable_configuration_is_an_error_before_any_query() {
     assert!(matches!(error, SweepError::NoUsableConfiguration { .. }));
     assert!(error.to_string().contains("w4d_sessiontimeout"));
 }
+
+#[test]
+fn a_bare_timeout_in_doubt_is_noted_only_on_a_usable_configuration() {
+    let settings = crate::settings::tests::settings(&[
+        ("DATAVERSE_SECRET_ID", "s"),
+        ("MIN_SESSION_TIMEOUT", "30 minutes"),
+    ])
+    .unwrap();
+    let plan = super::plan(
+        now(),
+        &settings,
+        &[configuration(A, json!(24)), configuration(B, json!(48))],
+    );
+    let doubted: Vec<&Guid> = plan.unit_doubts.iter().map(|(id, _)| id).collect();
+    assert_eq!(doubted, [&guid(B)], "24 minutes is below the floor already");
+    assert_eq!(plan.unit_doubts[0].1.other_reading(), "48 hours");
+}

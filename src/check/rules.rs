@@ -185,7 +185,7 @@ pub fn column_finding(
     )
 }
 
-/// What the last-customer-message column's `DateTimeBehavior` does to the timing.
+/// What a date and time column's `DateTimeBehavior` does to the timing.
 pub fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) -> Finding {
     match behavior {
         "UserLocal" => Finding::ok(setting, format!("{column} holds UTC instants (behaviour User local)")),
@@ -194,10 +194,10 @@ pub fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) ->
             format!("{column} has the behaviour Time zone independent: it holds the wall-clock time as written, with no time zone, and this function reads it as UTC, so sessions close early or late by the writer's offset from UTC"),
             "have the integration write UTC times into it, or point the setting at a User local date and time column",
         ),
-        "DateOnly" => Finding::warning(
+        "DateOnly" => Finding::error(
             setting,
-            format!("{column} has the behaviour Date only: it holds no time of day, so every session looks as if the customer wrote at midnight and closes up to a day early"),
-            "point the setting at a User local date and time column",
+            format!("{column} has the behaviour Date only: the Web API reads it as a date with no time of day and no time zone (Edm.Date) and refuses the sweep's comparison of it with a date and time, so every sweep would stop with an error and every session read would be unreadable"),
+            format!("set {setting} to a date and time column with the behaviour User local (format Date and time)"),
         ),
         other => Finding::warning(
             setting,
@@ -321,10 +321,21 @@ mod tests {
     }
 
     #[test]
-    fn a_date_only_last_message_column_warns_that_sessions_close_early() {
+    fn a_date_only_column_is_an_error_that_says_what_would_happen_and_what_to_choose() {
         let finding = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "DateOnly");
-        assert_eq!(finding.severity, super::super::finding::Severity::Warning);
-        assert!(finding.message.contains("up to a day early"));
+
+        assert_eq!(finding.severity, super::super::finding::Severity::Error);
+        assert!(finding.message.contains("refuses"), "{}", finding.message);
+        assert!(
+            finding.message.contains("no time of day"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.fix.unwrap().contains("User local"));
+    }
+
+    #[test]
+    fn a_user_local_column_is_ok() {
         let user_local = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "UserLocal");
         assert_eq!(user_local.severity, super::super::finding::Severity::Ok);
     }

@@ -1,5 +1,5 @@
 //! The metadata half of the check: each table and column setting against the environment's
-//! definitions, the date and time behaviour of the last-customer-message column, the lookup's
+//! definitions, the date and time behaviour of each column a session is timed from, the lookup's
 //! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
 
 use super::finding::Finding;
@@ -97,14 +97,23 @@ async fn session_checks(
 ) -> Result<(), DataverseError> {
     let schema = org.schema();
     let found = columns(org, session, &session_specs(schema), findings).await?;
-    if found.contains(&"SESSION_LAST_CUSTOMER_MESSAGE_COLUMN") {
-        let column = metadata::logical_column(schema.last_customer_message.as_str());
-        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
-        findings.push(rules::datetime_behavior_finding(
+    let timed = [
+        (
             "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
-            column,
-            &behavior,
-        ));
+            Some(schema.last_customer_message.as_str()),
+        ),
+        ("createdon", Some("createdon")),
+        (
+            "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+            schema.last_agent_message.as_ref().map(|n| n.as_str()),
+        ),
+    ];
+    for (setting, column) in timed {
+        let Some(column) = column.filter(|_| found.contains(&setting)) else {
+            continue;
+        };
+        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
+        findings.push(rules::datetime_behavior_finding(setting, column, &behavior));
     }
     if let (true, Some(configuration)) = (
         found.contains(&"SESSION_CONFIGURATION_LOOKUP"),

@@ -41,7 +41,7 @@ pub async fn run(
 ) -> CheckReport {
     let mut findings = Vec::new();
     let schema = Arc::new(settings.schema.clone());
-    let Some(org) = credentials(dataverse, schema, budget, &mut findings).await else {
+    let Some(org) = credentials(dataverse, schema, budget, now, &mut findings).await else {
         let report = CheckReport::new(findings, None);
         report.log();
         return report;
@@ -78,9 +78,11 @@ async fn credentials(
     dataverse: &Arc<Dataverse>,
     schema: Arc<crate::settings::Schema>,
     budget: Budget,
+    now: DateTime<Utc>,
     findings: &mut Vec<Finding>,
 ) -> Option<Org> {
-    let outcome = match Org::open(dataverse.clone(), schema, budget).await {
+    // The check closes nothing; `now` only completes the handle.
+    let outcome = match Org::open(dataverse.clone(), schema, budget, now).await {
         Ok(org) => org.who_am_i().await.map(|user| (org, user)),
         Err(error) => Err(error),
     };

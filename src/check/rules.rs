@@ -207,6 +207,27 @@ pub fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) ->
     }
 }
 
+/// With `SESSION_END_COLUMN` unset, the session table's date and time columns whose names
+/// contain "end", suggested as a warning; `None` when it has none.
+pub fn end_column_suggestion(table: &str, columns: &[ColumnDefinition]) -> Option<Finding> {
+    let names: Vec<String> = columns
+        .iter()
+        .filter(|c| {
+            c.attribute_type == "DateTime" && c.logical_name.to_ascii_lowercase().contains("end")
+        })
+        .map(|c| c.logical_name.clone())
+        .collect();
+    let first = names.first()?.clone();
+    Some(
+        Finding::warning(
+            "SESSION_END_COLUMN",
+            format!("SESSION_END_COLUMN is not set, but {table} has the date and time column {}: a session this function closes keeps it empty, so views and reports that use it show the session as never ended", names.join(", ")),
+            format!("set SESSION_END_COLUMN to {first} to record when each session was closed"),
+        )
+        .suggesting(names),
+    )
+}
+
 /// Whether the lookup points to the configuration table.
 pub fn lookup_target_finding(setting: &str, targets: &[String], configuration: &str) -> Finding {
     if targets
@@ -338,6 +359,21 @@ mod tests {
     fn a_user_local_column_is_ok() {
         let user_local = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "UserLocal");
         assert_eq!(user_local.severity, super::super::finding::Severity::Ok);
+    }
+
+    #[test]
+    fn only_date_and_time_columns_whose_names_contain_end_are_suggested_for_the_end_column() {
+        let columns = [
+            column("w4d_enddatetime", "DateTime"),
+            column("w4d_endreason", "String"),
+            column("createdon", "DateTime"),
+        ];
+
+        let finding = end_column_suggestion("w4d_chatsession", &columns).unwrap();
+
+        assert_eq!(finding.severity, super::super::finding::Severity::Warning);
+        assert_eq!(finding.suggestions, ["w4d_enddatetime"]);
+        assert!(end_column_suggestion("w4d_chatsession", &columns[1..]).is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::finding::Finding;
 use super::rules::{self, ColumnSpec};
 use super::states;
-use crate::dataverse::metadata::{self, TableDefinition};
+use crate::dataverse::metadata::{self, ColumnDefinition, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
 use crate::settings::Schema;
 
@@ -19,7 +19,7 @@ pub(super) struct Tables {
 }
 
 /// The settings that name a table or column the data reads use.
-const NAME_SETTINGS: [&str; 10] = [
+const NAME_SETTINGS: [&str; 11] = [
     "CONFIGURATION_TABLE",
     "CONFIGURATION_ID_COLUMN",
     "CONFIGURATION_TIMEOUT_COLUMN",
@@ -30,6 +30,7 @@ const NAME_SETTINGS: [&str; 10] = [
     "SESSION_CONFIGURATION_LOOKUP",
     "SESSION_CLOSE_REASON_COLUMN",
     "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+    "SESSION_END_COLUMN",
 ];
 
 /// Checks every table and column setting; a metadata read that fails ends these checks with
@@ -96,7 +97,10 @@ async fn session_checks(
     findings: &mut Vec<Finding>,
 ) -> Result<(), DataverseError> {
     let schema = org.schema();
-    let found = columns(org, session, &session_specs(schema), findings).await?;
+    let (found, all) = columns(org, session, &session_specs(schema), findings).await?;
+    if schema.session_end.is_none() {
+        findings.extend(rules::end_column_suggestion(&session.logical_name, &all));
+    }
     let timed = [
         (
             "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
@@ -166,13 +170,13 @@ async fn table(
     Ok(None)
 }
 
-/// Checks `specs` against the columns of `table`; the settings that passed.
+/// Checks `specs` against the columns of `table`; the settings that passed, and the columns.
 async fn columns(
     org: &Org,
     table: &TableDefinition,
     specs: &[ColumnSpec],
     findings: &mut Vec<Finding>,
-) -> Result<Vec<&'static str>, DataverseError> {
+) -> Result<(Vec<&'static str>, Vec<ColumnDefinition>), DataverseError> {
     let columns = metadata::columns(org, &table.logical_name).await?;
     let mut passed = Vec::new();
     for spec in specs {
@@ -195,7 +199,7 @@ async fn columns(
         }
         findings.push(finding);
     }
-    Ok(passed)
+    Ok((passed, columns))
 }
 
 fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
@@ -224,6 +228,14 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
         specs.push(ColumnSpec {
             setting: "SESSION_LAST_AGENT_MESSAGE_COLUMN",
             value: agent.to_string(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        });
+    }
+    if let Some(end) = &schema.session_end {
+        specs.push(ColumnSpec {
+            setting: "SESSION_END_COLUMN",
+            value: end.to_string(),
             accepted: &["DateTime"],
             kind: "a date and time",
         });

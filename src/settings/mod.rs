@@ -94,6 +94,9 @@ pub struct Schema {
     /// Optional column of when an agent last wrote; when set, a session awaiting an agent's
     /// reply is never closed.
     pub last_agent_message: Option<Name>,
+    /// Optional date and time column set to the instant of the close (the session's End
+    /// Date & Time), emptied by a reopen.
+    pub session_end: Option<Name>,
     /// Entity set of the WhatsApp configurations.
     pub configuration_table: Name,
     /// Primary key of a configuration.
@@ -130,6 +133,7 @@ impl Schema {
                 .as_ref()
                 .map(|n| ("SESSION_LAST_AGENT_MESSAGE_COLUMN", n)),
         )
+        .chain(self.session_end.as_ref().map(|n| ("SESSION_END_COLUMN", n)))
         .find(|(_, value)| value.as_str().eq_ignore_ascii_case(name))
         .map(|(setting, _)| setting)
     }
@@ -192,6 +196,7 @@ impl Settings {
             active_statuscode: read.number("SESSION_ACTIVE_STATUSCODE")? as i64,
             close_reason: read.optional_name("SESSION_CLOSE_REASON_COLUMN")?,
             last_agent_message: read.optional_name("SESSION_LAST_AGENT_MESSAGE_COLUMN")?,
+            session_end: read.optional_name("SESSION_END_COLUMN")?,
             configuration_table: read.name("CONFIGURATION_TABLE")?,
             configuration_id: read.name("CONFIGURATION_ID_COLUMN")?,
             timeout_column: read.name("CONFIGURATION_TIMEOUT_COLUMN")?,

@@ -14,6 +14,7 @@ mod reliability;
 mod reopen;
 mod scenarios;
 mod secret_urls;
+mod session_end;
 mod settings_docs;
 mod support;
 mod wake;

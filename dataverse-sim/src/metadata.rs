@@ -134,6 +134,7 @@ fn entity(set: &str, table: &TableState) -> Value {
         "LogicalName": table.entity_name,
         "EntitySetName": set,
         "PrimaryIdAttribute": table.primary_key,
+        "EnforceStateTransitions": table.enforces_state_transitions(),
         "MetadataId": metadata_id(&table.entity_name),
     })
 }

@@ -38,6 +38,29 @@ impl TableState {
             .is_some_and(|a| a["DateTimeBehavior"] == "DateOnly")
     }
 
+    /// True when the table enforces its state transitions (declared on its `statuscode`).
+    pub(crate) fn enforces_state_transitions(&self) -> bool {
+        self.attributes
+            .get("statuscode")
+            .is_some_and(|s| s["EnforceStateTransitions"] == true)
+    }
+
+    /// Whether status `from` may move to `to`: always, unless the table enforces its state
+    /// transitions and `from`'s `TransitionData` does not list `to`.
+    pub(crate) fn allows_status_change(&self, from: i64, to: i64) -> bool {
+        if from == to || !self.enforces_state_transitions() {
+            return true;
+        }
+        let wanted = format!("tostatusid=\"{to}\"");
+        self.attributes["statuscode"]["Options"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|option| option["Value"].as_i64() == Some(from))
+            .filter_map(|option| option["TransitionData"].as_str())
+            .any(|data| data.contains(&wanted))
+    }
+
     /// Keeps only the date of each Date only column's value: Dataverse stores such a column
     /// with no time of day and no time zone, and the Web API reads it as `Edm.Date`.
     fn keep_dates_only(&self, row: &mut Row) {

@@ -11,6 +11,7 @@
 //! - `tables`: the metadata reads and what they prove (`rules` judges them, purely).
 //! - `sessions`: configurations and sessions counted by the sweep's rules (pure).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
+//! - `transitions`: closes and reopens against enforced state transitions (pure).
 
 mod finding;
 mod report;
@@ -18,6 +19,7 @@ mod rules;
 mod sessions;
 mod states;
 mod tables;
+mod transitions;
 
 #[cfg(test)]
 mod agreement_tests;

@@ -289,6 +289,7 @@ mod tests {
             logical_name: "w4d_chatsession".into(),
             entity_set: Some("w4d_chatsessions".into()),
             primary_id: Some("w4d_chatsessionid".into()),
+            enforce_state_transitions: None,
         }
     }
 

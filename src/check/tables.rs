@@ -5,6 +5,7 @@
 use super::finding::Finding;
 use super::rules::{self, ColumnSpec};
 use super::states;
+use super::transitions;
 use crate::dataverse::metadata::{self, ColumnDefinition, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
 use crate::settings::Schema;
@@ -141,6 +142,12 @@ async fn session_checks(
             &statuses,
         ));
     }
+    findings.extend(transitions::findings(
+        &session.logical_name,
+        session.enforce_state_transitions == Some(true),
+        schema,
+        &statuses,
+    ));
     Ok(())
 }
 

@@ -17,5 +17,6 @@ mod secret_urls;
 mod session_end;
 mod settings_docs;
 mod support;
+mod transitions;
 mod wake;
 mod wake_writes;

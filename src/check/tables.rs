@@ -89,8 +89,8 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
     Ok(())
 }
 
-/// The session table's columns, the last message's behaviour, the lookup's target and the
-/// close and reopen state/status pairs.
+/// The session table's columns, the behaviour of the columns it is timed from, the lookup's
+/// target, the close and reopen state/status pairs and the transitions between them.
 async fn session_checks(
     org: &Org,
     session: &TableDefinition,
@@ -102,6 +102,30 @@ async fn session_checks(
     if schema.session_end.is_none() {
         findings.extend(rules::end_column_suggestion(&session.logical_name, &all));
     }
+    behaviours(org, session, &found, findings).await?;
+    if let (true, Some(configuration)) = (
+        found.contains(&"SESSION_CONFIGURATION_LOOKUP"),
+        configuration,
+    ) {
+        let column = metadata::logical_column(schema.configuration_lookup.as_str());
+        let targets = metadata::lookup_targets(org, &session.logical_name, column).await?;
+        findings.push(rules::lookup_target_finding(
+            "SESSION_CONFIGURATION_LOOKUP",
+            &targets,
+            &configuration.logical_name,
+        ));
+    }
+    state_checks(org, session, findings).await
+}
+
+/// The `DateTimeBehavior` of each column a session is timed from that passed its type check.
+async fn behaviours(
+    org: &Org,
+    session: &TableDefinition,
+    found: &[&'static str],
+    findings: &mut Vec<Finding>,
+) -> Result<(), DataverseError> {
+    let schema = org.schema();
     let timed = [
         (
             "SESSION_LAST_CUSTOMER_MESSAGE_COLUMN",
@@ -120,18 +144,16 @@ async fn session_checks(
         let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
         findings.push(rules::datetime_behavior_finding(setting, column, &behavior));
     }
-    if let (true, Some(configuration)) = (
-        found.contains(&"SESSION_CONFIGURATION_LOOKUP"),
-        configuration,
-    ) {
-        let column = metadata::logical_column(schema.configuration_lookup.as_str());
-        let targets = metadata::lookup_targets(org, &session.logical_name, column).await?;
-        findings.push(rules::lookup_target_finding(
-            "SESSION_CONFIGURATION_LOOKUP",
-            &targets,
-            &configuration.logical_name,
-        ));
-    }
+    Ok(())
+}
+
+/// The close and reopen state/status pairs, and the enforced transitions between them.
+async fn state_checks(
+    org: &Org,
+    session: &TableDefinition,
+    findings: &mut Vec<Finding>,
+) -> Result<(), DataverseError> {
+    let schema = org.schema();
     let states = metadata::state_values(org, &session.logical_name).await?;
     let statuses = metadata::status_options(org, &session.logical_name).await?;
     for pair in states::pairs(schema) {

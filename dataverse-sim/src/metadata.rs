@@ -3,7 +3,9 @@
 //! `Attributes` (all, or one by `LogicalName`, optionally cast to
 //! `Microsoft.Dynamics.CRM.DateTimeAttributeMetadata`, `LookupAttributeMetadata`,
 //! `StatusAttributeMetadata` or `StateAttributeMetadata`, whose `OptionSet` is always
-//! expanded). (`WhoAmI` is answered by `webapi`.) Shapes follow "Query table definitions using the Web
+//! expanded, each status with the `TransitionData` declared for it). A definition reports
+//! `EnforceStateTransitions` from the table's `statuscode` declaration. (`WhoAmI` is
+//! answered by `webapi`.) Shapes follow "Query table definitions using the Web
 //! API" and the metadata entity type reference; `$select` is accepted and not applied.
 //!
 //! A column's type comes from the table's declared `attributes`, else from its name: the
@@ -134,6 +136,7 @@ fn entity(set: &str, table: &TableState) -> Value {
         "LogicalName": table.entity_name,
         "EntitySetName": set,
         "PrimaryIdAttribute": table.primary_key,
+        "EnforceStateTransitions": table.enforces_state_transitions(),
         "MetadataId": metadata_id(&table.entity_name),
     })
 }

@@ -30,6 +30,48 @@ impl TableState {
     pub(crate) fn has_column(&self, column: &str) -> bool {
         self.columns.contains(column)
     }
+
+    /// True when the column is declared a date and time column with the behaviour Date only.
+    pub(crate) fn is_date_only(&self, column: &str) -> bool {
+        self.attributes
+            .get(column)
+            .is_some_and(|a| a["DateTimeBehavior"] == "DateOnly")
+    }
+
+    /// True when the table enforces its state transitions (declared on its `statuscode`).
+    pub(crate) fn enforces_state_transitions(&self) -> bool {
+        self.attributes
+            .get("statuscode")
+            .is_some_and(|s| s["EnforceStateTransitions"] == true)
+    }
+
+    /// Whether status `from` may move to `to`: always, unless the table enforces its state
+    /// transitions and `from`'s `TransitionData` does not list `to`.
+    pub(crate) fn allows_status_change(&self, from: i64, to: i64) -> bool {
+        if from == to || !self.enforces_state_transitions() {
+            return true;
+        }
+        let wanted = format!("tostatusid=\"{to}\"");
+        self.attributes["statuscode"]["Options"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|option| option["Value"].as_i64() == Some(from))
+            .filter_map(|option| option["TransitionData"].as_str())
+            .any(|data| data.contains(&wanted))
+    }
+
+    /// Keeps only the date of each Date only column's value: Dataverse stores such a column
+    /// with no time of day and no time zone, and the Web API reads it as `Edm.Date`.
+    fn keep_dates_only(&self, row: &mut Row) {
+        for (column, value) in row.iter_mut() {
+            if let (true, Some(text)) = (self.is_date_only(column), value.as_str()) {
+                if let Some(date) = text.get(..10).filter(|_| text.len() > 10) {
+                    *value = Value::from(date);
+                }
+            }
+        }
+    }
 }
 
 /// Every table plus the version counter.
@@ -118,6 +160,7 @@ impl Store {
         row.entry("_modifiedby_value")
             .or_insert(Value::from(INTEGRATION_USER_ID));
         row.insert("versionnumber".into(), Value::from(version));
+        table.keep_dates_only(&mut row);
         table.columns.extend(row.keys().cloned());
         table.rows.insert(id, row);
         true
@@ -136,11 +179,13 @@ impl Store {
         let version = self.next_version();
         let table = self.tables.get_mut(set)?;
         let primary_key = table.primary_key.clone();
+        let mut changes = changes.clone();
+        table.keep_dates_only(&mut changes);
         let row = table.rows.get_mut(&key(id))?;
         for (column, value) in changes {
             // The key and the version are the server's to set, as in Dataverse.
-            if column != &primary_key && column != "versionnumber" {
-                row.insert(column.clone(), value.clone());
+            if column != primary_key && column != "versionnumber" {
+                row.insert(column, value);
             }
         }
         row.insert("modifiedon".into(), Value::from(stamp(self.clock.now())));

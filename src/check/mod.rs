@@ -13,6 +13,7 @@
 //! - `counted`: the findings those counts give (pure).
 //! - `paging`: the active sessions read and counted a page at a time (memory flat with size).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
+//! - `transitions`: closes and reopens against enforced state transitions (pure).
 
 mod counted;
 mod finding;
@@ -22,6 +23,7 @@ mod rules;
 mod sessions;
 mod states;
 mod tables;
+mod transitions;
 
 #[cfg(test)]
 mod agreement_tests;
@@ -45,7 +47,7 @@ pub async fn run(
 ) -> CheckReport {
     let mut findings = Vec::new();
     let schema = Arc::new(settings.schema.clone());
-    let Some(org) = credentials(dataverse, schema, budget, &mut findings).await else {
+    let Some(org) = credentials(dataverse, schema, budget, now, &mut findings).await else {
         let report = CheckReport::new(findings, None);
         report.log();
         return report;
@@ -82,9 +84,11 @@ async fn credentials(
     dataverse: &Arc<Dataverse>,
     schema: Arc<crate::settings::Schema>,
     budget: Budget,
+    now: DateTime<Utc>,
     findings: &mut Vec<Finding>,
 ) -> Option<Org> {
-    let outcome = match Org::open(dataverse.clone(), schema, budget).await {
+    // The check closes nothing; `now` only completes the handle.
+    let outcome = match Org::open(dataverse.clone(), schema, budget, now).await {
         Ok(org) => org.who_am_i().await.map(|user| (org, user)),
         Err(error) => Err(error),
     };

@@ -4,6 +4,7 @@
 
 use super::finding::Finding;
 use crate::dataverse::metadata::{logical_column, CloudFlow, ColumnDefinition, TableDefinition};
+use crate::settings::setting;
 
 /// Words that say what a WhatsApp session setting is about, looked for in names.
 const DOMAIN_WORDS: [&str; 10] = [
@@ -185,7 +186,7 @@ pub(crate) fn column_finding(
     )
 }
 
-/// What the last-customer-message column's `DateTimeBehavior` does to the timing.
+/// What a date and time column's `DateTimeBehavior` does to the timing.
 pub(crate) fn datetime_behavior_finding(setting: &str, column: &str, behavior: &str) -> Finding {
     match behavior {
         "UserLocal" => Finding::ok(setting, format!("{column} holds UTC instants (behaviour User local)")),
@@ -194,10 +195,10 @@ pub(crate) fn datetime_behavior_finding(setting: &str, column: &str, behavior: &
             format!("{column} has the behaviour Time zone independent: it holds the wall-clock time as written, with no time zone, and this function reads it as UTC, so sessions close early or late by the writer's offset from UTC"),
             "have the integration write UTC times into it, or point the setting at a User local date and time column",
         ),
-        "DateOnly" => Finding::warning(
+        "DateOnly" => Finding::error(
             setting,
-            format!("{column} has the behaviour Date only: it holds no time of day, so every session looks as if the customer wrote at midnight and closes up to a day early"),
-            "point the setting at a User local date and time column",
+            format!("{column} has the behaviour Date only: the Web API reads it as a date with no time of day and no time zone (Edm.Date) and refuses the sweep's comparison of it with a date and time, so every sweep would stop with an error and every session read would be unreadable"),
+            format!("set {setting} to a date and time column with the behaviour User local (format Date and time)"),
         ),
         other => Finding::warning(
             setting,
@@ -205,6 +206,27 @@ pub(crate) fn datetime_behavior_finding(setting: &str, column: &str, behavior: &
             "check the column's behaviour in Power Apps; User local is the one this function expects",
         ),
     }
+}
+
+/// With `SESSION_END_COLUMN` unset, the session table's date and time columns whose names
+/// contain "end", suggested as a warning; `None` when it has none.
+pub fn end_column_suggestion(table: &str, columns: &[ColumnDefinition]) -> Option<Finding> {
+    let names: Vec<String> = columns
+        .iter()
+        .filter(|c| {
+            c.attribute_type == "DateTime" && c.logical_name.to_ascii_lowercase().contains("end")
+        })
+        .map(|c| c.logical_name.clone())
+        .collect();
+    let first = names.first()?.clone();
+    Some(
+        Finding::warning(
+            setting::SESSION_END_COLUMN.name,
+            format!("SESSION_END_COLUMN is not set, but {table} has the date and time column {}: a session this function closes keeps it empty, so views and reports that use it show the session as never ended", names.join(", ")),
+            format!("set SESSION_END_COLUMN to {first} to record when each session was closed"),
+        )
+        .suggesting(names),
+    )
 }
 
 /// Whether the lookup points to the configuration table.
@@ -272,6 +294,7 @@ mod tests {
             logical_name: "w4d_chatsession".into(),
             entity_set: Some("w4d_chatsessions".into()),
             primary_id: Some("w4d_chatsessionid".into()),
+            enforce_state_transitions: None,
         }
     }
 
@@ -325,12 +348,38 @@ mod tests {
     }
 
     #[test]
-    fn a_date_only_last_message_column_warns_that_sessions_close_early() {
+    fn a_date_only_column_is_an_error_that_says_what_would_happen_and_what_to_choose() {
         let finding = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "DateOnly");
-        assert_eq!(finding.severity, super::super::finding::Severity::Warning);
-        assert!(finding.message.contains("up to a day early"));
+
+        assert_eq!(finding.severity, super::super::finding::Severity::Error);
+        assert!(finding.message.contains("refuses"), "{}", finding.message);
+        assert!(
+            finding.message.contains("no time of day"),
+            "{}",
+            finding.message
+        );
+        assert!(finding.fix.unwrap().contains("User local"));
+    }
+
+    #[test]
+    fn a_user_local_column_is_ok() {
         let user_local = datetime_behavior_finding("S", "w4d_lastcustomermessageon", "UserLocal");
         assert_eq!(user_local.severity, super::super::finding::Severity::Ok);
+    }
+
+    #[test]
+    fn only_date_and_time_columns_whose_names_contain_end_are_suggested_for_the_end_column() {
+        let columns = [
+            column("w4d_enddatetime", "DateTime"),
+            column("w4d_endreason", "String"),
+            column("createdon", "DateTime"),
+        ];
+
+        let finding = end_column_suggestion("w4d_chatsession", &columns).unwrap();
+
+        assert_eq!(finding.severity, super::super::finding::Severity::Warning);
+        assert_eq!(finding.suggestions, ["w4d_enddatetime"]);
+        assert!(end_column_suggestion("w4d_chatsession", &columns[1..]).is_none());
     }
 
     #[test]

@@ -111,13 +111,17 @@ pub(super) fn pairs(schema: &Schema) -> [StatePair; 2] {
 mod tests {
     use super::*;
 
+    fn status(value: i64, state: i64) -> StatusOption {
+        StatusOption {
+            value,
+            state,
+            transition_data: None,
+        }
+    }
+
     #[test]
     fn a_status_of_another_state_is_an_error_naming_the_right_ones() {
-        let statuses = [
-            StatusOption { value: 1, state: 0 },
-            StatusOption { value: 2, state: 1 },
-            StatusOption { value: 3, state: 1 },
-        ];
+        let statuses = [status(1, 0), status(2, 1), status(3, 1)];
         let pair = StatePair {
             state_setting: "SESSION_CLOSED_STATECODE",
             status_setting: "SESSION_CLOSED_STATUSCODE",

@@ -1,11 +1,12 @@
 //! The metadata half of the check: each table and column setting against the environment's
-//! definitions, the date and time behaviour of the last-customer-message column, the lookup's
+//! definitions, the date and time behaviour of each column a session is timed from, the lookup's
 //! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
 
 use super::finding::Finding;
 use super::rules::{self, ColumnSpec};
 use super::states;
-use crate::dataverse::metadata::{self, TableDefinition};
+use super::transitions;
+use crate::dataverse::metadata::{self, ColumnDefinition, TableDefinition};
 use crate::dataverse::{DataverseError, Org};
 use crate::settings::{setting, Schema};
 
@@ -19,7 +20,7 @@ pub(super) struct Tables {
 }
 
 /// The settings that name a table or column the data reads use.
-const NAME_SETTINGS: [&str; 10] = [
+const NAME_SETTINGS: [&str; 11] = [
     setting::CONFIGURATION_TABLE.name,
     setting::CONFIGURATION_ID_COLUMN.name,
     setting::CONFIGURATION_TIMEOUT_COLUMN.name,
@@ -30,6 +31,7 @@ const NAME_SETTINGS: [&str; 10] = [
     setting::SESSION_CONFIGURATION_LOOKUP.name,
     setting::SESSION_CLOSE_REASON_COLUMN.name,
     setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name,
+    setting::SESSION_END_COLUMN.name,
 ];
 
 /// Checks every table and column setting; a metadata read that fails ends these checks with
@@ -90,8 +92,8 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
     Ok(())
 }
 
-/// The session table's columns, the last message's behaviour, the lookup's target and the
-/// close and reopen state/status pairs.
+/// The session table's columns, the behaviour of the columns it is timed from, the lookup's
+/// target, the close and reopen state/status pairs and the transitions between them.
 async fn session_checks(
     org: &Org,
     session: &TableDefinition,
@@ -99,16 +101,11 @@ async fn session_checks(
     findings: &mut Vec<Finding>,
 ) -> Result<(), DataverseError> {
     let schema = org.schema();
-    let found = columns(org, session, &session_specs(schema), findings).await?;
-    if found.contains(&setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name) {
-        let column = metadata::logical_column(schema.last_customer_message.as_str());
-        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
-        findings.push(rules::datetime_behavior_finding(
-            setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
-            column,
-            &behavior,
-        ));
+    let (found, all) = columns(org, session, &session_specs(schema), findings).await?;
+    if schema.session_end.is_none() {
+        findings.extend(rules::end_column_suggestion(&session.logical_name, &all));
     }
+    behaviours(org, session, &found, findings).await?;
     if let (true, Some(configuration)) = (
         found.contains(&setting::SESSION_CONFIGURATION_LOOKUP.name),
         configuration,
@@ -121,6 +118,45 @@ async fn session_checks(
             &configuration.logical_name,
         ));
     }
+    state_checks(org, session, findings).await
+}
+
+/// The `DateTimeBehavior` of each column a session is timed from that passed its type check.
+async fn behaviours(
+    org: &Org,
+    session: &TableDefinition,
+    found: &[&'static str],
+    findings: &mut Vec<Finding>,
+) -> Result<(), DataverseError> {
+    let schema = org.schema();
+    let timed = [
+        (
+            setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
+            Some(schema.last_customer_message.as_str()),
+        ),
+        ("createdon", Some("createdon")),
+        (
+            setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name,
+            schema.last_agent_message.as_ref().map(|n| n.as_str()),
+        ),
+    ];
+    for (setting, column) in timed {
+        let Some(column) = column.filter(|_| found.contains(&setting)) else {
+            continue;
+        };
+        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
+        findings.push(rules::datetime_behavior_finding(setting, column, &behavior));
+    }
+    Ok(())
+}
+
+/// The close and reopen state/status pairs, and the enforced transitions between them.
+async fn state_checks(
+    org: &Org,
+    session: &TableDefinition,
+    findings: &mut Vec<Finding>,
+) -> Result<(), DataverseError> {
+    let schema = org.schema();
     let states = metadata::state_values(org, &session.logical_name).await?;
     let statuses = metadata::status_options(org, &session.logical_name).await?;
     for pair in states::pairs(schema) {
@@ -131,6 +167,12 @@ async fn session_checks(
             &statuses,
         ));
     }
+    findings.extend(transitions::findings(
+        &session.logical_name,
+        session.enforce_state_transitions == Some(true),
+        schema,
+        &statuses,
+    ));
     Ok(())
 }
 
@@ -160,13 +202,13 @@ async fn table(
     Ok(None)
 }
 
-/// Checks `specs` against the columns of `table`; the settings that passed.
+/// Checks `specs` against the columns of `table`; the settings that passed, and the columns.
 async fn columns(
     org: &Org,
     table: &TableDefinition,
     specs: &[ColumnSpec],
     findings: &mut Vec<Finding>,
-) -> Result<Vec<&'static str>, DataverseError> {
+) -> Result<(Vec<&'static str>, Vec<ColumnDefinition>), DataverseError> {
     let columns = metadata::columns(org, &table.logical_name).await?;
     let mut passed = Vec::new();
     for spec in specs {
@@ -189,7 +231,7 @@ async fn columns(
         }
         findings.push(finding);
     }
-    Ok(passed)
+    Ok((passed, columns))
 }
 
 fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
@@ -218,6 +260,14 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
         specs.push(ColumnSpec {
             setting: setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name,
             value: agent.to_string(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        });
+    }
+    if let Some(end) = &schema.session_end {
+        specs.push(ColumnSpec {
+            setting: setting::SESSION_END_COLUMN.name,
+            value: end.to_string(),
             accepted: &["DateTime"],
             kind: "a date and time",
         });

@@ -25,6 +25,9 @@ pub struct TableDefinition {
     /// The primary key column.
     #[serde(rename = "PrimaryIdAttribute", default)]
     pub primary_id: Option<String>,
+    /// Whether a row may change status only along the transitions of its status options.
+    #[serde(rename = "EnforceStateTransitions", default)]
+    pub enforce_state_transitions: Option<bool>,
 }
 
 /// A column's definition.
@@ -38,8 +41,9 @@ pub struct ColumnDefinition {
     pub attribute_type: String,
 }
 
-/// One option of a status column: its value and the state it belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// One option of a status column: its value, the state it belongs to and, when the table
+/// enforces its state transitions, the statuses it may move to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct StatusOption {
     /// The statuscode value.
     #[serde(rename = "Value")]
@@ -47,6 +51,25 @@ pub struct StatusOption {
     /// The statecode it belongs to.
     #[serde(rename = "State")]
     pub state: i64,
+    /// The `allowedtransitions` XML document: `<allowedtransition sourcestatusid="1"
+    /// tostatusid="6" />` per status this one may move to.
+    #[serde(rename = "TransitionData", default)]
+    pub transition_data: Option<String>,
+}
+
+impl StatusOption {
+    /// True when its `TransitionData` lists `to` (a status may always keep itself).
+    pub fn allows(&self, to: i64) -> bool {
+        let Some(data) = &self.transition_data else {
+            return self.value == to;
+        };
+        self.value == to
+            || data
+                .split("tostatusid=\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next()?.trim().parse::<i64>().ok())
+                .any(|target| target == to)
+    }
 }
 
 /// An activated cloud flow.
@@ -113,7 +136,7 @@ pub async fn table_by_entity_set(
     entity_set: &str,
 ) -> Result<Option<TableDefinition>, DataverseError> {
     let url = org.url(&format!(
-        "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute&$filter=EntitySetName%20eq%20'{}'",
+        "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute,EnforceStateTransitions&$filter=EntitySetName%20eq%20'{}'",
         identifier(entity_set)?
     ))?;
     Ok(

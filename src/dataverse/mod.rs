@@ -117,6 +117,13 @@ impl DataverseError {
         }
     }
 
+    /// True when Dataverse refused a query because it compares a Date only column (an
+    /// `Edm.Date`) with a date and time: ODataLib's "incompatible types" 400.
+    pub(crate) fn compares_date_only(&self) -> bool {
+        matches!(self, DataverseError::Api { status: 400, message, .. }
+            if message.contains("incompatible types") && message.contains("'Edm.Date'"))
+    }
+
     /// The table or column a 400/404 complains about, quoted in Dataverse's message as
     /// "Could not find a property named 'x'" or "Resource not found for the segment 'x'".
     pub fn unknown_name(&self) -> Option<&str> {

@@ -38,15 +38,21 @@ pub struct SessionPages {
 }
 
 impl Org {
-    /// Resolves the Web API root from the secret and holds what every request needs.
+    /// Resolves the Web API root from the secret and holds what every request needs; every
+    /// close through this handle records `closed_at` (the sweep's instant) as the end time.
     pub async fn open(
         dataverse: Arc<Dataverse>,
         schema: Arc<Schema>,
         budget: Budget,
+        closed_at: DateTime<Utc>,
     ) -> Result<Self, DataverseError> {
         let root = dataverse.api_root(&budget).await?;
-        let close_body = Arc::from(query::change_body(&schema, SessionChange::Close));
-        let reopen_body = Arc::from(query::change_body(&schema, SessionChange::Reopen));
+        let close_body = Arc::from(query::change_body(&schema, SessionChange::Close, closed_at));
+        let reopen_body = Arc::from(query::change_body(
+            &schema,
+            SessionChange::Reopen,
+            closed_at,
+        ));
         Ok(Org {
             dataverse,
             root,

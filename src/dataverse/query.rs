@@ -171,8 +171,8 @@ pub enum SessionChange {
     Reopen,
 }
 
-/// The body of the PATCH that makes `change`.
-pub(crate) fn change_body(schema: &Schema, change: SessionChange) -> String {
+/// The body of the PATCH that makes `change`; a close records `at` in the end column.
+pub(crate) fn change_body(schema: &Schema, change: SessionChange, at: DateTime<Utc>) -> String {
     let (statecode, statuscode, reason) = match change {
         SessionChange::Close => (
             schema.closed_statecode,
@@ -190,6 +190,13 @@ pub(crate) fn change_body(schema: &Schema, change: SessionChange) -> String {
     body.insert("statuscode".into(), statuscode.into());
     if let Some(column) = &schema.close_reason {
         body.insert(column.to_string(), reason);
+    }
+    if let Some(column) = &schema.session_end {
+        let ended = match change {
+            SessionChange::Close => at.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+            SessionChange::Reopen => serde_json::Value::Null,
+        };
+        body.insert(column.to_string(), ended);
     }
     serde_json::Value::Object(body).to_string()
 }
@@ -351,11 +358,11 @@ mod tests {
     fn the_close_body_sets_the_closed_state_and_optionally_the_reason() {
         let mut schema = schema();
         assert_eq!(
-            change_body(&schema, SessionChange::Close),
+            change_body(&schema, SessionChange::Close, cutoff()),
             r#"{"statecode":1,"statuscode":2}"#
         );
         schema.close_reason = Some(crate::settings::Name::parse("X", "w4d_closereason").unwrap());
-        assert!(change_body(&schema, SessionChange::Close)
+        assert!(change_body(&schema, SessionChange::Close, cutoff())
             .contains(r#""w4d_closereason":"Closed by session timeout""#));
     }
 
@@ -363,11 +370,35 @@ mod tests {
     fn the_reopen_body_sets_the_active_state_and_clears_a_configured_reason() {
         let mut schema = schema();
         assert_eq!(
-            change_body(&schema, SessionChange::Reopen),
+            change_body(&schema, SessionChange::Reopen, cutoff()),
             r#"{"statecode":0,"statuscode":1}"#
         );
         schema.close_reason = Some(crate::settings::Name::parse("X", "w4d_closereason").unwrap());
-        assert!(change_body(&schema, SessionChange::Reopen).contains(r#""w4d_closereason":null"#));
+        assert!(change_body(&schema, SessionChange::Reopen, cutoff())
+            .contains(r#""w4d_closereason":null"#));
+    }
+
+    #[test]
+    fn the_close_body_sets_a_configured_end_column_to_the_instant_of_the_close() {
+        let mut schema = schema();
+        schema.session_end = Some(crate::settings::Name::parse("X", "w4d_enddatetime").unwrap());
+
+        let body = change_body(&schema, SessionChange::Close, cutoff());
+
+        assert!(
+            body.contains(r#""w4d_enddatetime":"2026-11-24T15:00:00Z""#),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn the_reopen_body_empties_a_configured_end_column() {
+        let mut schema = schema();
+        schema.session_end = Some(crate::settings::Name::parse("X", "w4d_enddatetime").unwrap());
+
+        let body = change_body(&schema, SessionChange::Reopen, cutoff());
+
+        assert!(body.contains(r#""w4d_enddatetime":null"#), "{body}");
     }
 
     #[test]

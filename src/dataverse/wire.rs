@@ -159,15 +159,14 @@ pub(crate) fn session_row(
         return Err(fail("its id is not a GUID".into()));
     };
     let etag = text(row, "@odata.etag").map_err(|_| fail("the row has no ETag".into()))?;
-    let last_customer_message =
-        optional_time(row, schema.last_customer_message.as_str()).map_err(&fail)?;
+    let time =
+        |column: &str| optional_time(row, column, schema.setting_named(column)).map_err(&fail);
+    let last_customer_message = time(schema.last_customer_message.as_str())?;
     let last_agent_message = match &schema.last_agent_message {
-        Some(column) => optional_time(row, column.as_str()).map_err(&fail)?,
+        Some(column) => time(column.as_str())?,
         None => None,
     };
-    let created_on = optional_time(row, "createdon")
-        .map_err(&fail)?
-        .ok_or_else(|| fail("the row has no createdon".into()))?;
+    let created_on = time("createdon")?.ok_or_else(|| fail("the row has no createdon".into()))?;
     let configuration_id = match row.get(schema.configuration_lookup.as_str()) {
         Some(Value::String(lookup)) if !lookup.is_empty() => {
             Some(Guid::parse(lookup).ok_or_else(|| {
@@ -217,12 +216,28 @@ pub(crate) fn time_of(
     row: &Map<String, Value>,
     column: &str,
 ) -> Result<Option<DateTime<Utc>>, DataverseError> {
-    optional_time(row, column).map_err(DataverseError::BadResponse)
+    optional_time(row, column, None).map_err(DataverseError::BadResponse)
 }
 
-fn optional_time(row: &Map<String, Value>, column: &str) -> Result<Option<DateTime<Utc>>, String> {
+/// The date and time in `column`; `setting`, the setting that names the column, is what the
+/// reason tells the administrator to change.
+fn optional_time(
+    row: &Map<String, Value>,
+    column: &str,
+    setting: Option<&str>,
+) -> Result<Option<DateTime<Utc>>, String> {
     match row.get(column) {
         None | Some(Value::Null) => Ok(None),
+        // An Edm.Date: the column's behaviour is Date only. Any time of day would be a guess.
+        Some(Value::String(value))
+            if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() =>
+        {
+            let choose = setting.map_or_else(
+                || "choose a User local date and time column".to_owned(),
+                |setting| format!("set {setting} to a User local date and time column"),
+            );
+            Err(format!("{column} holds the date {value} with no time of day (the column's behaviour is Date only), so the session cannot be timed from it; {choose}"))
+        }
         Some(Value::String(value)) => DateTime::parse_from_rfc3339(value)
             .map(|time| Some(time.with_timezone(&Utc)))
             .map_err(|_| format!("{column} holds {value:?}, which is not a date and time")),
@@ -286,6 +301,30 @@ mod tests {
             Some("00000000-0000-4000-8000-0000000000a1")
         );
         assert!(error.reason.contains("w4d_lastcustomermessageon"));
+    }
+
+    #[test]
+    fn a_date_with_no_time_of_day_is_unreadable_because_the_column_is_date_only() {
+        let error = session_row(
+            &schema(),
+            &row(json!({
+                "@odata.etag": "W/\"1\"",
+                "w4d_chatsessionid": "00000000-0000-4000-8000-0000000000a1",
+                "w4d_lastcustomermessageon": "2026-11-24",
+                "createdon": "2026-11-20T08:00:00Z",
+                "statecode": 0
+            })),
+        )
+        .unwrap_err();
+
+        assert!(error.reason.contains("Date only"), "{}", error.reason);
+        assert!(
+            error
+                .reason
+                .contains("SESSION_LAST_CUSTOMER_MESSAGE_COLUMN"),
+            "{}",
+            error.reason
+        );
     }
 
     #[test]

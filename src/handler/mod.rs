@@ -184,6 +184,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::InvalidReopenInstant(_) => "InvalidReopenInstant",
             HandlerError::Sweep(SweepError::UnknownName { .. }) => "UnknownTableOrColumn",
+            HandlerError::Sweep(SweepError::DateOnlyColumn { .. }) => "DateOnlyColumn",
             HandlerError::Sweep(SweepError::NoActiveConfiguration { .. }) => {
                 "NoActiveConfiguration"
             }

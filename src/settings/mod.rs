@@ -102,6 +102,9 @@ pub struct Schema {
     /// Optional column of when an agent last wrote; when set, a session awaiting an agent's
     /// reply is never closed.
     pub last_agent_message: Option<Name>,
+    /// Optional date and time column set to the instant of the close (the session's End
+    /// Date & Time), emptied by a reopen.
+    pub session_end: Option<Name>,
     /// Entity set of the WhatsApp configurations.
     pub configuration_table: Name,
     /// Primary key of a configuration.
@@ -146,6 +149,11 @@ impl Schema {
             self.last_agent_message
                 .as_ref()
                 .map(|n| (setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name, n)),
+        )
+        .chain(
+            self.session_end
+                .as_ref()
+                .map(|n| (setting::SESSION_END_COLUMN.name, n)),
         )
         .find(|(_, value)| value.as_str().eq_ignore_ascii_case(name))
         .map(|(setting, _)| setting)
@@ -209,6 +217,7 @@ impl Settings {
             active_statuscode: read.number(&setting::SESSION_ACTIVE_STATUSCODE)? as i64,
             close_reason: read.optional_name(&setting::SESSION_CLOSE_REASON_COLUMN)?,
             last_agent_message: read.optional_name(&setting::SESSION_LAST_AGENT_MESSAGE_COLUMN)?,
+            session_end: read.optional_name(&setting::SESSION_END_COLUMN)?,
             configuration_table: read.name(&setting::CONFIGURATION_TABLE)?,
             configuration_id: read.name(&setting::CONFIGURATION_ID_COLUMN)?,
             timeout_column: read.name(&setting::CONFIGURATION_TIMEOUT_COLUMN)?,

@@ -106,6 +106,7 @@ settings_table! {
     SESSION_ACTIVE_STATUSCODE: "SessionActiveStatuscode", Some("1"), Form::Number { min: 0, max: i32::MAX as u64 }, "the statuscode a reopen sets";
     SESSION_CLOSE_REASON_COLUMN: "SessionCloseReasonColumn", None, Form::OptionalName, "optional text column set to \"Closed by session timeout\"";
     SESSION_LAST_AGENT_MESSAGE_COLUMN: "SessionLastAgentMessageColumn", None, Form::OptionalName, "optional: when an agent last wrote; a session whose customer wrote after it is never closed";
+    SESSION_END_COLUMN: "SessionEndColumn", None, Form::OptionalName, "optional date and time column set to the instant of the close (the session's End Date & Time); a reopen empties it";
     CONFIGURATION_TABLE: "ConfigurationTable", Some("w4d_whatsappconfigurations"), Form::Name, "entity set of the WhatsApp Configurations";
     CONFIGURATION_ID_COLUMN: "ConfigurationIdColumn", Some("w4d_whatsappconfigurationid"), Form::Name, "its primary key";
     CONFIGURATION_TIMEOUT_COLUMN: "ConfigurationTimeoutColumn", Some("w4d_sessiontimeout"), Form::Name, "the Session Timeout column";

@@ -39,6 +39,7 @@ fn only_the_secret_id_is_required_and_the_rest_have_defaults() {
     assert_eq!(s.schema.timeout_unit, TimeoutUnit::Minutes);
     assert_eq!(s.schema.close_reason, None);
     assert_eq!(s.schema.last_agent_message, None);
+    assert_eq!(s.schema.session_end, None);
     assert_eq!(s.wake, None);
     assert_eq!(s.min_wake_interval, Duration::from_secs(60));
 }
@@ -214,5 +215,18 @@ fn an_optional_close_reason_column_is_read_when_set() {
     assert_eq!(
         s.schema.close_reason.map(|n| n.0),
         Some("w4d_closereason".into())
+    );
+}
+
+#[test]
+fn an_optional_session_end_column_is_read_when_set() {
+    let s = settings(&[
+        ("DATAVERSE_SECRET_ID", "s"),
+        ("SESSION_END_COLUMN", "w4d_enddatetime"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.schema.session_end.map(|n| n.0),
+        Some("w4d_enddatetime".into())
     );
 }

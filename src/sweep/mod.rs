@@ -30,7 +30,7 @@ pub use run::run;
 
 use crate::budget::Budget;
 use crate::dataverse::DataverseError;
-use crate::settings::Schema;
+use crate::settings::{setting, Schema};
 use crate::summary::Summary;
 use chrono::{DateTime, Utc};
 
@@ -57,6 +57,14 @@ pub enum SweepError {
         name: String,
         source: Box<DataverseError>,
     },
+    /// A date and time setting names a Date only column, which Dataverse will not compare
+    /// with the sweep's cutoff.
+    #[error("{setting} is {name:?}, a Date only column: it holds no time of day, and Dataverse refuses to compare it with a date and time; set {setting} to a User local date and time column (Dataverse said: {source}). No session was closed")]
+    DateOnlyColumn {
+        setting: &'static str,
+        name: String,
+        source: Box<DataverseError>,
+    },
     /// No configuration is active, so no timeout is known.
     #[error("no active WhatsApp configuration was found in {table}; no session was closed")]
     NoActiveConfiguration { table: String },
@@ -79,6 +87,15 @@ pub enum SweepError {
 
 impl SweepError {
     fn from_dataverse(schema: &Schema, error: DataverseError) -> Self {
+        if error.compares_date_only() {
+            // The sweep compares only the last customer message and `createdon` with a date
+            // and time, and `createdon` is always User local.
+            return SweepError::DateOnlyColumn {
+                setting: setting::SESSION_LAST_CUSTOMER_MESSAGE_COLUMN.name,
+                name: schema.last_customer_message.to_string(),
+                source: Box::new(error),
+            };
+        }
         match error
             .unknown_name()
             .and_then(|name| Some((schema.setting_named(name)?, name.to_owned())))

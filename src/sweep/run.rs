@@ -79,9 +79,14 @@ impl<'a> Start<'a> {
             requests_at_start: dataverse.requests_sent(),
             schema: Arc::new(settings.schema.clone()),
         };
-        let org = Org::open(dataverse.clone(), start.schema.clone(), options.budget)
-            .await
-            .map_err(|error| start.fail(error))?;
+        let org = Org::open(
+            dataverse.clone(),
+            start.schema.clone(),
+            options.budget,
+            options.now,
+        )
+        .await
+        .map_err(|error| start.fail(error))?;
         Ok((start, org))
     }
 

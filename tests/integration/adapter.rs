@@ -92,6 +92,7 @@ async fn open(app: &App, budget: Budget) -> Result<Org, DataverseError> {
         app.dataverse.clone(),
         Arc::new(app.settings.schema.clone()),
         budget,
+        chrono::Utc::now(),
     )
     .await
 }

@@ -42,12 +42,13 @@ async fn the_sample_org_passes_and_the_counts_match_its_sessions() {
     let harness = Harness::start(Dataset::demo(Utc::now())).await;
     let report = harness.check().await;
     assert!(report.ok, "{report:#?}");
-    // The one warning: Legacy 0112 belongs to an inactive configuration.
+    // The two warnings: SESSION_END_COLUMN is unset though the table has w4d_enddatetime, and
+    // Legacy 0112 belongs to an inactive configuration.
     let warnings: Vec<&str> = report
         .with_severity(Severity::Warning)
         .map(|f| f.subject.as_str())
         .collect();
-    assert_eq!(warnings, ["sessions"], "{report:#?}");
+    assert_eq!(warnings, ["SESSION_END_COLUMN", "sessions"], "{report:#?}");
     let counts = report.sessions.as_ref().expect("counts");
     // Eleven active sessions: six of Support (four overdue), four of Sales (two overdue), one
     // of the inactive Legacy configuration; 0106 is closed already.
@@ -308,8 +309,10 @@ async fn the_default_configuration_judges_and_counts_the_sessions_without_an_act
             session(4, Some(SALES), Some(minutes(10)), hours(1)),
         ],
     );
+    // The end column is set so that the sample schema's w4d_enddatetime is not suggested.
     let harness = Setup::new(data)
         .env("DEFAULT_CONFIGURATION_ID", SUPPORT)
+        .env("SESSION_END_COLUMN", "w4d_enddatetime")
         .start()
         .await;
     let report = harness.check().await;

@@ -4,6 +4,7 @@
 mod adapter;
 mod aws_deadlines;
 mod check;
+mod date_only;
 mod emulator;
 mod judging;
 mod misconfigurations;
@@ -14,7 +15,9 @@ mod reliability;
 mod reopen;
 mod scenarios;
 mod secret_urls;
+mod session_end;
 mod settings_docs;
 mod support;
+mod transitions;
 mod wake;
 mod wake_writes;

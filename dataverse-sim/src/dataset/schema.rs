@@ -51,6 +51,7 @@ fn sessions() -> Table {
             "w4d_lastagentmessageon",
             "_w4d_configurationid_value",
             "w4d_closereason",
+            "w4d_enddatetime",
             "statecode",
             "statuscode",
             "createdon",
@@ -63,6 +64,10 @@ fn sessions() -> Table {
     )
     .with_attribute(
         "w4d_lastagentmessageon",
+        json!({"AttributeType": "DateTime", "DateTimeBehavior": "UserLocal"}),
+    )
+    .with_attribute(
+        "w4d_enddatetime",
         json!({"AttributeType": "DateTime", "DateTimeBehavior": "UserLocal"}),
     )
     .with_attribute(

@@ -106,6 +106,34 @@ impl Dataset {
         self
     }
 
+    /// Makes a table enforce its state transitions ("Define custom state model transitions"):
+    /// `allowed` holds (from status, to status) pairs, written into each status option's
+    /// `TransitionData` as Dataverse's `allowedtransitions` document. A status with no pair
+    /// may move nowhere. Ignored for an unknown table.
+    pub fn with_state_transitions(mut self, entity_set: &str, allowed: &[(i64, i64)]) -> Self {
+        let Some(table) = self.tables.get_mut(entity_set) else {
+            return self;
+        };
+        let status = table
+            .attributes
+            .entry("statuscode".to_string())
+            .or_insert_with(|| json!({"AttributeType": "Status"}));
+        if status.get("Options").is_none() {
+            status["Options"] = json!([
+                {"Value": 1, "State": 0, "Label": "Active"},
+                {"Value": 2, "State": 1, "Label": "Inactive"}
+            ]);
+        }
+        status["EnforceStateTransitions"] = json!(true);
+        if let Some(options) = status["Options"].as_array_mut() {
+            for option in options {
+                let from = option["Value"].as_i64().unwrap_or_default();
+                option["TransitionData"] = Value::from(transition_data(from, allowed));
+            }
+        }
+        self
+    }
+
     /// The tables, by entity-set name.
     pub fn tables(&self) -> impl Iterator<Item = (&str, &Table)> {
         self.tables
@@ -152,6 +180,18 @@ impl Dataset {
     pub(super) fn table_mut(&mut self, entity_set: &str) -> Option<&mut Table> {
         self.tables.get_mut(entity_set)
     }
+}
+
+/// The `TransitionData` of status `from`: the documented `allowedtransitions` XML.
+fn transition_data(from: i64, allowed: &[(i64, i64)]) -> String {
+    let transitions: String = allowed
+        .iter()
+        .filter(|(source, _)| *source == from)
+        .map(|(source, to)| {
+            format!("<allowedtransition sourcestatusid=\"{source}\" tostatusid=\"{to}\" />")
+        })
+        .collect();
+    format!("<allowedtransitions xmlns=\"http://schemas.microsoft.com/crm/2009/WebServices\">{transitions}</allowedtransitions>")
 }
 
 /// Dataverse's UTC datetime format: `2026-11-24T15:00:00Z`.

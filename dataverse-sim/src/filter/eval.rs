@@ -28,6 +28,22 @@ impl Expr {
         }
     }
 
+    /// Every column compared with a date and time literal, with the operator.
+    pub(crate) fn datetime_comparisons<'a>(&'a self, out: &mut Vec<(&'a str, CmpOp)>) {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                a.datetime_comparisons(out);
+                b.datetime_comparisons(out);
+            }
+            Expr::Not(a) => a.datetime_comparisons(out),
+            Expr::Compare(Operand::Column(c), op, Operand::Literal(Literal::DateTime(_)))
+            | Expr::Compare(Operand::Literal(Literal::DateTime(_)), op, Operand::Column(c)) => {
+                out.push((c, *op));
+            }
+            Expr::Compare(..) => {}
+        }
+    }
+
     /// True when the row satisfies the filter.
     pub(crate) fn matches(&self, row: &Row) -> bool {
         match self {

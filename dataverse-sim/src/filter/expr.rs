@@ -14,6 +14,20 @@ pub(crate) enum CmpOp {
     Le,
 }
 
+impl CmpOp {
+    /// ODataLib's name for the operator, as its error messages spell it.
+    pub(crate) fn kind(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "Equal",
+            CmpOp::Ne => "NotEqual",
+            CmpOp::Gt => "GreaterThan",
+            CmpOp::Ge => "GreaterThanOrEqual",
+            CmpOp::Lt => "LessThan",
+            CmpOp::Le => "LessThanOrEqual",
+        }
+    }
+}
+
 /// One side of a comparison.
 #[derive(Clone, Debug)]
 pub(crate) enum Operand {

@@ -81,6 +81,16 @@ fn parse_filter(value: &str, table: &TableState) -> Result<Expr, Reply> {
     for column in columns {
         check_column(table, column)?;
     }
+    let mut compared = Vec::new();
+    expr.datetime_comparisons(&mut compared);
+    if let Some((_, op)) = compared.iter().find(|(c, _)| table.is_date_only(c)) {
+        // ODataLib's type check: a Date only column is an Edm.Date, and no comparison of an
+        // Edm.Date with an Edm.DateTimeOffset literal is defined.
+        return Err(bad_query(format!(
+            "A binary operator with incompatible types was detected. Found operand types 'Edm.Date' and 'Edm.DateTimeOffset' for operator kind '{}'.",
+            op.kind()
+        )));
+    }
     Ok(expr)
 }
 

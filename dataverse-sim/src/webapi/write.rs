@@ -128,7 +128,18 @@ fn apply(
             row.insert("_modifiedby_value".into(), Value::from(APPLICATION_USER_ID));
             state.store.insert(set, Value::Object(row));
         }
-        (Some(_), _) => {
+        (Some(row), _) => {
+            let from = row.get("statuscode").and_then(Value::as_i64);
+            let to = accepted.get("statuscode").and_then(Value::as_i64);
+            if let (Some(from), Some(to)) = (from, to) {
+                if !table.allows_status_change(from, to) {
+                    return Err(dataverse_error(
+                        400,
+                        codes::UNEXPECTED,
+                        format!("{} enforces its state transitions, and status {from} may not move to status {to}.", table.entity_name),
+                    ));
+                }
+            }
             state.store.merge(set, id, &accepted, APPLICATION_USER_ID);
         }
     }

@@ -2,6 +2,7 @@
 //! binary, one module per part of the API.
 
 mod auth;
+mod dates;
 mod faults;
 mod metadata;
 mod reads;

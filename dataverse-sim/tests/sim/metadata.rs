@@ -63,3 +63,73 @@ async fn a_denied_privilege_answers_403_naming_it() {
         .unwrap()
         .contains("missing prvReadWorkflow privilege"));
 }
+
+#[tokio::test]
+async fn a_table_that_enforces_state_transitions_says_so_and_lists_each_statuss_transitions() {
+    // Active (1) may move only to Expired (3); Closed (2) only back to Active.
+    let data = Dataset::whatsapp_empty().with_state_transitions(SESSIONS, &[(1, 3), (2, 1)]);
+    let (sim, client, token) = start_connected(data).await;
+
+    let entity = get_json(
+        &client,
+        &token,
+        &api(&sim, "EntityDefinitions(LogicalName='w4d_chatsession')"),
+        None,
+    )
+    .await;
+    let status = get_json(
+        &client,
+        &token,
+        &api(
+            &sim,
+            "EntityDefinitions(LogicalName='w4d_chatsession')/Attributes(LogicalName='statuscode')/Microsoft.Dynamics.CRM.StatusAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+        ),
+        None,
+    )
+    .await;
+
+    assert_eq!(entity["EnforceStateTransitions"], true);
+    let options = status["OptionSet"]["Options"].as_array().unwrap();
+    let active = options.iter().find(|o| o["Value"] == 1).unwrap();
+    assert_eq!(
+        active["TransitionData"],
+        "<allowedtransitions xmlns=\"http://schemas.microsoft.com/crm/2009/WebServices\"><allowedtransition sourcestatusid=\"1\" tostatusid=\"3\" /></allowedtransitions>"
+    );
+}
+
+#[tokio::test]
+async fn a_table_that_does_not_enforce_state_transitions_says_so() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+
+    let entity = get_json(
+        &client,
+        &token,
+        &api(&sim, "EntityDefinitions(LogicalName='w4d_chatsession')"),
+        None,
+    )
+    .await;
+
+    assert_eq!(entity["EnforceStateTransitions"], false);
+}
+
+#[tokio::test]
+async fn a_patch_to_a_status_the_transitions_forbid_is_refused_and_changes_nothing() {
+    let data = overdue_sessions(1).with_state_transitions(SESSIONS, &[(1, 3), (2, 1)]);
+    let (sim, client, token) = start_connected(data).await;
+    let id = guid(0);
+
+    let etag = etag_of(&sim, &id);
+
+    let response = patch_session(
+        &client,
+        &sim,
+        &token,
+        &id,
+        &etag,
+        serde_json::json!({"statecode": 1, "statuscode": 2}),
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(column_of(&sim, &id, "statuscode"), 1);
+}

@@ -202,7 +202,7 @@ impl Org {
         query: &UpcomingQuery,
     ) -> Result<Option<DateTime<Utc>>, DataverseError> {
         let url = query.url(&self.root, &self.schema)?;
-        let page = self.dataverse.page(&url, &self.budget).await?;
+        let page = self.dataverse.top_rows(&url, &self.budget).await?;
         match page.value.first() {
             Some(row) => wire::time_of(row, query.time_column(&self.schema)),
             None => Ok(None),

@@ -80,13 +80,37 @@ impl Dataverse {
             .map_err(|error| DataverseError::Internal(format!("environment URL: {error}")))
     }
 
-    /// One page of a collection query.
+    /// One page of a collection query, at most [`PAGE_SIZE`] rows; the same preference is
+    /// sent for every `@odata.nextLink`, as "Page results" asks.
     pub(super) async fn page(&self, url: &Url, budget: &Budget) -> Result<Page, DataverseError> {
+        self.collection(url, budget, Some(PAGE_SIZE)).await
+    }
+
+    /// The rows of a query that limits itself with `$top`. Dataverse ignores `$top` beside
+    /// `Prefer: odata.maxpagesize`, so none is sent: with it a one-row query would be served
+    /// a whole page.
+    pub(super) async fn top_rows(
+        &self,
+        url: &Url,
+        budget: &Budget,
+    ) -> Result<Page, DataverseError> {
+        self.collection(url, budget, None).await
+    }
+
+    async fn collection(
+        &self,
+        url: &Url,
+        budget: &Budget,
+        max_page_size: Option<usize>,
+    ) -> Result<Page, DataverseError> {
         let response = self
             .send_authorized(
                 || {
-                    odata(self.http.get(url.clone()))
-                        .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"))
+                    let request = odata(self.http.get(url.clone()));
+                    match max_page_size {
+                        Some(size) => request.header("Prefer", format!("odata.maxpagesize={size}")),
+                        None => request,
+                    }
                 },
                 budget,
                 &mut Delivery::default(),

@@ -82,6 +82,11 @@ impl Org {
         self.dataverse.throttled_responses()
     }
 
+    /// The moment Dataverse named in its last 429's `Retry-After`, while it is still ahead.
+    pub fn throttled_until(&self) -> Option<DateTime<Utc>> {
+        self.dataverse.throttled_until()
+    }
+
     /// The Web API root.
     pub(super) fn root(&self) -> &Url {
         &self.root

@@ -15,5 +15,6 @@ mod scenarios;
 mod secret_urls;
 mod settings_docs;
 mod support;
+mod throttling;
 mod wake;
 mod wake_writes;

@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 mod retry;
 mod token;
@@ -37,6 +38,9 @@ pub struct Dataverse {
     /// Dataverse's pacing signals: the last `x-ms-dop-hint` (0 before any) and the 429s.
     dop_hint: AtomicUsize,
     throttled: AtomicU64,
+    /// The wait the last 429 asked for; every request waits it out. A std mutex, because
+    /// nothing awaits while it is held.
+    hold: Mutex<Option<retry::Hold>>,
 }
 
 impl Dataverse {
@@ -51,6 +55,7 @@ impl Dataverse {
             requests: AtomicU64::new(0),
             dop_hint: AtomicUsize::new(0),
             throttled: AtomicU64::new(0),
+            hold: Mutex::new(None),
         })
     }
 

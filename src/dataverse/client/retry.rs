@@ -162,9 +162,13 @@ impl Dataverse {
     /// Holds every request of this client back until `wait` from now, unless an earlier 429
     /// already holds it longer.
     fn hold_for(&self, wait: Duration) {
+        // Longer than any invocation, so it stops the sweep all the same, and short enough
+        // that no header can overflow the clock arithmetic.
+        const LONGEST_HOLD: Duration = Duration::from_secs(86_400);
+        let wait = wait.min(LONGEST_HOLD);
         let until = Instant::now() + wait;
-        let retry_at =
-            chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        let retry_at = chrono::Utc::now()
+            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::days(1));
         let mut hold = self
             .hold
             .lock()

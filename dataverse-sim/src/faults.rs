@@ -3,7 +3,7 @@
 //! sim can inject is decided here; the server only carries out the decision.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Fault switches; every counter counts Web API requests only (not token, not admin).
 #[derive(Clone, Debug, Default)]
@@ -12,7 +12,11 @@ pub struct Faults {
     pub latency: Duration,
     /// Every k-th Web API request answers 429.
     pub throttle_every: Option<u64>,
-    /// `Retry-After` seconds on those 429s; `None` omits the header.
+    /// The n-th Web API request (counting from 1) answers 429, once.
+    pub throttle_request: Option<u64>,
+    /// `Retry-After` seconds on those 429s; `None` omits the header. Until that time has
+    /// passed every Web API request answers 429 again, and each one restarts the wait: per
+    /// "Service protection API limits", a client that keeps sending has its wait extended.
     pub retry_after_secs: Option<u64>,
     /// Every k-th Web API request answers 503 with Dataverse error JSON.
     pub unavailable_every: Option<u64>,
@@ -50,6 +54,8 @@ pub(crate) struct FaultState {
     web_requests: u64,
     /// Rows already touched by `touch_after_read` (each is touched once per `replace`).
     touched: HashSet<String>,
+    /// Until when an injected 429's `Retry-After` holds, and its length.
+    held: Option<(Instant, Duration)>,
 }
 
 impl FaultState {
@@ -64,23 +70,38 @@ impl FaultState {
     pub fn replace(&mut self, switches: Faults) {
         self.switches = switches;
         self.touched.clear();
+        self.held = None;
     }
 
     /// Advances the clock by one Web API request and says which fault, if any, hits it.
     /// When several are due the order is drop, 503, 429, lost answer.
-    pub fn next_request(&mut self) -> Injected {
+    /// A request inside the `Retry-After` of an injected 429 is refused again and restarts
+    /// the wait, whatever the other switches say.
+    pub fn next_request(&mut self, now: Instant) -> Injected {
         self.web_requests += 1;
         let n = self.web_requests;
+        if let Some((until, wait)) = self.held {
+            if now < until {
+                self.held = Some((now + wait, wait));
+                return Injected::Throttle {
+                    retry_after_secs: Some(wait.as_secs()),
+                };
+            }
+            self.held = None;
+        }
         let due = |every: Option<u64>| every.is_some_and(|k| k > 0 && n.is_multiple_of(k));
         let faults = &self.switches;
         if due(faults.drop_every) {
             Injected::Drop
         } else if due(faults.unavailable_every) {
             Injected::Unavailable
-        } else if due(faults.throttle_every) {
-            Injected::Throttle {
-                retry_after_secs: faults.retry_after_secs,
+        } else if due(faults.throttle_every) || faults.throttle_request == Some(n) {
+            let retry_after_secs = faults.retry_after_secs;
+            if let Some(seconds) = retry_after_secs.filter(|s| *s > 0) {
+                let wait = Duration::from_secs(seconds);
+                self.held = Some((now + wait, wait));
             }
+            Injected::Throttle { retry_after_secs }
         } else if due(faults.lose_response_every) {
             Injected::LoseResponse
         } else {

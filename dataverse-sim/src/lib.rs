@@ -61,4 +61,4 @@ pub use ids::{APPLICATION_USER_ID, BUSINESS_UNIT_ID, INTEGRATION_USER_ID, ORGANI
 pub use limits::{Limits, DEFAULT_DOP_HINT};
 pub use options::SimOptions;
 pub use server::Sim;
-pub use stats::Stats;
+pub use stats::{LoggedRequest, Stats};

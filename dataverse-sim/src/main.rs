@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 const USAGE: &str =
     "usage: dataverse-sim [--port P] [--seed FILE | --demo | --sessions N --eligible-ratio R]
-                     [--latency-ms MS] [--throttle-every K] [--retry-after S]
+                     [--latency-ms MS] [--throttle-every K] [--throttle-request N] [--retry-after S]
                      [--unavailable-every K] [--drop-every K] [--lose-response-every K]
                      [--client-id ID] [--client-secret SECRET] [--max-page-size N]
                      [--operation-cost-ms MS] [--dataverse-limits] [--limit-window-ms MS]
@@ -113,6 +113,7 @@ fn fault_flag(
     match flag {
         "--latency-ms" => faults.latency = Duration::from_millis(parse_number(flag, argv.next())?),
         "--throttle-every" => faults.throttle_every = Some(parse_number(flag, argv.next())?),
+        "--throttle-request" => faults.throttle_request = Some(parse_number(flag, argv.next())?),
         "--retry-after" => faults.retry_after_secs = Some(parse_number(flag, argv.next())?),
         "--unavailable-every" => faults.unavailable_every = Some(parse_number(flag, argv.next())?),
         "--drop-every" => faults.drop_every = Some(parse_number(flag, argv.next())?),

@@ -10,6 +10,7 @@ use crate::limits::Limit;
 use crate::reply::{codes, dataverse_error, Reply};
 use crate::request::Headers;
 use crate::state::{lock, Shared, State};
+use crate::stats::LoggedRequest;
 use crate::webapi;
 use crate::{auth, batch};
 
@@ -60,13 +61,28 @@ pub(crate) fn web_api(
         "" => format!("{method} {target}"),
         _ => format!("{method} {target}?{query}"),
     };
-    state.log.push(line);
-    let mut outcome = checked_web_api(state, method, target, query, headers, body);
+    let at = Instant::now();
+    let rows_before = state.stats.rows_served;
+    let mut outcome = checked_web_api(state, method, target, query, headers, body, at);
     if let Some(hint) = state.options.limits.dop_hint {
         outcome.reply = outcome
             .reply
             .map(|reply| reply.with_header("x-ms-dop-hint", hint.to_string()));
     }
+    let reply = outcome.reply.as_ref();
+    state.log.push(LoggedRequest {
+        at,
+        line,
+        status: reply.map(|reply| reply.status),
+        rows: state.stats.rows_served - rows_before,
+        retry_after_secs: reply.and_then(|reply| {
+            let (_, value) = reply
+                .headers
+                .iter()
+                .find(|(name, _)| name == "Retry-After")?;
+            value.parse().ok()
+        }),
+    });
     outcome
 }
 
@@ -77,8 +93,9 @@ fn checked_web_api(
     query: &str,
     headers: &Headers,
     body: &[u8],
+    now: Instant,
 ) -> Outcome {
-    let injected = state.faults.next_request();
+    let injected = state.faults.next_request(now);
     if let Some(reply) = injected_reply(state, injected) {
         return reply;
     }

@@ -32,7 +32,7 @@ use crate::pipeline::{web_api, InFlight, Outcome};
 use crate::reply::{codes, dataverse_error, Reply};
 use crate::request::{Headers, API_PREFIX};
 use crate::state::{lock, Shared, State};
-use crate::stats::Stats;
+use crate::stats::{LoggedRequest, Stats};
 use crate::store::Store;
 use crate::timeline;
 use crate::webapi;
@@ -149,6 +149,16 @@ impl Sim {
     /// Every Web API request so far as `METHOD target` (path after `/api/data/v9.2/`, query
     /// included), in arrival order; token and admin requests are not listed.
     pub fn request_log(&self) -> Vec<String> {
+        self.lock()
+            .log
+            .iter()
+            .map(|request| request.line.clone())
+            .collect()
+    }
+
+    /// Every Web API request so far with when it arrived, what it was answered and how many
+    /// rows it was served, in arrival order; token and admin requests are not listed.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
         self.lock().log.clone()
     }
 

@@ -14,7 +14,7 @@ use crate::codec::Prng;
 use crate::faults::FaultState;
 use crate::limits::Window;
 use crate::options::SimOptions;
-use crate::stats::Stats;
+use crate::stats::{LoggedRequest, Stats};
 use crate::store::Store;
 
 /// Everything the simulator knows; guarded by one mutex.
@@ -31,8 +31,8 @@ pub(crate) struct State {
     pub rng: Prng,
     /// Read privileges taken away, by entity set (or `EntityDefinitions`): set → privilege name.
     pub denied: HashMap<String, String>,
-    /// Every Web API request as `METHOD target`, in arrival order.
-    pub log: Vec<String>,
+    /// Every Web API request, in arrival order.
+    pub log: Vec<LoggedRequest>,
 }
 
 /// The state as every request handler holds it.

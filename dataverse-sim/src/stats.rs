@@ -1,6 +1,7 @@
 //! [`Stats`]: the counters of what the simulator has served.
 
 use serde::Serialize;
+use std::time::Instant;
 
 /// Counters of what the simulator has served since start or the last reset.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -11,10 +12,10 @@ pub struct Stats {
     pub token_requests: u64,
     /// GET operations (top level or inside a `$batch`).
     pub reads: u64,
+    /// Rows returned by collection GETs (top level or inside a `$batch`).
+    pub rows_served: u64,
     /// PATCH operations (top level or inside a `$batch`).
     pub patches: u64,
-    /// Rows returned by GETs of a collection (every page).
-    pub rows_read: u64,
     /// `$batch` requests.
     pub batches: u64,
     /// Operations carried inside `$batch` requests.
@@ -37,4 +38,20 @@ pub struct Stats {
     pub execution_ms: u64,
     /// Most Web API requests in progress at once.
     pub peak_in_flight: u64,
+}
+
+/// One Web API request as the sim saw it, for tests that ask what a single request cost or
+/// when it arrived.
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// When it arrived (after the injected latency).
+    pub at: Instant,
+    /// `METHOD target`, the path after `/api/data/v9.2/`, query included.
+    pub line: String,
+    /// The status answered; `None` when the connection was closed without an answer.
+    pub status: Option<u16>,
+    /// Rows its collection GETs returned (inside a `$batch` too).
+    pub rows: u64,
+    /// The `Retry-After` seconds of a 429.
+    pub retry_after_secs: Option<u64>,
 }

@@ -82,12 +82,12 @@ async fn rows_inserted_through_the_changes_endpoint_are_stamped_by_the_settable_
 }
 
 #[tokio::test]
-async fn rows_read_counts_every_row_of_every_page_returned() {
+async fn rows_served_counts_every_row_of_every_page_returned() {
     let sim = start().await;
     post(&sim, "/_sim/changes", sessions(5)).await;
     let first = get(&sim, "$select=w4d_chatsessionid", 3).await;
     assert_eq!(first["value"].as_array().unwrap().len(), 3);
-    assert_eq!(sim.stats().rows_read, 3);
+    assert_eq!(sim.stats().rows_served, 3);
 }
 
 #[tokio::test]

@@ -163,7 +163,8 @@ class Stage:
         if duration_ms is None:
             duration_ms = function_duration_ms(delta, self.strategy.wake)
         entry = {"t": t, "trigger": trigger, "duration_ms": duration_ms, **{k: delta.get(k, 0) for k in (
-            "requests", "token_requests", "reads", "patches", "batches", "batch_operations", "rows_read")}, **extra}
+            "requests", "token_requests", "reads", "patches", "batches", "batch_operations")},
+            "rows_read": delta.get("rows_served", 0), **extra}
         self.run.invocations.append(entry)
         return entry
 

@@ -45,6 +45,12 @@ pub enum DataverseError {
     /// Service protection kept answering 429.
     #[error("Dataverse kept throttling the requests (429) after {attempts} attempts; the next sweep continues")]
     Throttled { attempts: u32 },
+    /// A 429's `Retry-After` ends past the budget's stop, so the request was not sent: the
+    /// service protection limits are per user, and sending inside the wait extends it.
+    #[error("Dataverse's service protection limits asked for no request before {retry_at} (Retry-After), which is past this sweep's stop; the next sweep continues after it")]
+    ThrottledUntil {
+        retry_at: chrono::DateTime<chrono::Utc>,
+    },
     /// Dataverse kept answering 5xx.
     #[error("Dataverse was unavailable ({status}) after {attempts} attempts")]
     Unavailable { status: u16, attempts: u32 },

@@ -88,6 +88,11 @@ impl Org {
         self.dataverse.throttled_responses()
     }
 
+    /// The moment Dataverse named in its last 429's `Retry-After`, while it is still ahead.
+    pub fn throttled_until(&self) -> Option<DateTime<Utc>> {
+        self.dataverse.throttled_until()
+    }
+
     /// The Web API root.
     pub(super) fn root(&self) -> &Url {
         &self.root
@@ -209,7 +214,7 @@ impl Org {
         query: &UpcomingQuery,
     ) -> Result<Option<DateTime<Utc>>, DataverseError> {
         let url = query.url(&self.root, &self.schema)?;
-        let page = self.dataverse.page(&url, &self.budget).await?;
+        let page = self.dataverse.top_rows(&url, &self.budget).await?;
         match page.value.first() {
             Some(row) => wire::time_of(row, query.time_column(&self.schema)),
             None => Ok(None),

@@ -19,6 +19,9 @@ pub enum Incomplete {
     Error,
     /// Closes were sent whose answers never arrived or cannot be read.
     OutcomeUnknown,
+    /// Dataverse's service protection limits asked for a wait (`Retry-After`) that ends past
+    /// the sweep's stop.
+    Throttled,
 }
 
 /// Why an eligible session was not closed, with a text that stays the same across versions.

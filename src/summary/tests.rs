@@ -460,3 +460,33 @@ fn the_counts_add_up_only_when_every_eligible_session_has_exactly_one_outcome() 
         assert_eq!(summary.adds_up(), adds_up, "eligible {eligible}");
     }
 }
+
+#[test]
+fn every_reason_a_sweep_can_stop_early_for_is_named_in_the_docs() {
+    let docs = include_str!("../../docs/output.md");
+    let reasons = [
+        Incomplete::Deadline,
+        Incomplete::Cap,
+        Incomplete::UnusableConfiguration,
+        Incomplete::Error,
+        Incomplete::OutcomeUnknown,
+        Incomplete::Throttled,
+    ];
+    // A new reason does not compile here until it is added to the list above.
+    let _listed = |why: Incomplete| match why {
+        Incomplete::Deadline
+        | Incomplete::Cap
+        | Incomplete::UnusableConfiguration
+        | Incomplete::Error
+        | Incomplete::OutcomeUnknown
+        | Incomplete::Throttled => (),
+    };
+
+    for reason in reasons {
+        let text = serde_json::to_value(reason).unwrap();
+        assert!(
+            docs.contains(&format!("{text}")),
+            "{text} is not in docs/output.md"
+        );
+    }
+}

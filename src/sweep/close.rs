@@ -169,6 +169,13 @@ impl Closer {
                 }
                 summary.mark_incomplete(Incomplete::Deadline);
             }
+            // Not sent: the wait Dataverse asked for ends past the stop.
+            Ok(Err(DataverseError::ThrottledUntil { .. })) => {
+                for session in sessions {
+                    summary.record_deferred(session.overdue_seconds);
+                }
+                summary.mark_incomplete(Incomplete::Throttled);
+            }
             Ok(Err(unknown @ DataverseError::OutcomeUnknown { .. })) => {
                 self.record_unknown(sessions, &unknown, summary)
             }

@@ -168,6 +168,11 @@ impl Pass {
                 summary.mark_incomplete(Incomplete::Deadline);
                 ControlFlow::Break(None)
             }
+            Err(DataverseError::ThrottledUntil { retry_at }) => {
+                warn!(%retry_at, "Dataverse asked for a wait past the sweep's stop; the next sweep continues after it");
+                summary.mark_incomplete(Incomplete::Throttled);
+                ControlFlow::Break(None)
+            }
             Err(error) => ControlFlow::Break(Some(error)),
         }
     }

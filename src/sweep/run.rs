@@ -29,6 +29,15 @@ pub async fn run(
             summary.mark_incomplete(Incomplete::Deadline);
             return start.conclude(summary, None);
         }
+        Err(DataverseError::ThrottledUntil { retry_at }) => {
+            warn!(%retry_at, "Dataverse asked for a wait past the sweep's stop; the next sweep continues after it");
+            summary.mark_incomplete(Incomplete::Throttled);
+            if options.plan_wake && !options.dry_run {
+                upcoming::plan_wake(&org, &[], options.now, min_interval(settings), &mut summary)
+                    .await;
+            }
+            return start.conclude(summary, None);
+        }
         Err(error) => return Err(start.fail(error)),
     };
     let queries = plan(options.now, settings, &configurations)
@@ -51,10 +60,14 @@ pub async fn run(
     }
     let (mut summary, error) = pass.finish(interrupted).await;
     if error.is_none() && options.plan_wake && !options.dry_run {
-        let min_interval = chrono::Duration::seconds(settings.min_wake_interval.as_secs() as i64);
+        let min_interval = min_interval(settings);
         upcoming::plan_wake(&org, &queries, options.now, min_interval, &mut summary).await;
     }
     start.conclude(summary, error)
+}
+
+fn min_interval(settings: &Settings) -> chrono::Duration {
+    chrono::Duration::seconds(settings.min_wake_interval.as_secs() as i64)
 }
 
 /// What every run starts from: when it started, how many requests had been sent, and the

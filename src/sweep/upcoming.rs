@@ -1,12 +1,14 @@
 //! After a real sweep: when the next session becomes eligible. For each planned query, two
 //! one-row reads (the earliest customer message not yet past the cutoff, and the earliest
 //! creation among sessions the customer never wrote in) give the earliest upcoming
-//! eligibility; [`crate::wake::next_wake`] bounds it. No session is listed.
+//! eligibility; [`crate::wake::next_wake`] bounds it. No session is listed. A sweep stopped
+//! by a long `Retry-After` reads nothing more: it wakes when Dataverse said it may be asked
+//! again.
 
 use super::plan::Planned;
 use crate::dataverse::{Basis, DataverseError, Org, UpcomingQuery};
 use crate::summary::{Incomplete, Summary};
-use crate::wake::next_wake;
+use crate::wake::{next_wake, not_before};
 use chrono::{DateTime, Duration, Utc};
 use tracing::{info, warn};
 
@@ -18,6 +20,16 @@ pub(super) async fn plan_wake(
     min_interval: Duration,
     summary: &mut Summary,
 ) {
+    if summary
+        .incomplete_because()
+        .contains(&Incomplete::Throttled)
+    {
+        let retry_at = org.throttled_until().unwrap_or(now);
+        let at = not_before(retry_at, now, min_interval);
+        info!(next_wake_at = %at, %retry_at, "next wake-up after Dataverse's Retry-After");
+        summary.record_next_wake(at);
+        return;
+    }
     let Some(shortest) = queries.iter().map(|planned| planned.timeout).min() else {
         return;
     };

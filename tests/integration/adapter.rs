@@ -186,6 +186,24 @@ async fn a_429_without_retry_after_waits_two_to_the_power_of_the_attempt() {
 }
 
 #[tokio::test]
+async fn a_retry_after_too_large_for_the_clock_stops_the_sweep_instead_of_panicking() {
+    let (_server, app) = configurations_answering(
+        ResponseTemplate::new(429).insert_header("Retry-After", u64::MAX.to_string().as_str()),
+        None,
+    )
+    .await;
+    let budget = Budget::until(Instant::now() + Duration::from_secs(5), Duration::ZERO);
+    let org = open(&app, budget).await.unwrap();
+
+    let result = org.active_configurations().await;
+
+    assert!(
+        matches!(result, Err(DataverseError::ThrottledUntil { .. })),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
 async fn throttling_longer_than_the_budget_stops_at_once_instead_of_waiting() {
     let (_server, app) = configurations_answering(
         ResponseTemplate::new(429).insert_header("Retry-After", "300"),
@@ -198,8 +216,9 @@ async fn throttling_longer_than_the_budget_stops_at_once_instead_of_waiting() {
     let started = Instant::now();
     let result = org.active_configurations().await;
 
+    let at_least = chrono::Utc::now() + chrono::Duration::seconds(295);
     assert!(
-        matches!(result, Err(DataverseError::DeadlineReached)),
+        matches!(result, Err(DataverseError::ThrottledUntil { retry_at }) if retry_at >= at_least),
         "{result:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(2));

@@ -18,6 +18,7 @@ mod secret_urls;
 mod session_end;
 mod settings_docs;
 mod support;
+mod throttling;
 mod transitions;
 mod wake;
 mod wake_writes;

@@ -308,3 +308,33 @@ async fn a_sweep_stopped_by_the_cap_wakes_after_the_minimum_interval() {
     assert_eq!(summary.next_wake_at(), Some(now() + minutes(2)));
     assert_eq!(expression(&name).await, "at(2026-11-24T15:02:00)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_upcoming_query_is_served_one_row_on_an_org_with_many_upcoming_sessions() {
+    let name = unique_schedule();
+    let written = (1..=300).map(|n| {
+        let last = now() - minutes(1 + i64::from(n % 50));
+        session_at(n, SUPPORT, Some(last), now() - hours(5))
+    });
+    let never_written =
+        (301..=400).map(|n| session_at(n, SUPPORT, None, now() - minutes(i64::from(n % 50))));
+    let harness = harness(
+        &name,
+        vec![configuration(SUPPORT, json!(60))],
+        written.chain(never_written).collect(),
+    )
+    .await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert!(summary.next_wake_at().is_some(), "{summary:?}");
+    let upcoming: Vec<(String, u64)> = harness
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|request| request.line.contains("$top=1"))
+        .map(|request| (request.line, request.rows))
+        .collect();
+    assert_eq!(upcoming.len(), 2, "{upcoming:?}");
+    assert!(upcoming.iter().all(|(_, rows)| *rows == 1), "{upcoming:?}");
+}

@@ -83,15 +83,16 @@ pub(super) fn get_collection(
         .unwrap_or(state.options.max_page_size)
         .min(state.options.max_page_size)
         .max(1);
-    // With $top Dataverse returns at most that many rows and no next link; the page size
-    // preference does not apply.
-    let limit = options.top.unwrap_or(page_size);
+    // "Page results": $top beside `Prefer: odata.maxpagesize` is ignored, so such a query is
+    // paged like any other. Alone, $top returns at most that many rows and no next link.
+    let top = options.top.filter(|_| requested.is_none());
+    let limit = top.unwrap_or(page_size);
     let (page, more) = if options.orderby.is_empty() {
         page_by_id(table, &options, limit)
     } else {
         page_by_orderby(table, &options, limit)
     };
-    let more = more && options.top.is_none();
+    let more = more && top.is_none();
 
     let base = state.base_url.clone();
     let next_link = page
@@ -100,9 +101,9 @@ pub(super) fn get_collection(
         .map(|(id, row)| next_link(&base, set, &options, id, row));
     let text = collection_text(&base, set, table, &options, &page, next_link);
     let ids: Vec<String> = page.iter().map(|(id, _)| (*id).clone()).collect();
-    state.stats.rows_read += ids.len() as u64;
+    state.stats.rows_served += ids.len() as u64;
     let mut reply = Reply::json_text(200, text);
-    if let Some(n) = requested.filter(|_| options.top.is_none()) {
+    if let Some(n) = requested {
         reply = reply.with_header(
             "Preference-Applied",
             format!("odata.maxpagesize={}", n.min(page_size)),

@@ -28,6 +28,39 @@ async fn every_kth_request_is_throttled_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_request_inside_the_retry_after_is_refused_again_and_extends_the_wait() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    sim.set_faults(Faults {
+        throttle_request: Some(1),
+        retry_after_secs: Some(2),
+        ..Faults::default()
+    });
+    let url = api(&sim, SESSIONS);
+    let first = get(&client, &token, &url, None).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let early = get(&client, &token, &url, None).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still_inside_the_extended_wait = get(&client, &token, &url, None).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let after = get(&client, &token, &url, None).await;
+
+    assert_eq!(first.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(early.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(early.headers()["retry-after"], "2");
+    assert_eq!(
+        still_inside_the_extended_wait.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(after.status(), StatusCode::OK);
+    let retry_after: Vec<Option<u64>> = sim
+        .requests()
+        .iter()
+        .map(|request| request.retry_after_secs)
+        .collect();
+    assert_eq!(retry_after, vec![Some(2), Some(2), Some(2), None]);
+}
+
+#[tokio::test]
 async fn a_throttle_without_retry_after_omits_the_header() {
     let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
     sim.set_faults(Faults {

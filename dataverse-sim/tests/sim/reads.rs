@@ -144,11 +144,46 @@ async fn top_limits_the_rows_and_disables_paging() {
         &client,
         &token,
         &format!("{}?$top=2", api(&sim, SESSIONS)),
-        Some(1),
+        None,
     )
     .await;
     assert_eq!(body["value"].as_array().unwrap().len(), 2);
     assert!(body.get("@odata.nextLink").is_none());
+}
+
+#[tokio::test]
+async fn top_beside_a_max_page_size_is_ignored_and_the_query_is_paged() {
+    let (sim, client, token) = start_connected(overdue_sessions(5)).await;
+    let response = get(
+        &client,
+        &token,
+        &format!("{}?$top=1", api(&sim, SESSIONS)),
+        Some(3),
+    )
+    .await;
+    assert_eq!(
+        response.headers()["preference-applied"],
+        "odata.maxpagesize=3"
+    );
+    let body = expect_json(response, StatusCode::OK).await;
+    assert_eq!(body["value"].as_array().unwrap().len(), 3);
+    assert!(body.get("@odata.nextLink").is_some());
+}
+
+#[tokio::test]
+async fn the_log_and_the_stats_count_the_rows_each_request_was_served() {
+    let (sim, client, token) = start_connected(overdue_sessions(5)).await;
+    get_json(
+        &client,
+        &token,
+        &format!("{}?$top=1", api(&sim, SESSIONS)),
+        None,
+    )
+    .await;
+    get_json(&client, &token, &api(&sim, SESSIONS), Some(4)).await;
+    let rows: Vec<u64> = sim.requests().iter().map(|request| request.rows).collect();
+    assert_eq!(rows, vec![1, 4]);
+    assert_eq!(sim.stats().rows_served, 5);
 }
 
 #[tokio::test]

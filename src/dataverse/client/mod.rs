@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 mod retry;
 mod token;
@@ -37,6 +38,9 @@ pub struct Dataverse {
     /// Dataverse's pacing signals: the last `x-ms-dop-hint` (0 before any) and the 429s.
     dop_hint: AtomicUsize,
     throttled: AtomicU64,
+    /// The wait the last 429 asked for; every request waits it out. A std mutex, because
+    /// nothing awaits while it is held.
+    hold: Mutex<Option<retry::Hold>>,
 }
 
 impl Dataverse {
@@ -51,6 +55,7 @@ impl Dataverse {
             requests: AtomicU64::new(0),
             dop_hint: AtomicUsize::new(0),
             throttled: AtomicU64::new(0),
+            hold: Mutex::new(None),
         })
     }
 
@@ -80,13 +85,37 @@ impl Dataverse {
             .map_err(|error| DataverseError::internal("environment URL", error))
     }
 
-    /// One page of a collection query.
+    /// One page of a collection query, at most [`PAGE_SIZE`] rows; the same preference is
+    /// sent for every `@odata.nextLink`, as "Page results" asks.
     pub(super) async fn page(&self, url: &Url, budget: &Budget) -> Result<Page, DataverseError> {
+        self.collection(url, budget, Some(PAGE_SIZE)).await
+    }
+
+    /// The rows of a query that limits itself with `$top`. Dataverse ignores `$top` beside
+    /// `Prefer: odata.maxpagesize`, so none is sent: with it a one-row query would be served
+    /// a whole page.
+    pub(super) async fn top_rows(
+        &self,
+        url: &Url,
+        budget: &Budget,
+    ) -> Result<Page, DataverseError> {
+        self.collection(url, budget, None).await
+    }
+
+    async fn collection(
+        &self,
+        url: &Url,
+        budget: &Budget,
+        max_page_size: Option<usize>,
+    ) -> Result<Page, DataverseError> {
         let response = self
             .send_authorized(
                 || {
-                    odata(self.http.get(url.clone()))
-                        .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"))
+                    let request = odata(self.http.get(url.clone()));
+                    match max_page_size {
+                        Some(size) => request.header("Prefer", format!("odata.maxpagesize={size}")),
+                        None => request,
+                    }
                 },
                 budget,
                 &mut Delivery::default(),

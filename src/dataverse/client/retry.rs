@@ -2,16 +2,30 @@
 //! errors with jittered backoff, all within the retry bounds and the budget, and a note of any
 //! attempt that may have reached Dataverse unanswered, so a change is never called failed when
 //! it may have been applied.
+//!
+//! A 429's `Retry-After` holds the whole client, not only the throttled request: the service
+//! protection limits are per user, and Dataverse extends the wait of a client that keeps
+//! sending. No request is sent before it has passed; when it ends past the budget's stop the
+//! request fails with [`DataverseError::ThrottledUntil`] at once instead of waiting.
 
 use super::Dataverse;
 use super::DataverseError;
 use crate::budget::Budget;
+
 use crate::dataverse::transport;
 use reqwest::{RequestBuilder, Response, StatusCode};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Until when Dataverse asked this client to send nothing: as an instant to sleep until, and
+/// as the moment of day to report.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Hold {
+    until: Instant,
+    retry_at: chrono::DateTime<chrono::Utc>,
+}
 
 /// Bounds on retries and on each request.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +34,7 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// First backoff after a 5xx or a connection error; doubled per attempt, with jitter.
     pub base_backoff: Duration,
-    /// Longest single wait, whatever Retry-After says.
+    /// Longest backoff after a 5xx or a connection error. A `Retry-After` is never cut short.
     pub max_wait: Duration,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
@@ -64,7 +78,9 @@ impl Delivery {
         match (self.unanswered, error) {
             (
                 Some(reason),
-                DataverseError::DeadlineReached | DataverseError::Unreachable { .. },
+                DataverseError::DeadlineReached
+                | DataverseError::ThrottledUntil { .. }
+                | DataverseError::Unreachable { .. },
             ) => DataverseError::OutcomeUnknown { reason },
             (_, error) => error,
         }
@@ -107,6 +123,7 @@ impl Dataverse {
             if budget.exhausted() {
                 return Err(DataverseError::DeadlineReached);
             }
+            self.hold_off(budget).await?;
             let request = build()
                 .timeout(budget.bound(self.retry.request_timeout))
                 .build()
@@ -124,6 +141,15 @@ impl Dataverse {
             if attempt >= self.retry.max_attempts {
                 return Err(failure);
             }
+            if let DataverseError::Throttled { .. } = failure {
+                tracing::warn!(
+                    attempt,
+                    retry_after_ms = wait.as_millis() as u64,
+                    "throttled; no request is sent until Dataverse's Retry-After has passed"
+                );
+                self.hold_for(wait);
+                continue;
+            }
             let wait = wait.min(self.retry.max_wait);
             if !budget.allows(wait) {
                 return Err(DataverseError::DeadlineReached);
@@ -131,6 +157,59 @@ impl Dataverse {
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Holds every request of this client back until `wait` from now, unless an earlier 429
+    /// already holds it longer.
+    fn hold_for(&self, wait: Duration) {
+        // Longer than any invocation, so it stops the sweep all the same, and short enough
+        // that no header can overflow the clock arithmetic.
+        const LONGEST_HOLD: Duration = Duration::from_secs(86_400);
+        let wait = wait.min(LONGEST_HOLD);
+        let until = Instant::now() + wait;
+        let retry_at = chrono::Utc::now()
+            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::days(1));
+        let mut hold = self
+            .hold
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if hold.is_none_or(|held| held.until < until) {
+            *hold = Some(Hold { until, retry_at });
+        }
+    }
+
+    /// Waits out the hold a 429 set, or fails at once when it ends past the budget's stop.
+    /// Loops because another request may extend the hold while this one sleeps.
+    async fn hold_off(&self, budget: &Budget) -> Result<(), DataverseError> {
+        loop {
+            let Some(held) = self.current_hold() else {
+                return Ok(());
+            };
+            let wait = held.until.saturating_duration_since(Instant::now());
+            if wait.is_zero() {
+                return Ok(());
+            }
+            if !budget.allows(wait) {
+                return Err(DataverseError::ThrottledUntil {
+                    retry_at: held.retry_at,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn current_hold(&self) -> Option<Hold> {
+        *self
+            .hold
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The moment the last 429 named, while it is still ahead.
+    pub fn throttled_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.current_hold()
+            .filter(|held| held.until > Instant::now())
+            .map(|held| held.retry_at)
     }
 
     /// Sorts the answer (or the error) of attempt number `attempt` into done or worth

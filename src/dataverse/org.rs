@@ -4,7 +4,7 @@
 //! filter or a JSON body.
 
 use super::batch::{CloseOutcome, CloseRequest};
-use super::client::Dataverse;
+use super::client::{Dataverse, Environment};
 use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery};
 use super::wire::{self, ConfigurationRow, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Org {
     dataverse: Arc<Dataverse>,
-    root: Url,
+    env: Environment,
     schema: Arc<Schema>,
     close_body: Arc<str>,
     reopen_body: Arc<str>,
@@ -44,12 +44,12 @@ impl Org {
         schema: Arc<Schema>,
         budget: Budget,
     ) -> Result<Self, DataverseError> {
-        let root = dataverse.api_root(&budget).await?;
+        let env = dataverse.environment(&budget).await?;
         let close_body = Arc::from(query::change_body(&schema, SessionChange::Close));
         let reopen_body = Arc::from(query::change_body(&schema, SessionChange::Reopen));
         Ok(Org {
             dataverse,
-            root,
+            env,
             schema,
             close_body,
             reopen_body,
@@ -84,12 +84,13 @@ impl Org {
 
     /// The Web API root.
     pub(super) fn root(&self) -> &Url {
-        &self.root
+        self.env.root()
     }
 
     /// `relative` (a path and query under the Web API root) as a URL.
     pub(super) fn url(&self, relative: &str) -> Result<Url, DataverseError> {
-        self.root
+        self.env
+            .root()
             .join(relative)
             .map_err(|error| DataverseError::Internal(format!("URL {relative}: {error}")))
     }
@@ -97,13 +98,13 @@ impl Org {
     /// One JSON answer of a GET (a function or a definition).
     pub(super) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, DataverseError> {
         self.dataverse
-            .get_json(url, &self.budget, "a JSON answer")
+            .get_json(&self.env, url, &self.budget, "a JSON answer")
             .await
     }
 
     /// One page of a collection, and the URL of the next one.
     pub(super) async fn page(&self, url: &Url) -> Result<(Page, Option<Url>), DataverseError> {
-        let page = self.dataverse.page(url, &self.budget).await?;
+        let page = self.dataverse.page(&self.env, url, &self.budget).await?;
         let next = page
             .next_link
             .as_deref()
@@ -116,14 +117,14 @@ impl Org {
     pub async fn active_configurations(&self) -> Result<Vec<ConfigurationRow>, DataverseError> {
         let schema = &self.schema;
         let mut url = query::query_url(
-            &self.root,
+            self.env.root(),
             schema.configuration_table.as_str(),
             &wire::configuration_columns(schema),
             query::active_configurations_filter(),
         )?;
         let mut rows = Vec::new();
         loop {
-            let page = self.dataverse.page(&url, &self.budget).await?;
+            let page = self.dataverse.page(&self.env, &url, &self.budget).await?;
             for row in &page.value {
                 rows.push(wire::configuration_row(schema, row)?);
             }
@@ -146,7 +147,7 @@ impl Org {
 
     fn session_pages(&self, filter: &str) -> SessionPages {
         let url = query::query_url(
-            &self.root,
+            self.env.root(),
             self.schema.session_table.as_str(),
             &wire::session_columns(&self.schema),
             filter,
@@ -159,11 +160,11 @@ impl Org {
     /// records as the last modifier of every session this function changes.
     pub async fn who_am_i(&self) -> Result<WhoAmI, DataverseError> {
         let url = self
-            .root
+            .root()
             .join("WhoAmI")
             .map_err(|error| DataverseError::Internal(format!("WhoAmI URL: {error}")))?;
         self.dataverse
-            .get_json(&url, &self.budget, "the WhoAmI answer")
+            .get_json(&self.env, &url, &self.budget, "the WhoAmI answer")
             .await
     }
 
@@ -186,7 +187,7 @@ impl Org {
         let Some(url) = pages.next.take() else {
             return Ok(None);
         };
-        let page = self.dataverse.page(&url?, &self.budget).await?;
+        let page = self.dataverse.page(&self.env, &url?, &self.budget).await?;
         pages.next = page.next_link.as_deref().map(|link| self.next_url(link));
         let rows = page
             .value
@@ -201,8 +202,8 @@ impl Org {
         &self,
         query: &UpcomingQuery,
     ) -> Result<Option<DateTime<Utc>>, DataverseError> {
-        let url = query.url(&self.root, &self.schema)?;
-        let page = self.dataverse.page(&url, &self.budget).await?;
+        let url = query.url(self.env.root(), &self.schema)?;
+        let page = self.dataverse.page(&self.env, &url, &self.budget).await?;
         match page.value.first() {
             Some(row) => wire::time_of(row, query.time_column(&self.schema)),
             None => Ok(None),
@@ -229,7 +230,7 @@ impl Org {
             SessionChange::Reopen => &self.reopen_body,
         };
         self.dataverse
-            .close_batch(&self.root, &self.schema, body, requests, &self.budget)
+            .close_batch(&self.env, &self.schema, body, requests, &self.budget)
             .await
     }
 
@@ -244,12 +245,12 @@ impl Org {
         let mut closed = HashSet::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let url = query::query_url(
-                &self.root,
+                self.env.root(),
                 schema.session_table.as_str(),
                 &format!("{key},statecode"),
                 &query::any_of_filter(schema, chunk),
             )?;
-            let page = self.dataverse.page(&url, &self.budget).await?;
+            let page = self.dataverse.page(&self.env, &url, &self.budget).await?;
             closed.extend(page.value.iter().filter_map(|row| {
                 let id = Guid::parse(row.get(key)?.as_str()?)?;
                 (row.get("statecode")?.as_i64()? == schema.closed_statecode).then_some(id)
@@ -261,10 +262,10 @@ impl Org {
     /// A `@odata.nextLink`, accepted only on the environment's own host.
     fn next_url(&self, next: &str) -> Result<Url, DataverseError> {
         let url = self
-            .root
+            .root()
             .join(next)
             .map_err(|error| DataverseError::BadResponse(format!("@odata.nextLink {error}")))?;
-        if url.origin() != self.root.origin() {
+        if url.origin() != self.env.root().origin() {
             return Err(DataverseError::BadResponse(
                 "@odata.nextLink points outside the environment".into(),
             ));

@@ -164,6 +164,15 @@ impl Closer {
                 }
                 summary.mark_incomplete(Incomplete::Deadline);
             }
+            // Nothing of this batch was carried out (a 401 changes nothing): its sessions wait
+            // for the next sweep, which reads the new environment from the start.
+            Ok(Err(changed @ DataverseError::EnvironmentChanged { .. })) => {
+                for session in sessions {
+                    summary.record_deferred(session.overdue_seconds);
+                }
+                self.error.get_or_insert(changed);
+                summary.mark_incomplete(Incomplete::Error);
+            }
             Ok(Err(unknown @ DataverseError::OutcomeUnknown { .. })) => {
                 self.record_unknown(sessions, &unknown, summary)
             }

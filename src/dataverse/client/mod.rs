@@ -16,9 +16,11 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+mod environment;
 mod retry;
 mod token;
 
+pub use environment::Environment;
 pub use retry::RetryPolicy;
 use retry::{describe, Delivery};
 
@@ -69,25 +71,26 @@ impl Dataverse {
         self.throttled.load(Ordering::Relaxed)
     }
 
-    /// The Web API root of the environment named in the secret, read within `budget`.
-    pub async fn api_root(&self, budget: &Budget) -> Result<Url, DataverseError> {
-        let credentials = self.secrets.get(budget).await?;
-        let mut root = credentials.environment_url.clone();
-        if !root.path().ends_with('/') {
-            root.set_path(&format!("{}/", root.path()));
-        }
-        root.join(API_PATH)
-            .map_err(|error| DataverseError::Internal(format!("environment URL: {error}")))
+    /// The environment named in the secret, read within `budget`: a sweep's requests go to
+    /// it, and stop when the secret names another.
+    pub async fn environment(&self, budget: &Budget) -> Result<Environment, DataverseError> {
+        Environment::of(&*self.secrets.get(budget).await?)
     }
 
     /// One page of a collection query.
-    pub(super) async fn page(&self, url: &Url, budget: &Budget) -> Result<Page, DataverseError> {
+    pub(super) async fn page(
+        &self,
+        env: &Environment,
+        url: &Url,
+        budget: &Budget,
+    ) -> Result<Page, DataverseError> {
         let response = self
             .send_authorized(
                 || {
                     odata(self.http.get(url.clone()))
                         .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"))
                 },
+                env,
                 budget,
                 &mut Delivery::default(),
             )
@@ -107,6 +110,7 @@ impl Dataverse {
     /// it in an error.
     pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
+        env: &Environment,
         url: &Url,
         budget: &Budget,
         what: &str,
@@ -114,6 +118,7 @@ impl Dataverse {
         let response = self
             .send_authorized(
                 || odata(self.http.get(url.clone())),
+                env,
                 budget,
                 &mut Delivery::default(),
             )
@@ -129,12 +134,13 @@ impl Dataverse {
     /// did not answer are reported as failed, never as closed.
     pub(super) async fn close_batch(
         &self,
-        root: &Url,
+        env: &Environment,
         schema: &Schema,
         patch_body: &str,
         closes: &[CloseRequest],
         budget: &Budget,
     ) -> Result<Vec<CloseOutcome>, DataverseError> {
+        let root = env.root();
         let boundary = format!("batch_{:016x}", RandomState::new().build_hasher().finish());
         let body = batch::encode(
             &boundary,
@@ -158,6 +164,7 @@ impl Dataverse {
                         .header("Prefer", "odata.continue-on-error")
                         .body(body.clone())
                 },
+                env,
                 budget,
                 &mut delivery,
             )
@@ -188,16 +195,18 @@ impl Dataverse {
         Ok(outcomes)
     }
 
-    /// Sends with a bearer token. A 401 first renews the token, then re-reads the secret (it
-    /// may have been rotated), then gives up.
+    /// Sends to `env` with a bearer token. A 401 first renews the token, then re-reads the
+    /// secret (it may have been rotated), then gives up; a secret that no longer names `env`
+    /// stops before its token is fetched.
     async fn send_authorized(
         &self,
         build: impl Fn() -> RequestBuilder,
+        env: &Environment,
         budget: &Budget,
         delivery: &mut Delivery,
     ) -> Result<Response, DataverseError> {
         for round in 0..3 {
-            let token = self.token(budget).await?;
+            let token = self.token(env, budget).await?;
             let response = self
                 .send_tracked(
                     || build().bearer_auth(token.expose_secret()),

@@ -301,6 +301,12 @@ fn record(
             );
             return;
         }
+        CloseOutcome::Unknown { reason } => {
+            warn!(session_id = %id, configuration_id = %configuration_id, error = %reason, "close outcome unknown");
+            summary.record_outcome_unknown(id.to_string(), reason, session.overdue_seconds);
+            summary.mark_incomplete(Incomplete::OutcomeUnknown);
+            return;
+        }
         CloseOutcome::Changed if already_closed => SkipReason::AlreadyClosed,
         CloseOutcome::Changed => SkipReason::ChangedSinceRead,
         CloseOutcome::Gone => SkipReason::NoLongerExists,

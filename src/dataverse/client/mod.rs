@@ -130,8 +130,9 @@ impl Dataverse {
             .map_err(|error| DataverseError::BadResponse(format!("{what}: {error}")))
     }
 
-    /// Closes `closes` in one `$batch`; one outcome per close, in order. Operations Dataverse
-    /// did not answer are reported as failed, never as closed.
+    /// Closes `closes` in one `$batch`; one outcome per close, in order, matched on each
+    /// operation's `Content-ID`. An operation whose answer cannot be told apart, and a batch
+    /// answered 5xx after it was sent, have an unknown outcome, never failed or closed.
     pub(super) async fn close_batch(
         &self,
         env: &Environment,
@@ -169,7 +170,15 @@ impl Dataverse {
                 &mut delivery,
             )
             .await;
-        let response = success(sent.map_err(|error| delivery.settle(error))?).await?;
+        // A 5xx may come from a gateway after Dataverse ran the batch (a 504 above all).
+        let response = match success(sent.map_err(|error| delivery.settle(error))?).await {
+            Err(DataverseError::Api { status, code, .. }) if status >= 500 => {
+                return Err(DataverseError::OutcomeUnknown {
+                    reason: format!("Dataverse answered the $batch {status} {code}"),
+                })
+            }
+            answer => answer?,
+        };
         let content_type = response
             .headers()
             .get("content-type")
@@ -182,16 +191,9 @@ impl Dataverse {
         let text = response.text().await.map_err(|error| {
             unknown(format!("the $batch answer broke off: {}", describe(&error)))
         })?;
-        let mut outcomes = batch::decode(&content_type, &text)
+        let answers = batch::decode(&content_type, &text)
             .map_err(|reason| unknown(format!("the $batch answer cannot be read: {reason}")))?;
-        outcomes.truncate(closes.len());
-        outcomes.resize(
-            closes.len(),
-            CloseOutcome::Failed {
-                status: 0,
-                message: "Dataverse sent no result for this operation".into(),
-            },
-        );
+        let outcomes = batch::match_answers(closes.len(), answers);
         Ok(outcomes)
     }
 

@@ -126,6 +126,12 @@ impl Org {
         loop {
             let page = self.dataverse.page(&self.env, &url, &self.budget).await?;
             for row in &page.value {
+                // The filter asked for active rows only; the answer is checked, not trusted.
+                if !wire::configuration_is_active(row) {
+                    let id = row.get(schema.configuration_id.as_str());
+                    tracing::warn!(configuration_id = ?id, "Dataverse returned a configuration that is not active; its timeout is not applied");
+                    continue;
+                }
                 rows.push(wire::configuration_row(schema, row)?);
             }
             match page.next_link {

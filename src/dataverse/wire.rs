@@ -114,13 +114,20 @@ pub fn session_columns(schema: &Schema) -> String {
     .join(",")
 }
 
-/// Columns of a configuration, for `$select`.
+/// Columns of a configuration, for `$select`; `statecode` so that the filter is checked.
 pub fn configuration_columns(schema: &Schema) -> String {
     [
         schema.configuration_id.as_str(),
         schema.timeout_column.as_str(),
+        "statecode",
     ]
     .join(",")
+}
+
+/// Whether a configuration row says it is active (`statecode` 0). A row without the selected
+/// `statecode` is not known to be active, so its timeout is not applied either.
+pub fn configuration_is_active(row: &Map<String, Value>) -> bool {
+    row.get("statecode").and_then(Value::as_i64) == Some(0)
 }
 
 /// Reads a configuration row.

@@ -64,7 +64,7 @@ async fn configurations_answering(
     Mock::given(method("GET"))
         .and(path(CONFIGURATIONS_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
+            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0}]
         })))
         .mount(&server)
         .await;
@@ -573,4 +573,28 @@ async fn microsofts_documented_429_is_retried_and_when_it_persists_reported_as_t
         matches!(persistent, Err(DataverseError::Throttled { attempts: 6 })),
         "{persistent:?}"
     );
+}
+
+#[tokio::test]
+async fn a_configuration_returned_outside_the_active_filter_is_left_out_and_statecode_is_selected()
+{
+    let page = ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": [
+        {"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0},
+        {"w4d_whatsappconfigurationid": SALES, "w4d_sessiontimeout": 5, "statecode": 1},
+        {"w4d_whatsappconfigurationid": sid(9), "w4d_sessiontimeout": 5},
+    ]}));
+    let (server, app) = configurations_answering(page, None).await;
+
+    let org = open(&app, Budget::unlimited()).await.unwrap();
+    let configurations = org.active_configurations().await.unwrap();
+
+    let ids: Vec<&str> = configurations.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, [SUPPORT]);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let query = requests
+        .iter()
+        .find(|request| request.url.path() == CONFIGURATIONS_PATH)
+        .and_then(|request| request.url.query().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(query.contains("statecode"), "{query}");
 }

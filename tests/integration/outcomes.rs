@@ -26,7 +26,7 @@ async fn org_answering_batches_with(ids: &[u32], batch: ResponseTemplate) -> (Mo
     Mock::given(method("GET"))
         .and(path(format!("/api/data/v9.2/{CONFIGURATIONS}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
+            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0}]
         })))
         .mount(&server)
         .await;

@@ -28,7 +28,7 @@ pub use org::{Org, ReadRow, SessionPages};
 pub use query::{
     Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, CLOSE_REASON,
 };
-pub use wire::{ConfigurationRow, RowError, SessionRow, WhoAmI};
+pub use wire::{ConfigurationRow, LastChange, RowError, SessionRow, WhoAmI};
 
 use crate::credentials::CredentialsError;
 

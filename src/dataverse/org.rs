@@ -143,19 +143,22 @@ impl Org {
 
     /// The first position of a paged read of the sessions `query` asks for.
     pub fn sessions(&self, query: &SessionQuery) -> SessionPages {
-        self.session_pages(&query.filter(&self.schema))
+        let columns = wire::session_columns(&self.schema);
+        self.session_pages(&columns, &query.filter(&self.schema))
     }
 
-    /// The first position of a paged read of the closed sessions `query` asks for.
+    /// The first position of a paged read of the closed sessions `query` asks for, with each
+    /// row's last change (who, when, why) so that the filter can be checked.
     pub fn reopen_candidates(&self, query: &ReopenQuery) -> SessionPages {
-        self.session_pages(&query.filter(&self.schema))
+        let columns = wire::reopen_columns(&self.schema);
+        self.session_pages(&columns, &query.filter(&self.schema))
     }
 
-    fn session_pages(&self, filter: &str) -> SessionPages {
+    fn session_pages(&self, columns: &str, filter: &str) -> SessionPages {
         let url = query::query_url(
             self.env.root(),
             self.schema.session_table.as_str(),
-            &wire::session_columns(&self.schema),
+            columns,
             filter,
         );
         SessionPages { next: Some(url) }

@@ -262,14 +262,11 @@ pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply
     let mut out = String::new();
     for item in &items {
         let failed = match item {
+            // Microsoft's page shows Content-ID echoed only in change-set responses; a part
+            // outside one gets none back, whatever it sent.
             Item::Single(operation) => {
                 let reply = run(state, operation);
-                write_part(
-                    &mut out,
-                    &response_boundary,
-                    &reply,
-                    operation.content_id.as_deref(),
-                );
+                write_part(&mut out, &response_boundary, &reply, None);
                 reply.is_error()
             }
             Item::ChangeSet(operations) => {
@@ -299,7 +296,8 @@ pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply
 }
 
 /// Runs a change set atomically. On failure only the failing operation's error is written
-/// (as Dataverse does) and every row the set changed is restored. Returns true on failure.
+/// (as Dataverse does), with that operation's Content-ID, and every row the set changed is
+/// restored. Returns true on failure.
 fn run_change_set(
     state: &mut State,
     operations: &[Operation],

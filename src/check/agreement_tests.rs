@@ -50,6 +50,7 @@ fn rows() -> Vec<ReadRow> {
                     last_agent_message: agent_answered.then(|| customer + Duration::minutes(1)),
                     created_on: now() - Duration::days(10),
                     statecode: 0,
+                    last_change: None,
                 }));
             }
         }

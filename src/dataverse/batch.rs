@@ -1,5 +1,9 @@
 //! The `$batch` wire format (OData 4.0 multipart/mixed) for closing sessions: one PATCH per
-//! session, no change sets, so each operation stands alone and reports its own status.
+//! session, each in a change set of its own, so that each operation stands alone and reports
+//! its own status, and carries a `Content-ID` that Dataverse echoes in change-set answers
+//! ("Execute batch operations using the Web API"). Answers are matched to sessions on that id,
+//! never on their position alone: a part missing, doubled or unaccounted for leaves the
+//! outcome unknown.
 
 use super::wire::ErrorBody;
 use crate::ids::Guid;
@@ -23,6 +27,12 @@ pub enum CloseOutcome {
     Changed,
     /// 404: the row no longer exists.
     Gone,
+    /// No answer that can be told to be this operation's: missing, doubled, or an answer
+    /// whose parts do not add up. Dataverse may have carried it out.
+    Unknown {
+        /// Why the answer could not be matched to the operation.
+        reason: String,
+    },
     /// Anything else, with Dataverse's message.
     Failed {
         /// HTTP status of the operation, 0 when Dataverse sent no response for it.
@@ -32,7 +42,8 @@ pub enum CloseOutcome {
     },
 }
 
-/// The body of a `$batch` request that PATCHes each session at `{api_path}{table}({id})`.
+/// The body of a `$batch` request that PATCHes each session at `{api_path}{table}({id})`, the
+/// n-th (from 1) in its own change set with `Content-ID: n`.
 pub fn encode(
     boundary: &str,
     api_path: &str,
@@ -40,21 +51,28 @@ pub fn encode(
     body: &str,
     closes: &[CloseRequest],
 ) -> String {
-    let mut out = String::with_capacity(closes.len() * (300 + body.len()));
-    for close in closes {
+    let mut out = String::with_capacity(closes.len() * (450 + body.len()));
+    for (index, close) in closes.iter().enumerate() {
+        let content_id = index + 1;
+        let change_set = format!("changeset_{boundary}_{content_id}");
         // Writing to a String cannot fail.
         let _ = write!(
             out,
             "--{boundary}\r\n\
+             Content-Type: multipart/mixed; boundary={change_set}\r\n\
+             \r\n\
+             --{change_set}\r\n\
              Content-Type: application/http\r\n\
              Content-Transfer-Encoding: binary\r\n\
+             Content-ID: {content_id}\r\n\
              \r\n\
              PATCH {api_path}{table}({id}) HTTP/1.1\r\n\
              Content-Type: application/json\r\n\
              Content-Length: {length}\r\n\
              If-Match: {etag}\r\n\
              \r\n\
-             {body}\r\n",
+             {body}\r\n\
+             --{change_set}--\r\n",
             id = close.id,
             length = body.len(),
             etag = close.etag,
@@ -64,24 +82,76 @@ pub fn encode(
     out
 }
 
-/// Reads the multipart response into one outcome per operation, in request order. A change-set
-/// response (nested multipart) is flattened, so the order still holds.
-pub fn decode(content_type: &str, body: &str) -> Result<Vec<CloseOutcome>, String> {
+/// One operation's answer as read, with the `Content-ID` its part carried, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    /// The part's `Content-ID`.
+    pub content_id: Option<String>,
+    /// What the operation's status says.
+    pub outcome: CloseOutcome,
+}
+
+/// One outcome per operation of `sent`, in request order, from the `answers` read. Answers
+/// carrying a `Content-ID` are matched on it; an operation with no answer, or with two, is
+/// unknown. An answer without any `Content-ID` at all (a server that echoes none) is read in
+/// order only when it has exactly one part per operation; otherwise every operation is unknown.
+pub fn match_answers(sent: usize, answers: Vec<Answered>) -> Vec<CloseOutcome> {
+    let unknown = |reason: String| CloseOutcome::Unknown { reason };
+    if answers.iter().all(|answer| answer.content_id.is_none()) {
+        if answers.len() == sent {
+            return answers.into_iter().map(|answer| answer.outcome).collect();
+        }
+        let reason = format!(
+            "Dataverse answered {} operations for the {sent} sent, without Content-IDs to tell them apart",
+            answers.len()
+        );
+        return vec![unknown(reason); sent];
+    }
+    let mut matched: Vec<Vec<CloseOutcome>> = vec![Vec::new(); sent];
+    for answer in answers {
+        let slot = answer
+            .content_id
+            .as_deref()
+            .and_then(|id| id.trim().parse::<usize>().ok())
+            .and_then(|id| id.checked_sub(1))
+            .filter(|index| *index < sent);
+        if let Some(index) = slot {
+            matched[index].push(answer.outcome);
+        }
+    }
+    matched
+        .into_iter()
+        .map(|mut answers| match answers.len() {
+            1 => answers.remove(0),
+            0 => unknown("Dataverse sent no answer with this operation's Content-ID".into()),
+            n => unknown(format!(
+                "Dataverse sent {n} answers with this operation's Content-ID"
+            )),
+        })
+        .collect()
+}
+
+/// Reads the multipart response into one answer per part, in the order sent back. A
+/// change-set response (nested multipart) is flattened.
+pub fn decode(content_type: &str, body: &str) -> Result<Vec<Answered>, String> {
     let boundary = boundary_of(content_type).ok_or_else(|| {
         format!("the $batch response has no multipart boundary ({content_type:?})")
     })?;
-    let mut outcomes = Vec::new();
+    let mut answers = Vec::new();
     for part in parts(body, &boundary) {
         let (headers, content) = split_head(part);
         if let Some(nested) = header(headers, "content-type")
             .filter(|value| value.to_ascii_lowercase().starts_with("multipart/mixed"))
         {
-            outcomes.extend(decode(nested, content)?);
+            answers.extend(decode(nested, content)?);
             continue;
         }
-        outcomes.push(outcome_of(content)?);
+        answers.push(Answered {
+            content_id: header(headers, "content-id").map(str::to_owned),
+            outcome: outcome_of(content)?,
+        });
     }
-    Ok(outcomes)
+    Ok(answers)
 }
 
 fn outcome_of(http: &str) -> Result<CloseOutcome, String> {
@@ -156,110 +226,4 @@ fn header<'a>(headers: &'a str, name: &str) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: &str = "00000000-0000-4000-8000-00000000000a";
-    const B: &str = "00000000-0000-4000-8000-00000000000b";
-
-    fn close(id: &str, version: u32) -> CloseRequest {
-        CloseRequest {
-            id: Guid::parse(id).unwrap(),
-            etag: format!("W/\"{version}\""),
-        }
-    }
-
-    #[test]
-    fn each_close_is_a_conditional_patch_in_its_own_part() {
-        let body = encode(
-            "batch_x",
-            "/api/data/v9.2/",
-            "w4d_chatsessions",
-            r#"{"statecode":1,"statuscode":2}"#,
-            &[close(A, 1), close(B, 2)],
-        );
-        assert_eq!(body.matches("--batch_x\r\n").count(), 2);
-        assert!(body.contains(&format!(
-            "PATCH /api/data/v9.2/w4d_chatsessions({A}) HTTP/1.1\r\n"
-        )));
-        assert!(body.contains("If-Match: W/\"2\"\r\n"));
-        assert!(body.contains("Content-Length: 30\r\n"));
-        assert!(body.ends_with("--batch_x--\r\n"));
-        assert!(!body.contains("changeset"));
-    }
-
-    #[test]
-    fn each_operation_result_is_read_in_order() {
-        let response = "--batchresponse_1\r\n\
-            Content-Type: application/http\r\n\
-            Content-Transfer-Encoding: binary\r\n\r\n\
-            HTTP/1.1 204 No Content\r\n\
-            OData-Version: 4.0\r\n\r\n\r\n\
-            --batchresponse_1\r\n\
-            Content-Type: application/http\r\n\
-            Content-Transfer-Encoding: binary\r\n\r\n\
-            HTTP/1.1 412 Precondition Failed\r\n\
-            Content-Type: application/json; odata.metadata=minimal\r\n\r\n\
-            {\"error\":{\"code\":\"0x80060882\",\"message\":\"The version of the existing record doesn't match the RowVersion property provided.\"}}\r\n\
-            --batchresponse_1\r\n\
-            Content-Type: application/http\r\n\r\n\
-            HTTP/1.1 400 Bad Request\r\n\
-            Content-Type: application/json\r\n\r\n\
-            {\"error\":{\"code\":\"0x80040203\",\"message\":\"Invalid status\"}}\r\n\
-            --batchresponse_1\r\n\
-            Content-Type: application/http\r\n\r\n\
-            HTTP/1.1 404 Not Found\r\n\r\n\r\n\
-            --batchresponse_1--\r\n";
-        let outcomes = decode("multipart/mixed; boundary=batchresponse_1", response).unwrap();
-        assert_eq!(
-            outcomes,
-            vec![
-                CloseOutcome::Closed,
-                CloseOutcome::Changed,
-                CloseOutcome::Failed {
-                    status: 400,
-                    message: "0x80040203: Invalid status".into()
-                },
-                CloseOutcome::Gone,
-            ]
-        );
-    }
-
-    #[test]
-    fn a_change_set_response_is_flattened_in_order_and_lf_endings_are_accepted() {
-        let response = "--b\nContent-Type: multipart/mixed; boundary=cs\n\n\
-            --cs\nContent-Type: application/http\n\nHTTP/1.1 204 No Content\n\n\n\
-            --cs\nContent-Type: application/http\n\nHTTP/1.1 412 Precondition Failed\n\n{}\n\
-            --cs--\n\
-            --b--\n";
-        let outcomes = decode("multipart/mixed;boundary=\"b\"", response).unwrap();
-        assert_eq!(outcomes, vec![CloseOutcome::Closed, CloseOutcome::Changed]);
-    }
-
-    #[test]
-    fn the_first_blank_line_ends_the_headers_when_crlf_and_lf_endings_are_mixed() {
-        let response = "--b\r\nContent-Type: application/http\r\n\r\n\
-            HTTP/1.1 400 Bad Request\nContent-Type: application/json\n\n\
-            {\"error\":{\"code\":\"0x80040203\",\"message\":\"Invalid status\"}}\n\
-            --b--\r\n";
-        let outcomes = decode("multipart/mixed; boundary=b", response).unwrap();
-        assert_eq!(
-            outcomes,
-            vec![CloseOutcome::Failed {
-                status: 400,
-                message: "0x80040203: Invalid status".into()
-            }]
-        );
-    }
-
-    #[test]
-    fn a_response_without_a_boundary_is_an_error() {
-        assert!(decode("application/json", "{}").is_err());
-    }
-
-    #[test]
-    fn a_torn_part_without_a_status_line_is_an_error() {
-        let response = "--b\r\nContent-Type: application/http\r\n\r\nGARBAGE\r\n--b--\r\n";
-        assert!(decode("multipart/mixed; boundary=b", response).is_err());
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@
 
 use super::org::{Org, SessionPages};
 use super::query;
+use super::wire;
 use super::DataverseError;
 use serde::Deserialize;
 use serde_json::Value;
@@ -272,7 +273,7 @@ pub async fn active_cloud_flows(org: &Org) -> Result<Vec<CloudFlow>, DataverseEr
 /// reads a candidate; the caller takes one page at a time ([`Org::next_page`]), so the check
 /// never holds more than a page.
 pub fn active_sessions(org: &Org) -> SessionPages {
-    org.session_pages("statecode eq 0")
+    org.session_pages(&wire::session_columns(org.schema()), "statecode eq 0")
 }
 
 /// One column's definition cast to a derived metadata type.

@@ -23,12 +23,12 @@ mod wire;
 
 pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
-pub use client::{Dataverse, RetryPolicy};
+pub use client::{Dataverse, Environment, RetryPolicy};
 pub use org::{Org, ReadRow, SessionPages};
 pub use query::{
     Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, CLOSE_REASON,
 };
-pub use wire::{ConfigurationRow, RowError, SessionRow, WhoAmI};
+pub use wire::{ConfigurationRow, LastChange, RowError, SessionRow, WhoAmI};
 
 use crate::credentials::CredentialsError;
 
@@ -72,6 +72,10 @@ pub enum DataverseError {
         status: u16,
         location: String,
     },
+    /// The secret, read again mid-sweep, names another environment, tenant or authority than
+    /// the sweep started with.
+    #[error("the secret now names another environment ({field} changed since this sweep started); the sweep stopped and sent nothing more to either environment, and the next sweep uses the new one")]
+    EnvironmentChanged { field: &'static str },
     /// Still 401 after a fresh token and a freshly read secret.
     #[error("Dataverse refused the application user (401) even with a fresh token and secret: check that the app registration is an application user in this environment and is enabled")]
     Unauthorized,

@@ -4,7 +4,7 @@
 //! filter or a JSON body.
 
 use super::batch::{CloseOutcome, CloseRequest};
-use super::client::Dataverse;
+use super::client::{Dataverse, Environment};
 use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery};
 use super::wire::{self, ConfigurationRow, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Org {
     dataverse: Arc<Dataverse>,
-    root: Url,
+    env: Environment,
     schema: Arc<Schema>,
     close_body: Arc<str>,
     reopen_body: Arc<str>,
@@ -46,7 +46,7 @@ impl Org {
         budget: Budget,
         closed_at: DateTime<Utc>,
     ) -> Result<Self, DataverseError> {
-        let root = dataverse.api_root(&budget).await?;
+        let env = dataverse.environment(&budget).await?;
         let close_body = Arc::from(query::change_body(&schema, SessionChange::Close, closed_at));
         let reopen_body = Arc::from(query::change_body(
             &schema,
@@ -55,7 +55,7 @@ impl Org {
         ));
         Ok(Org {
             dataverse,
-            root,
+            env,
             schema,
             close_body,
             reopen_body,
@@ -95,12 +95,13 @@ impl Org {
 
     /// The Web API root.
     pub(super) fn root(&self) -> &Url {
-        &self.root
+        self.env.root()
     }
 
     /// `relative` (a path and query under the Web API root) as a URL.
     pub(super) fn url(&self, relative: &str) -> Result<Url, DataverseError> {
-        self.root
+        self.env
+            .root()
             .join(relative)
             .map_err(|error| DataverseError::internal(format!("URL {relative}"), error))
     }
@@ -108,13 +109,13 @@ impl Org {
     /// One JSON answer of a GET (a function or a definition).
     pub(super) async fn get_json(&self, url: &Url) -> Result<serde_json::Value, DataverseError> {
         self.dataverse
-            .get_json(url, &self.budget, "a JSON answer")
+            .get_json(&self.env, url, &self.budget, "a JSON answer")
             .await
     }
 
     /// One page of a collection, and the URL of the next one.
     pub(super) async fn page(&self, url: &Url) -> Result<(Page, Option<Url>), DataverseError> {
-        let page = self.dataverse.page(url, &self.budget).await?;
+        let page = self.dataverse.page(&self.env, url, &self.budget).await?;
         let next = page
             .next_link
             .as_deref()
@@ -127,15 +128,21 @@ impl Org {
     pub async fn active_configurations(&self) -> Result<Vec<ConfigurationRow>, DataverseError> {
         let schema = &self.schema;
         let mut url = query::query_url(
-            &self.root,
+            self.env.root(),
             schema.configuration_table.as_str(),
             &wire::configuration_columns(schema),
             query::active_configurations_filter(),
         )?;
         let mut rows = Vec::new();
         loop {
-            let page = self.dataverse.page(&url, &self.budget).await?;
+            let page = self.dataverse.page(&self.env, &url, &self.budget).await?;
             for row in &page.value {
+                // The filter asked for active rows only; the answer is checked, not trusted.
+                if !wire::configuration_is_active(row) {
+                    let id = row.get(schema.configuration_id.as_str());
+                    tracing::warn!(configuration_id = ?id, "Dataverse returned a configuration that is not active; its timeout is not applied");
+                    continue;
+                }
                 rows.push(wire::configuration_row(schema, row)?);
             }
             match page.next_link {
@@ -147,20 +154,23 @@ impl Org {
 
     /// The first position of a paged read of the sessions `query` asks for.
     pub fn sessions(&self, query: &SessionQuery) -> SessionPages {
-        self.session_pages(&query.filter(&self.schema))
+        let columns = wire::session_columns(&self.schema);
+        self.session_pages(&columns, &query.filter(&self.schema))
     }
 
-    /// The first position of a paged read of the closed sessions `query` asks for.
+    /// The first position of a paged read of the closed sessions `query` asks for, with each
+    /// row's last change (who, when, why) so that the filter can be checked.
     pub fn reopen_candidates(&self, query: &ReopenQuery) -> SessionPages {
-        self.session_pages(&query.filter(&self.schema))
+        let columns = wire::reopen_columns(&self.schema);
+        self.session_pages(&columns, &query.filter(&self.schema))
     }
 
-    /// The first position of a paged read of the sessions `filter` selects.
-    pub(super) fn session_pages(&self, filter: &str) -> SessionPages {
+    /// The first position of a paged read of the `columns` of the sessions `filter` selects.
+    pub(super) fn session_pages(&self, columns: &str, filter: &str) -> SessionPages {
         let url = query::query_url(
-            &self.root,
+            self.env.root(),
             self.schema.session_table.as_str(),
-            &wire::session_columns(&self.schema),
+            columns,
             filter,
         );
         SessionPages { next: Some(url) }
@@ -171,11 +181,11 @@ impl Org {
     /// records as the last modifier of every session this function changes.
     pub async fn who_am_i(&self) -> Result<WhoAmI, DataverseError> {
         let url = self
-            .root
+            .root()
             .join("WhoAmI")
             .map_err(|error| DataverseError::internal("WhoAmI URL", error))?;
         self.dataverse
-            .get_json(&url, &self.budget, "the WhoAmI answer")
+            .get_json(&self.env, &url, &self.budget, "the WhoAmI answer")
             .await
     }
 
@@ -198,7 +208,7 @@ impl Org {
         let Some(url) = pages.next.take() else {
             return Ok(None);
         };
-        let page = self.dataverse.page(&url?, &self.budget).await?;
+        let page = self.dataverse.page(&self.env, &url?, &self.budget).await?;
         pages.next = page.next_link.as_deref().map(|link| self.next_url(link));
         let rows = page
             .value
@@ -213,8 +223,11 @@ impl Org {
         &self,
         query: &UpcomingQuery,
     ) -> Result<Option<DateTime<Utc>>, DataverseError> {
-        let url = query.url(&self.root, &self.schema)?;
-        let page = self.dataverse.top_rows(&url, &self.budget).await?;
+        let url = query.url(self.env.root(), &self.schema)?;
+        let page = self
+            .dataverse
+            .top_rows(&self.env, &url, &self.budget)
+            .await?;
         match page.value.first() {
             Some(row) => wire::time_of(row, query.time_column(&self.schema)),
             None => Ok(None),
@@ -241,7 +254,7 @@ impl Org {
             SessionChange::Reopen => &self.reopen_body,
         };
         self.dataverse
-            .close_batch(&self.root, &self.schema, body, requests, &self.budget)
+            .close_batch(&self.env, &self.schema, body, requests, &self.budget)
             .await
     }
 
@@ -256,12 +269,12 @@ impl Org {
         let mut closed = HashSet::new();
         for chunk in ids.chunks(IDS_PER_QUERY) {
             let url = query::query_url(
-                &self.root,
+                self.env.root(),
                 schema.session_table.as_str(),
                 &format!("{key},statecode"),
                 &query::any_of_filter(schema, chunk),
             )?;
-            let page = self.dataverse.page(&url, &self.budget).await?;
+            let page = self.dataverse.page(&self.env, &url, &self.budget).await?;
             closed.extend(page.value.iter().filter_map(|row| {
                 let id = Guid::parse(row.get(key)?.as_str()?)?;
                 (row.get("statecode")?.as_i64()? == schema.closed_statecode).then_some(id)
@@ -273,10 +286,10 @@ impl Org {
     /// A `@odata.nextLink`, accepted only on the environment's own host.
     fn next_url(&self, next: &str) -> Result<Url, DataverseError> {
         let url = self
-            .root
+            .root()
             .join(next)
             .map_err(|error| DataverseError::BadResponse(format!("@odata.nextLink {error}")))?;
-        if url.origin() != self.root.origin() {
+        if url.origin() != self.env.root().origin() {
             return Err(DataverseError::BadResponse(
                 "@odata.nextLink points outside the environment".into(),
             ));

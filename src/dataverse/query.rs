@@ -6,7 +6,7 @@
 use super::DataverseError;
 use crate::ids::Guid;
 use crate::settings::Schema;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use reqwest::Url;
 
 /// The text written to the optional close-reason column.
@@ -212,6 +212,21 @@ pub struct ReopenQuery {
 }
 
 impl ReopenQuery {
+    /// Whether `row` is one [`Self::filter`] asks for: closed, last changed by this user at or
+    /// after `since` (to the second, as the filter says), and, when the close reason column is
+    /// set, closed with this function's reason. A row without these columns is not.
+    pub fn asked_for(&self, schema: &Schema, row: &super::SessionRow) -> bool {
+        let since = self.since.trunc_subsecs(0);
+        let Some(change) = &row.last_change else {
+            return false;
+        };
+        row.statecode == schema.closed_statecode
+            && change.by.as_ref() == Some(&self.user)
+            && change.on.is_some_and(|on| on >= since)
+            && (schema.close_reason.is_none()
+                || change.close_reason.as_deref() == Some(CLOSE_REASON))
+    }
+
     /// The `$filter` expression. `modifiedon` is kept to the second Dataverse stores.
     pub fn filter(&self, schema: &Schema) -> String {
         let since = self.since.to_rfc3339_opts(SecondsFormat::Secs, true);

@@ -97,6 +97,20 @@ pub struct SessionRow {
     pub created_on: DateTime<Utc>,
     /// The row's statecode (0 = active).
     pub statecode: i64,
+    /// Who last changed the row, when, and the close reason: read only by the reopen run,
+    /// which re-checks them against its filter.
+    pub last_change: Option<LastChange>,
+}
+
+/// The last change of a closed session, as the reopen run selects it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LastChange {
+    /// `_modifiedby_value`, when it is a GUID.
+    pub by: Option<Guid>,
+    /// `modifiedon`, when it is a date.
+    pub on: Option<DateTime<Utc>>,
+    /// The `SESSION_CLOSE_REASON_COLUMN` value, when that column is set and holds text.
+    pub close_reason: Option<String>,
 }
 
 /// Columns of a session that a decision needs, for `$select`.
@@ -114,13 +128,51 @@ pub(crate) fn session_columns(schema: &Schema) -> String {
     .join(",")
 }
 
-/// Columns of a configuration, for `$select`.
+/// Columns of a closed session the reopen run needs: a decision's, and who last changed it,
+/// when and (with `SESSION_CLOSE_REASON_COLUMN`) why, so that its filter is checked.
+pub(crate) fn reopen_columns(schema: &Schema) -> String {
+    let mut columns = session_columns(schema);
+    columns.push_str(",_modifiedby_value,modifiedon");
+    if let Some(reason) = &schema.close_reason {
+        columns.push(',');
+        columns.push_str(reason.as_str());
+    }
+    columns
+}
+
+/// The last change of a session row, from the columns [`reopen_columns`] adds; a value of
+/// the wrong shape reads as absent, which the reopen run's re-check refuses.
+fn last_change(schema: &Schema, row: &Map<String, Value>) -> Option<LastChange> {
+    let change = LastChange {
+        by: row
+            .get("_modifiedby_value")
+            .and_then(Value::as_str)
+            .and_then(Guid::parse),
+        on: optional_time(row, "modifiedon", None).ok().flatten(),
+        close_reason: schema
+            .close_reason
+            .as_ref()
+            .and_then(|column| row.get(column.as_str()))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    };
+    (change != LastChange::default()).then_some(change)
+}
+
+/// Columns of a configuration, for `$select`; `statecode` so that the filter is checked.
 pub(crate) fn configuration_columns(schema: &Schema) -> String {
     [
         schema.configuration_id.as_str(),
         schema.timeout_column.as_str(),
+        "statecode",
     ]
     .join(",")
+}
+
+/// Whether a configuration row says it is active (`statecode` 0). A row without the selected
+/// `statecode` is not known to be active, so its timeout is not applied either.
+pub fn configuration_is_active(row: &Map<String, Value>) -> bool {
+    row.get("statecode").and_then(Value::as_i64) == Some(0)
 }
 
 /// Reads a configuration row.
@@ -190,6 +242,7 @@ pub(crate) fn session_row(
         last_agent_message,
         created_on,
         statecode,
+        last_change: last_change(schema, row),
     })
 }
 

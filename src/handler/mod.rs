@@ -196,6 +196,9 @@ impl From<HandlerError> for Diagnostic {
                 "Credentials"
             }
             HandlerError::Sweep(SweepError::Dataverse(DataverseError::Auth(_))) => "Authentication",
+            HandlerError::Sweep(SweepError::Dataverse(DataverseError::EnvironmentChanged {
+                ..
+            })) => "SecretChanged",
             HandlerError::Sweep(SweepError::Dataverse(_)) => "Dataverse",
             HandlerError::Sweep(SweepError::Interrupted { .. }) => "SweepInterrupted",
             HandlerError::NoCloseSucceeded { .. } => "NoCloseSucceeded",

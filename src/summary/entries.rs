@@ -127,6 +127,33 @@ pub struct Failed {
     pub status: Option<u16>,
 }
 
+impl Failed {
+    /// An entry whose id and error are each within [`MAX_TEXT_CHARS`]: both can carry what
+    /// Dataverse sent (a message, or a raw value where an id was expected).
+    pub(super) fn capped(id: String, error: String, status: Option<u16>) -> Self {
+        Failed {
+            id: capped_text(id),
+            error: capped_text(error),
+            status,
+        }
+    }
+}
+
+/// The longest text an entry carries, in characters: a Dataverse message or a raw value is
+/// cut here, so that the response bound holds whatever Dataverse says.
+pub const MAX_TEXT_CHARS: usize = 300;
+
+/// What ends a text that was cut.
+pub const TEXT_CUT_MARKER: &str = "… (cut)";
+
+/// `text` within [`MAX_TEXT_CHARS`], cut on a character boundary and marked when longer.
+pub fn capped_text(text: String) -> String {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        None => text,
+        Some((end, _)) => format!("{}{TEXT_CUT_MARKER}", &text[..end]),
+    }
+}
+
 pub(super) fn utc<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
 }

@@ -8,7 +8,10 @@ mod metrics;
 mod read;
 
 pub use capped::Capped;
-pub use entries::{ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped};
+pub use entries::{
+    capped_text, ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped,
+    MAX_TEXT_CHARS, TEXT_CUT_MARKER,
+};
 
 use crate::ids::Guid;
 use chrono::{DateTime, Utc};
@@ -114,7 +117,8 @@ impl Summary {
     }
 
     /// Records how a configuration was read.
-    pub fn record_configuration(&mut self, report: ConfigurationReport) {
+    pub fn record_configuration(&mut self, mut report: ConfigurationReport) {
+        report.error = report.error.map(capped_text);
         self.closed_by_configuration
             .insert(report.id.to_string(), 0);
         self.configurations.push(report);
@@ -166,18 +170,14 @@ impl Summary {
         overdue_seconds: i64,
     ) {
         self.eligible_overdue(overdue_seconds);
-        self.failed.push(Failed { id, error, status });
+        self.failed.push(Failed::capped(id, error, status));
     }
 
     /// Records an eligible session whose close was sent but whose answer never arrived or
     /// cannot be read: Dataverse may have closed it. The next sweep's query settles it.
     pub fn record_outcome_unknown(&mut self, id: String, error: String, overdue_seconds: i64) {
         self.eligible_overdue(overdue_seconds);
-        self.outcome_unknown.push(Failed {
-            id,
-            error,
-            status: None,
-        });
+        self.outcome_unknown.push(Failed::capped(id, error, None));
     }
 
     /// Records an eligible session left for the next sweep (cap or deadline).
@@ -189,11 +189,7 @@ impl Summary {
     /// Records a row that cannot be judged; it is not counted as eligible, since whether it
     /// is past its timeout is unknown.
     pub fn record_unreadable(&mut self, id: String, error: String) {
-        self.unreadable.push(Failed {
-            id,
-            error,
-            status: None,
-        });
+        self.unreadable.push(Failed::capped(id, error, None));
     }
 
     /// Records that the sweep did not look at every candidate, and why.
@@ -218,7 +214,7 @@ impl Summary {
     /// Records why the wake-up could not be worked out or written; the sweep's own result
     /// stands.
     pub fn record_wake_failure(&mut self, reason: String) {
-        self.wake_error = Some(reason);
+        self.wake_error = Some(capped_text(reason));
     }
 
     /// When the function should run next, when the sweep worked it out.

@@ -490,3 +490,44 @@ fn every_reason_a_sweep_can_stop_early_for_is_named_in_the_docs() {
         );
     }
 }
+
+#[test]
+fn every_text_that_can_carry_what_dataverse_said_is_capped_on_a_char_boundary_and_marked() {
+    let long = "é".repeat(2_000);
+    let mut summary = Summary::new(now(), false);
+    summary.record_failed("id".into(), long.clone(), None, 1);
+    summary.record_outcome_unknown("id".into(), long.clone(), 1);
+    summary.record_unreadable(long.clone(), long.clone());
+    summary.record_wake_failure(long.clone());
+    summary.record_configuration(ConfigurationReport {
+        id: Guid::parse("6f1c2a3b-0000-4000-8000-00000000000a").unwrap(),
+        timeout_seconds: None,
+        error: Some(long.clone()),
+    });
+
+    let texts = [
+        summary.failed().first().map(|f| f.error.clone()),
+        summary.outcome_unknown().first().map(|f| f.error.clone()),
+        summary.unreadable().first().map(|f| f.error.clone()),
+        summary.unreadable().first().map(|f| f.id.clone()),
+        summary.wake_error().map(str::to_owned),
+        summary.configurations()[0].error.clone(),
+    ];
+    for text in texts {
+        let text = text.expect("the entry was recorded");
+        assert!(
+            text.chars().count() <= 320,
+            "{} chars",
+            text.chars().count()
+        );
+        assert!(
+            text.starts_with("éé") && text.ends_with(TEXT_CUT_MARKER),
+            "{text}"
+        );
+    }
+    summary.record_failed("short".into(), "0x80040203: Invalid status".into(), None, 1);
+    assert_eq!(
+        summary.failed().get(1).map(|f| f.error.as_str()),
+        Some("0x80040203: Invalid status")
+    );
+}

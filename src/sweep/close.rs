@@ -176,6 +176,15 @@ impl Closer {
                 }
                 summary.mark_incomplete(Incomplete::Throttled);
             }
+            // Nothing of this batch was carried out (a 401 changes nothing): its sessions wait
+            // for the next sweep, which reads the new environment from the start.
+            Ok(Err(changed @ DataverseError::EnvironmentChanged { .. })) => {
+                for session in sessions {
+                    summary.record_deferred(session.overdue_seconds);
+                }
+                self.error.get_or_insert(changed);
+                summary.mark_incomplete(Incomplete::Error);
+            }
             Ok(Err(unknown @ DataverseError::OutcomeUnknown { .. })) => {
                 self.record_unknown(sessions, &unknown, summary)
             }
@@ -302,6 +311,12 @@ fn record(
                 Some(status),
                 session.overdue_seconds,
             );
+            return;
+        }
+        CloseOutcome::Unknown { reason } => {
+            warn!(session_id = %id, configuration_id = %configuration_id, error = %reason, "close outcome unknown");
+            summary.record_outcome_unknown(id.to_string(), reason, session.overdue_seconds);
+            summary.mark_incomplete(Incomplete::OutcomeUnknown);
             return;
         }
         CloseOutcome::Changed if already_closed => SkipReason::AlreadyClosed,

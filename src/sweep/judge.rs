@@ -11,6 +11,8 @@ use crate::ids::Guid;
 use crate::policy::{awaiting_agent, decide, Decision};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use std::hash::Hasher;
 use std::ops::ControlFlow;
 use tracing::{error, info, warn};
 
@@ -82,6 +84,10 @@ pub(super) struct Pass {
     pub cap_reached: bool,
     pub summary: Summary,
     pub closer: Closer,
+    /// The sessions judged so far in this run, across its queries, so that a row Dataverse
+    /// returns twice (in one page, or under two configurations) is judged and counted once.
+    /// Sixteen bytes a session keep it small beside the pages themselves.
+    judged: HashSet<u128>,
 }
 
 impl Pass {
@@ -103,6 +109,7 @@ impl Pass {
             cap_reached: false,
             summary,
             closer,
+            judged: HashSet::new(),
         }
     }
 
@@ -132,6 +139,10 @@ impl Pass {
                         continue;
                     }
                 };
+                if !self.judged.insert(session_key(&row.id)) {
+                    warn!(session_id = %row.id, configuration_id = configuration_id.map(tracing::field::display), "Dataverse returned a session already judged in this run; judged once");
+                    continue;
+                }
                 if let Some((report, etag)) = judge(row, &mut self.summary) {
                     self.schedule(report, etag).await;
                 }
@@ -210,6 +221,17 @@ impl Pass {
         let error = self.closer.take_error().or(interrupted);
         (self.summary, error)
     }
+}
+
+/// A session's id as 128 bits: the GUID's hex digits, which a parsed [`Guid`] always has.
+fn session_key(id: &Guid) -> u128 {
+    let hex: String = id.as_str().chars().filter(|c| *c != '-').collect();
+    u128::from_str_radix(&hex, 16).unwrap_or_else(|_| {
+        // Unreachable for a parsed GUID; a hash keeps the set correct in all but a collision.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        hasher.write(id.as_str().as_bytes());
+        u128::from(hasher.finish())
+    })
 }
 
 /// The sweep's judgement of one row of `planned`: what [`verdict`] says, logged and recorded;

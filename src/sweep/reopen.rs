@@ -1,7 +1,8 @@
 //! Undo: reopen the sessions this function closed since an instant and nobody has changed
 //! since. Dataverse is asked only for sessions in the closed state whose last modifier is this
 //! function's application user (from `WhoAmI`) and whose `modifiedon` is at or after the
-//! instant, so a session an agent or a customer touched after the close is never read. Each is
+//! instant, so a session an agent or a customer touched after the close is never read; each row
+//! is checked against the same rule ([`ReopenQuery::asked_for`]) before it is judged. Each is
 //! judged again by the *current* timeouts: one the next sweep would close again stays closed
 //! and is reported. Reopens travel like closes (`$batch`, `If-Match`, the closure cap).
 
@@ -18,7 +19,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use tracing::info;
+use tracing::{info, warn};
 
 /// Reopens what this function closed at or after `since`. The caller has checked that
 /// `since` is not after `options.now`.
@@ -44,11 +45,17 @@ pub async fn reopen(
     info!(application_user = %user, since = %since, "reopen started");
 
     let mut pass = start.pass(&org, settings, options, summary, SessionChange::Reopen);
-    let closed_statecode = settings.schema.closed_statecode;
-    let judge = |row, summary: &mut Summary| {
-        judge_for_reopen(&timeouts, closed_statecode, options.now, row, summary)
+    let query = ReopenQuery { user, since };
+    let judge = |row: SessionRow, summary: &mut Summary| {
+        // The filter is checked, not trusted: a row it did not ask for (closed by an agent,
+        // long ago, or by another closer) is left closed.
+        if !query.asked_for(&settings.schema, &row) {
+            warn!(session_id = %row.id, "Dataverse returned a session the reopen query did not ask for; left closed");
+            return None;
+        }
+        judge_for_reopen(&timeouts, options.now, row, summary)
     };
-    let pages = org.reopen_candidates(&ReopenQuery { user, since });
+    let pages = org.reopen_candidates(&query);
     let interrupted = match pass.read(&org, pages, None, judge).await {
         ControlFlow::Break(error) => error,
         ControlFlow::Continue(()) => None,
@@ -60,15 +67,10 @@ pub async fn reopen(
 /// Decides about one closed session: reopen it, or leave it closed and say why.
 fn judge_for_reopen(
     timeouts: &Timeouts,
-    closed_statecode: i64,
     now: DateTime<Utc>,
     row: SessionRow,
     summary: &mut Summary,
 ) -> Option<Change> {
-    // The server filter asked for closed rows; a row in another state is left alone.
-    if row.statecode != closed_statecode {
-        return None;
-    }
     let (configuration_id, timeout) = timeouts.for_session(row.configuration_id.as_ref());
     let decision = decide(timeout, now, row.last_customer_message, row.created_on);
     if decision.close {

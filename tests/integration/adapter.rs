@@ -64,7 +64,7 @@ async fn configurations_answering(
     Mock::given(method("GET"))
         .and(path(CONFIGURATIONS_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
+            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0}]
         })))
         .mount(&server)
         .await;
@@ -278,19 +278,81 @@ async fn a_torn_batch_answer_is_an_unknown_outcome_for_the_adapter() {
     );
 }
 
+/// A `$batch` answer part for the operation with `content_id`, answering `status_line`.
+fn answer_part(content_id: u32, status_line: &str) -> String {
+    format!(
+        "--b\r\nContent-Type: application/http\r\nContent-ID: {content_id}\r\n\r\n{status_line}\r\n\r\n\r\n"
+    )
+}
+
 #[tokio::test]
-async fn operations_missing_from_a_batch_response_are_failed_not_closed() {
+async fn operations_missing_from_a_batch_response_are_unknown_not_failed_nor_closed() {
+    let one_answer = format!("{}--b--\r\n", answer_part(1, "HTTP/1.1 204 No Content"));
+    let (_server, _app, org) = batch_answering(&one_answer, "b").await;
+
+    let outcomes = close(&org, &[1, 2]).await.unwrap();
+
+    assert_eq!(outcomes[0], CloseOutcome::Closed);
+    assert!(
+        matches!(outcomes[1], CloseOutcome::Unknown { .. }),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_answer_without_content_ids_and_one_part_short_is_unknown_for_every_operation() {
     let one_answer =
         "--b\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
     let (_server, _app, org) = batch_answering(one_answer, "b").await;
 
     let outcomes = close(&org, &[1, 2]).await.unwrap();
 
-    assert_eq!(outcomes[0], CloseOutcome::Closed);
-    assert!(matches!(
-        outcomes[1],
-        CloseOutcome::Failed { status: 0, .. }
-    ));
+    assert!(
+        outcomes
+            .iter()
+            .all(|outcome| matches!(outcome, CloseOutcome::Unknown { .. })),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn reordered_batch_answers_land_on_their_own_sessions_by_content_id() {
+    let answer = format!(
+        "{}{}{}--b--\r\n",
+        answer_part(3, "HTTP/1.1 404 Not Found"),
+        answer_part(1, "HTTP/1.1 412 Precondition Failed"),
+        answer_part(2, "HTTP/1.1 204 No Content"),
+    );
+    let (_server, _app, org) = batch_answering(&answer, "b").await;
+
+    let outcomes = close(&org, &[1, 2, 3]).await.unwrap();
+
+    assert_eq!(
+        outcomes,
+        vec![
+            CloseOutcome::Changed,
+            CloseOutcome::Closed,
+            CloseOutcome::Gone
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_batch_answered_504_after_it_was_sent_is_an_unknown_outcome_not_a_failure() {
+    let (server, app) = server_and_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/\$batch$"))
+        .respond_with(ResponseTemplate::new(504))
+        .mount(&server)
+        .await;
+    let org = open(&app, Budget::unlimited()).await.unwrap();
+
+    let result = close(&org, &[1]).await;
+
+    assert!(
+        matches!(result, Err(DataverseError::OutcomeUnknown { .. })),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -313,6 +375,7 @@ async fn a_batch_is_sent_with_continue_on_error_and_conditional_patches() {
         "Bearer token-1"
     );
     let body = String::from_utf8_lossy(&batch.body);
+    assert!(body.contains("Content-ID: 1\r\n"), "{body}");
     assert!(body.contains(&format!(
         "PATCH /api/data/v9.2/w4d_chatsessions({}) HTTP/1.1",
         sid(7)
@@ -535,4 +598,28 @@ async fn microsofts_documented_429_is_retried_and_when_it_persists_reported_as_t
         matches!(persistent, Err(DataverseError::Throttled { attempts: 6 })),
         "{persistent:?}"
     );
+}
+
+#[tokio::test]
+async fn a_configuration_returned_outside_the_active_filter_is_left_out_and_statecode_is_selected()
+{
+    let page = ResponseTemplate::new(200).set_body_json(serde_json::json!({"value": [
+        {"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0},
+        {"w4d_whatsappconfigurationid": SALES, "w4d_sessiontimeout": 5, "statecode": 1},
+        {"w4d_whatsappconfigurationid": sid(9), "w4d_sessiontimeout": 5},
+    ]}));
+    let (server, app) = configurations_answering(page, None).await;
+
+    let org = open(&app, Budget::unlimited()).await.unwrap();
+    let configurations = org.active_configurations().await.unwrap();
+
+    let ids: Vec<&str> = configurations.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, [SUPPORT]);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let query = requests
+        .iter()
+        .find(|request| request.url.path() == CONFIGURATIONS_PATH)
+        .and_then(|request| request.url.query().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(query.contains("statecode"), "{query}");
 }

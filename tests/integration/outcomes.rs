@@ -26,7 +26,7 @@ async fn org_answering_batches_with(ids: &[u32], batch: ResponseTemplate) -> (Mo
     Mock::given(method("GET"))
         .and(path(format!("/api/data/v9.2/{CONFIGURATIONS}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440}]
+            "value": [{"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0}]
         })))
         .mount(&server)
         .await;
@@ -172,4 +172,34 @@ async fn a_sweep_where_one_close_succeeds_and_the_others_fail_is_not_a_lambda_er
         .unwrap();
 
     assert_eq!((summary.closed(), summary.failed().total()), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_returned_twice_is_judged_and_counted_once() {
+    let answer = "--b\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n\
+        HTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n";
+    let (server, app) = org_answering_batches_with(&[1, 1], multipart(answer)).await;
+
+    let summary = sweep_with_time_left(&app, Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (summary.eligible(), summary.closed()),
+        (1, 1),
+        "{summary:?}"
+    );
+    assert_eq!(summary.skipped().total(), 0, "{summary:?}");
+    assert!(summary.adds_up(), "{summary:?}");
+    let batches = server.received_requests().await.unwrap_or_default();
+    let sent = batches
+        .iter()
+        .filter(|request| request.url.path().ends_with("$batch"))
+        .map(|request| {
+            String::from_utf8_lossy(&request.body)
+                .matches("PATCH ")
+                .count()
+        })
+        .sum::<usize>();
+    assert_eq!(sent, 1);
 }

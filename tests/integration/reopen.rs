@@ -273,3 +273,113 @@ fn the_sample_reopen_event_asks_for_a_reopen_since_its_instant() {
         }
     );
 }
+
+/// A wiremock Dataverse whose reopen query answers `rows` whatever its filter says, and
+/// whose `$batch` closes everything it is sent; an app with the close reason column set.
+async fn server_ignoring_the_reopen_filter(
+    rows: Vec<Value>,
+) -> (wiremock::MockServer, session_sweeper::handler::App) {
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+    Mock::given(method("POST"))
+        .and(path("/tenant/oauth2/v2.0/token"))
+        .respond_with(ok(
+            json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "t"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/data/v9.2/WhoAmI"))
+        .respond_with(ok(json!({"UserId": APPLICATION_USER_ID, "BusinessUnitId": SALES, "OrganizationId": SALES})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/data/v9.2/{CONFIGURATIONS}")))
+        .respond_with(ok(json!({"value": [
+            {"w4d_whatsappconfigurationid": SUPPORT, "w4d_sessiontimeout": 1440, "statecode": 0}
+        ]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/data/v9.2/{SESSIONS}")))
+        .respond_with(ok(json!({ "value": rows })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/\$batch$"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "--b\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\r\n--b--\r\n",
+            "multipart/mixed; boundary=b",
+        ))
+        .mount(&server)
+        .await;
+    let secret_id = unique_secret_name("reopen-filter");
+    let url = server.uri();
+    let secret = json!({
+        "tenant_id": "tenant", "client_id": "sim-client", "client_secret": "very-secret",
+        "environment_url": url, "authority_url": url,
+    });
+    put_secret(&secret_id, &secret.to_string()).await;
+    let settings = session_sweeper::settings::Settings::from_lookup(|name| match name {
+        "DATAVERSE_SECRET_ID" => Some(secret_id.clone()),
+        "SESSION_CLOSE_REASON_COLUMN" => Some("w4d_closereason".into()),
+        _ => None,
+    })
+    .unwrap();
+    let app =
+        session_sweeper::handler::App::new(settings, secrets_client(), fast_retries()).unwrap();
+    (server, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopen_run_rechecks_who_closed_when_and_why_and_leaves_rows_outside_its_filter_closed() {
+    let mut by_an_agent = closed_session(2, hours(3), hours(1), INTEGRATION_USER_ID);
+    by_an_agent["_modifiedby_value"] = json!(SALES);
+    let long_ago = closed_session(3, hours(3), hours(30), APPLICATION_USER_ID);
+    let mut other_reason = closed_session(4, hours(3), hours(1), APPLICATION_USER_ID);
+    other_reason["w4d_closereason"] = json!("Closed by another flow");
+    let mut rows = vec![
+        closed_session(1, hours(3), hours(1), APPLICATION_USER_ID),
+        by_an_agent,
+        long_ago,
+        other_reason,
+    ];
+    for row in &mut rows {
+        row["@odata.etag"] = json!("W/\"1\"");
+    }
+    let (server, app) = server_ignoring_the_reopen_filter(rows).await;
+
+    let event = reopen_event(Utc::now() - hours(2), false);
+    let context = lambda_runtime::Context::default();
+    let response =
+        session_sweeper::handler::handle(&app, lambda_runtime::LambdaEvent::new(event, context))
+            .await
+            .unwrap();
+    let summary = sweep_summary(response);
+
+    assert_eq!(reopened(&summary), ids(&[1]), "{summary:?}");
+    let requests = server.received_requests().await.unwrap_or_default();
+    let patched: usize = requests
+        .iter()
+        .filter(|request| request.url.path().ends_with("$batch"))
+        .map(|request| {
+            String::from_utf8_lossy(&request.body)
+                .matches("PATCH ")
+                .count()
+        })
+        .sum();
+    assert_eq!(patched, 1);
+    let query = requests
+        .iter()
+        .filter(|request| request.url.path().ends_with(SESSIONS))
+        .filter_map(|request| request.url.query())
+        .collect::<String>();
+    for column in ["_modifiedby_value", "modifiedon", "w4d_closereason"] {
+        assert!(
+            query.contains(&format!(",{column}")),
+            "{column} not selected: {query}"
+        );
+    }
+}

@@ -1,11 +1,14 @@
-//! A secret whose `environment_url` carries userinfo never gets its password echoed: wiremock
-//! stands in for Entra ID and answers AADSTS500011 echoing the scope it was sent, as Entra does.
+//! The secret and the token go only where the secret says: a secret whose `environment_url`
+//! carries userinfo never gets its password echoed (wiremock stands in for Entra ID and answers
+//! AADSTS500011 echoing the scope it was sent, as Entra does), and a secret rotated to another
+//! environment mid-sweep sends nothing more to either environment.
 
 use crate::support::*;
 use chrono::Utc;
-use dataverse_sim::Dataset;
+use dataverse_sim::{Dataset, Sim, SimOptions};
 use lambda_runtime::Diagnostic;
 use reqwest::Url;
+use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -87,4 +90,49 @@ async fn the_check_reports_an_environment_url_with_a_password_without_echoing_it
     assert!(text.contains("environment_url"), "{text}");
     assert!(!text.contains(PASSWORD), "{text}");
     assert!(!logs.text().contains(PASSWORD), "{}", logs.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_rotated_to_another_environment_stops_the_sweep_and_the_next_sweep_uses_it() {
+    let data = || {
+        org(
+            vec![configuration(SUPPORT, json!(1440))],
+            vec![session(1, Some(SUPPORT), Some(hours(30)), hours(40))],
+        )
+    };
+    let harness = Harness::start(data()).await;
+    let other = Sim::start(SimOptions::default(), data())
+        .await
+        .expect("start the other dataverse-sim");
+    // A warm function holds the old secret and token; the old environment then refuses both,
+    // and the secret now names the other environment.
+    harness.sweep().await.unwrap();
+    harness.sim.rotate_client_secret("rotated-secret");
+    put_secret(&harness.secret_id, &secret_json(&other, SIM_SECRET)).await;
+    harness.sim.reset_stats();
+
+    let error = harness.sweep().await.unwrap_err();
+
+    let message = error.to_string();
+    assert!(message.contains("another environment"), "{message}");
+    assert_eq!(
+        Diagnostic::from(error).error_type,
+        "SecretChanged",
+        "{message}"
+    );
+    // The old token (refused) and the old client secret (refused), and nothing after the
+    // secret was read again: no token request to the new authority, no request with it.
+    assert_eq!(other.stats().requests, 0, "{:?}", other.request_log());
+    assert_eq!(harness.sim.stats().token_requests, 1);
+    assert_eq!(
+        harness.sim.stats().requests,
+        2,
+        "{:?}",
+        harness.sim.request_log()
+    );
+
+    let next = harness.sweep().await.unwrap();
+    assert_eq!(summary_closed(&next), [sid(1)].into_iter().collect());
+    assert_eq!(harness.sim.stats().requests, 2);
+    assert!(other.stats().requests > 0);
 }

@@ -155,6 +155,29 @@ async fn a_successful_change_set_answers_in_a_nested_change_set_response() {
 }
 
 #[tokio::test]
+async fn a_content_id_is_echoed_inside_a_change_set_and_not_on_a_part_outside_one() {
+    // Microsoft's batch page shows Content-ID only in change sets, request and response alike.
+    let (sim, client, token) = start_connected(overdue_sessions(2)).await;
+    let parts = [
+        close_part(&sim, 0, Some(7)),
+        change_set(&[close_part(&sim, 1, Some(8))]),
+    ];
+    let (_, text) = post_batch(&client, &sim, &token, &parts, true).await;
+    assert_eq!(statuses(&text), vec![204, 204]);
+    assert!(!text.contains("Content-ID: 7"), "{text}");
+    assert!(text.contains("Content-ID: 8"), "{text}");
+}
+
+#[tokio::test]
+async fn a_failed_change_set_answers_with_its_failing_operations_content_id() {
+    let (sim, client, token) = start_connected(overdue_sessions(1)).await;
+    let stale = patch_part(&guid(0), "W/\"0\"", Some(5));
+    let (_, text) = post_batch(&client, &sim, &token, &[change_set(&[stale])], true).await;
+    assert_eq!(statuses(&text), vec![412]);
+    assert!(text.contains("Content-ID: 5"), "{text}");
+}
+
+#[tokio::test]
 async fn batch_parts_may_use_absolute_urls() {
     let (sim, client, token) = start_connected(overdue_sessions(1)).await;
     let part = close_part(&sim, 0, None).replace(

@@ -17,9 +17,11 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+mod environment;
 mod retry;
 mod token;
 
+pub use environment::Environment;
 pub use retry::RetryPolicy;
 use retry::{describe, Delivery};
 
@@ -74,21 +76,21 @@ impl Dataverse {
         self.throttled.load(Ordering::Relaxed)
     }
 
-    /// The Web API root of the environment named in the secret, read within `budget`.
-    pub async fn api_root(&self, budget: &Budget) -> Result<Url, DataverseError> {
-        let credentials = self.secrets.get(budget).await?;
-        let mut root = credentials.environment_url.clone();
-        if !root.path().ends_with('/') {
-            root.set_path(&format!("{}/", root.path()));
-        }
-        root.join(API_PATH)
-            .map_err(|error| DataverseError::internal("environment URL", error))
+    /// The environment named in the secret, read within `budget`: a sweep's requests go to
+    /// it, and stop when the secret names another.
+    pub async fn environment(&self, budget: &Budget) -> Result<Environment, DataverseError> {
+        Environment::of(&*self.secrets.get(budget).await?)
     }
 
     /// One page of a collection query, at most [`PAGE_SIZE`] rows; the same preference is
     /// sent for every `@odata.nextLink`, as "Page results" asks.
-    pub(super) async fn page(&self, url: &Url, budget: &Budget) -> Result<Page, DataverseError> {
-        self.collection(url, budget, Some(PAGE_SIZE)).await
+    pub(super) async fn page(
+        &self,
+        env: &Environment,
+        url: &Url,
+        budget: &Budget,
+    ) -> Result<Page, DataverseError> {
+        self.collection(env, url, budget, Some(PAGE_SIZE)).await
     }
 
     /// The rows of a query that limits itself with `$top`. Dataverse ignores `$top` beside
@@ -96,14 +98,16 @@ impl Dataverse {
     /// a whole page.
     pub(super) async fn top_rows(
         &self,
+        env: &Environment,
         url: &Url,
         budget: &Budget,
     ) -> Result<Page, DataverseError> {
-        self.collection(url, budget, None).await
+        self.collection(env, url, budget, None).await
     }
 
     async fn collection(
         &self,
+        env: &Environment,
         url: &Url,
         budget: &Budget,
         max_page_size: Option<usize>,
@@ -117,6 +121,7 @@ impl Dataverse {
                         None => request,
                     }
                 },
+                env,
                 budget,
                 &mut Delivery::default(),
             )
@@ -136,6 +141,7 @@ impl Dataverse {
     /// it in an error.
     pub(super) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
+        env: &Environment,
         url: &Url,
         budget: &Budget,
         what: &str,
@@ -143,6 +149,7 @@ impl Dataverse {
         let response = self
             .send_authorized(
                 || odata(self.http.get(url.clone())),
+                env,
                 budget,
                 &mut Delivery::default(),
             )
@@ -154,16 +161,18 @@ impl Dataverse {
             .map_err(|error| DataverseError::BadResponse(format!("{what}: {error}")))
     }
 
-    /// Closes `closes` in one `$batch`; one outcome per close, in order. Operations Dataverse
-    /// did not answer are reported as failed, never as closed.
+    /// Closes `closes` in one `$batch`; one outcome per close, in order, matched on each
+    /// operation's `Content-ID`. An operation whose answer cannot be told apart, and a batch
+    /// answered 5xx after it was sent, have an unknown outcome, never failed or closed.
     pub(super) async fn close_batch(
         &self,
-        root: &Url,
+        env: &Environment,
         schema: &Schema,
         patch_body: &str,
         closes: &[CloseRequest],
         budget: &Budget,
     ) -> Result<Vec<CloseOutcome>, DataverseError> {
+        let root = env.root();
         let boundary = format!("batch_{:016x}", RandomState::new().build_hasher().finish());
         let body = batch::encode(
             &boundary,
@@ -187,11 +196,20 @@ impl Dataverse {
                         .header("Prefer", "odata.continue-on-error")
                         .body(body.clone())
                 },
+                env,
                 budget,
                 &mut delivery,
             )
             .await;
-        let response = success(sent.map_err(|error| delivery.settle(error))?).await?;
+        // A 5xx may come from a gateway after Dataverse ran the batch (a 504 above all).
+        let response = match success(sent.map_err(|error| delivery.settle(error))?).await {
+            Err(DataverseError::Api { status, code, .. }) if status >= 500 => {
+                return Err(DataverseError::OutcomeUnknown {
+                    reason: format!("Dataverse answered the $batch {status} {code}"),
+                })
+            }
+            answer => answer?,
+        };
         let content_type = response
             .headers()
             .get("content-type")
@@ -204,29 +222,24 @@ impl Dataverse {
         let text = response.text().await.map_err(|error| {
             unknown(format!("the $batch answer broke off: {}", describe(&error)))
         })?;
-        let mut outcomes = batch::decode(&content_type, &text)
+        let answers = batch::decode(&content_type, &text)
             .map_err(|reason| unknown(format!("the $batch answer cannot be read: {reason}")))?;
-        outcomes.truncate(closes.len());
-        outcomes.resize(
-            closes.len(),
-            CloseOutcome::Failed {
-                status: 0,
-                message: "Dataverse sent no result for this operation".into(),
-            },
-        );
+        let outcomes = batch::match_answers(closes.len(), answers);
         Ok(outcomes)
     }
 
-    /// Sends with a bearer token. A 401 first renews the token, then re-reads the secret (it
-    /// may have been rotated), then gives up.
+    /// Sends to `env` with a bearer token. A 401 first renews the token, then re-reads the
+    /// secret (it may have been rotated), then gives up; a secret that no longer names `env`
+    /// stops before its token is fetched.
     async fn send_authorized(
         &self,
         build: impl Fn() -> RequestBuilder,
+        env: &Environment,
         budget: &Budget,
         delivery: &mut Delivery,
     ) -> Result<Response, DataverseError> {
         for round in 0..3 {
-            let token = self.token(budget).await?;
+            let token = self.token(env, budget).await?;
             let response = self
                 .send_tracked(
                     || build().bearer_auth(token.expose_secret()),

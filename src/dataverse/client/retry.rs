@@ -64,7 +64,8 @@ impl RetryPolicy {
 }
 
 /// Whether a request may have reached Dataverse without its answer reaching this function:
-/// a timeout or a connection lost after the request was written. A connection that could not
+/// a timeout, a connection lost after the request was written, or a 5xx (which a gateway may
+/// send after Dataverse ran it). A connection that could not
 /// be opened carried nothing, so it leaves this unset.
 #[derive(Debug, Default)]
 pub(in crate::dataverse) struct Delivery {
@@ -80,7 +81,9 @@ impl Delivery {
                 Some(reason),
                 DataverseError::DeadlineReached
                 | DataverseError::ThrottledUntil { .. }
-                | DataverseError::Unreachable { .. },
+                | DataverseError::Unreachable { .. }
+                | DataverseError::Unavailable { .. }
+                | DataverseError::Throttled { .. },
             ) => DataverseError::OutcomeUnknown { reason },
             (_, error) => error,
         }
@@ -229,13 +232,17 @@ impl Dataverse {
                     .unwrap_or_else(|| Duration::from_secs(1 << attempt.min(10)));
                 (wait, DataverseError::Throttled { attempts: attempt })
             }
-            Ok(response) if is_transient(response.status()) => (
-                self.retry.backoff(attempt),
-                DataverseError::Unavailable {
-                    status: response.status().as_u16(),
-                    attempts: attempt,
-                },
-            ),
+            Ok(response) if is_transient(response.status()) => {
+                // A gateway's 5xx (a 504 above all) may come after the request was carried out.
+                delivery.unanswered = Some(format!("Dataverse answered {}", response.status()));
+                (
+                    self.retry.backoff(attempt),
+                    DataverseError::Unavailable {
+                        status: response.status().as_u16(),
+                        attempts: attempt,
+                    },
+                )
+            }
             Ok(response) => return Attempt::Done(Ok(response)),
             Err(error) => {
                 if !error.is_connect() {

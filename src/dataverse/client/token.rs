@@ -2,7 +2,7 @@
 //! Entra ID, sent through the client's own retries. The cache and the form are in `auth.rs`,
 //! which knows nothing of the client.
 
-use super::Dataverse;
+use super::{Dataverse, Environment};
 use crate::budget::Budget;
 use crate::credentials::DataverseCredentials;
 use crate::dataverse::auth::{token_form, token_url, without_userinfo, AuthError};
@@ -11,12 +11,16 @@ use crate::dataverse::DataverseError;
 use secrecy::SecretString;
 
 impl Dataverse {
-    /// A bearer token for the current credentials: cached, or requested from Entra ID.
+    /// A bearer token for the current credentials: cached, or requested from Entra ID; only
+    /// while they still name `env`, so that no token for another environment is fetched or
+    /// sent to this one.
     pub(in crate::dataverse) async fn token(
         &self,
+        env: &Environment,
         budget: &Budget,
     ) -> Result<SecretString, DataverseError> {
         let credentials = self.secrets.get(budget).await?;
+        env.still_named_by(&credentials)?;
         if let Some(token) = self.tokens.current(&credentials) {
             return Ok(token);
         }
@@ -26,6 +30,7 @@ impl Dataverse {
                     "Entra ID refused the cached client secret; reading the secret again"
                 );
                 let fresh = self.secrets.refresh(budget).await?;
+                env.still_named_by(&fresh)?;
                 self.request_token(&fresh, budget).await
             }
             other => other,

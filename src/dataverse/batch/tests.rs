@@ -1,0 +1,193 @@
+//! Each close is a conditional PATCH in a change set of its own, and answers are read and
+//! matched to their operations on their Content-ID.
+//!
+//! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
+
+use super::*;
+
+const A: &str = "00000000-0000-4000-8000-00000000000a";
+const B: &str = "00000000-0000-4000-8000-00000000000b";
+
+fn outcomes(decoded: Result<Vec<Answered>, String>) -> Vec<CloseOutcome> {
+    decoded.unwrap().into_iter().map(|a| a.outcome).collect()
+}
+
+fn answered(content_id: Option<&str>, outcome: CloseOutcome) -> Answered {
+    Answered {
+        content_id: content_id.map(str::to_owned),
+        outcome,
+    }
+}
+
+fn is_unknown(outcome: &CloseOutcome) -> bool {
+    matches!(outcome, CloseOutcome::Unknown { .. })
+}
+
+#[test]
+fn answers_are_matched_on_their_content_id_whatever_their_order() {
+    let answers = vec![
+        answered(Some("3"), CloseOutcome::Gone),
+        answered(Some("1"), CloseOutcome::Changed),
+        answered(Some("2"), CloseOutcome::Closed),
+    ];
+    assert_eq!(
+        match_answers(3, answers),
+        vec![
+            CloseOutcome::Changed,
+            CloseOutcome::Closed,
+            CloseOutcome::Gone
+        ]
+    );
+}
+
+#[test]
+fn an_operation_with_no_answer_or_two_answers_or_a_stray_one_is_unknown_not_failed() {
+    let answers = vec![
+        answered(Some("1"), CloseOutcome::Closed),
+        answered(Some("2"), CloseOutcome::Closed),
+        answered(Some("2"), CloseOutcome::Changed),
+        answered(None, CloseOutcome::Closed),
+        answered(Some("9"), CloseOutcome::Closed),
+    ];
+    let outcomes = match_answers(3, answers);
+    assert_eq!(outcomes[0], CloseOutcome::Closed);
+    assert!(is_unknown(&outcomes[1]), "{outcomes:?}");
+    assert!(is_unknown(&outcomes[2]), "{outcomes:?}");
+}
+
+#[test]
+fn answers_without_content_ids_are_read_in_order_only_when_their_count_matches() {
+    let two = || {
+        vec![
+            answered(None, CloseOutcome::Closed),
+            answered(None, CloseOutcome::Changed),
+        ]
+    };
+    assert_eq!(
+        match_answers(2, two()),
+        vec![CloseOutcome::Closed, CloseOutcome::Changed]
+    );
+    assert!(match_answers(3, two()).iter().all(is_unknown));
+    assert!(match_answers(1, two()).iter().all(is_unknown));
+}
+
+#[test]
+fn a_change_set_answers_content_id_is_read_from_its_part() {
+    let response = "--b\r\nContent-Type: multipart/mixed; boundary=cs\r\n\r\n\
+        --cs\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\n\
+        HTTP/1.1 204 No Content\r\n\r\n\r\n--cs--\r\n--b--\r\n";
+    let answers = decode("multipart/mixed; boundary=b", response).unwrap();
+    assert_eq!(answers, vec![answered(Some("2"), CloseOutcome::Closed)]);
+}
+
+fn close(id: &str, version: u32) -> CloseRequest {
+    CloseRequest {
+        id: Guid::parse(id).unwrap(),
+        etag: format!("W/\"{version}\""),
+    }
+}
+
+#[test]
+fn each_close_is_a_conditional_patch_in_its_own_part() {
+    let body = encode(
+        "batch_x",
+        "/api/data/v9.2/",
+        "w4d_chatsessions",
+        r#"{"statecode":1,"statuscode":2}"#,
+        &[close(A, 1), close(B, 2)],
+    );
+    assert_eq!(body.matches("--batch_x\r\n").count(), 2);
+    // One operation per change set, so that one failure rolls back nothing else.
+    assert_eq!(body.matches("PATCH ").count(), 2);
+    assert_eq!(
+        body.matches("Content-Type: multipart/mixed; boundary=changeset_batch_x_")
+            .count(),
+        2
+    );
+    assert!(body.contains("Content-ID: 1\r\n") && body.contains("Content-ID: 2\r\n"));
+    assert!(body.contains("--changeset_batch_x_2--\r\n"));
+    assert!(body.contains(&format!(
+        "PATCH /api/data/v9.2/w4d_chatsessions({A}) HTTP/1.1\r\n"
+    )));
+    assert!(body.contains("If-Match: W/\"2\"\r\n"));
+    assert!(body.contains("Content-Length: 30\r\n"));
+    assert!(body.ends_with("--batch_x--\r\n"));
+}
+
+#[test]
+fn each_operation_result_is_read_in_order() {
+    let response = "--batchresponse_1\r\n\
+        Content-Type: application/http\r\n\
+        Content-Transfer-Encoding: binary\r\n\r\n\
+        HTTP/1.1 204 No Content\r\n\
+        OData-Version: 4.0\r\n\r\n\r\n\
+        --batchresponse_1\r\n\
+        Content-Type: application/http\r\n\
+        Content-Transfer-Encoding: binary\r\n\r\n\
+        HTTP/1.1 412 Precondition Failed\r\n\
+        Content-Type: application/json; odata.metadata=minimal\r\n\r\n\
+        {\"error\":{\"code\":\"0x80060882\",\"message\":\"The version of the existing record doesn't match the RowVersion property provided.\"}}\r\n\
+        --batchresponse_1\r\n\
+        Content-Type: application/http\r\n\r\n\
+        HTTP/1.1 400 Bad Request\r\n\
+        Content-Type: application/json\r\n\r\n\
+        {\"error\":{\"code\":\"0x80040203\",\"message\":\"Invalid status\"}}\r\n\
+        --batchresponse_1\r\n\
+        Content-Type: application/http\r\n\r\n\
+        HTTP/1.1 404 Not Found\r\n\r\n\r\n\
+        --batchresponse_1--\r\n";
+    let outcomes = outcomes(decode(
+        "multipart/mixed; boundary=batchresponse_1",
+        response,
+    ));
+    assert_eq!(
+        outcomes,
+        vec![
+            CloseOutcome::Closed,
+            CloseOutcome::Changed,
+            CloseOutcome::Failed {
+                status: 400,
+                message: "0x80040203: Invalid status".into()
+            },
+            CloseOutcome::Gone,
+        ]
+    );
+}
+
+#[test]
+fn a_change_set_response_is_flattened_in_order_and_lf_endings_are_accepted() {
+    let response = "--b\nContent-Type: multipart/mixed; boundary=cs\n\n\
+        --cs\nContent-Type: application/http\n\nHTTP/1.1 204 No Content\n\n\n\
+        --cs\nContent-Type: application/http\n\nHTTP/1.1 412 Precondition Failed\n\n{}\n\
+        --cs--\n\
+        --b--\n";
+    let outcomes = outcomes(decode("multipart/mixed;boundary=\"b\"", response));
+    assert_eq!(outcomes, vec![CloseOutcome::Closed, CloseOutcome::Changed]);
+}
+
+#[test]
+fn the_first_blank_line_ends_the_headers_when_crlf_and_lf_endings_are_mixed() {
+    let response = "--b\r\nContent-Type: application/http\r\n\r\n\
+        HTTP/1.1 400 Bad Request\nContent-Type: application/json\n\n\
+        {\"error\":{\"code\":\"0x80040203\",\"message\":\"Invalid status\"}}\n\
+        --b--\r\n";
+    let outcomes = outcomes(decode("multipart/mixed; boundary=b", response));
+    assert_eq!(
+        outcomes,
+        vec![CloseOutcome::Failed {
+            status: 400,
+            message: "0x80040203: Invalid status".into()
+        }]
+    );
+}
+
+#[test]
+fn a_response_without_a_boundary_is_an_error() {
+    assert!(decode("application/json", "{}").is_err());
+}
+
+#[test]
+fn a_torn_part_without_a_status_line_is_an_error() {
+    let response = "--b\r\nContent-Type: application/http\r\n\r\nGARBAGE\r\n--b--\r\n";
+    assert!(decode("multipart/mixed; boundary=b", response).is_err());
+}

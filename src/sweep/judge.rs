@@ -12,7 +12,6 @@ use crate::policy::{awaiting_agent, decide, Decision};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
-use std::hash::Hasher;
 use std::ops::ControlFlow;
 use tracing::{error, info, warn};
 
@@ -139,7 +138,7 @@ impl Pass {
                         continue;
                     }
                 };
-                if !self.judged.insert(session_key(&row.id)) {
+                if !self.judged.insert(row.id.to_u128()) {
                     warn!(session_id = %row.id, configuration_id = configuration_id.map(tracing::field::display), "Dataverse returned a session already judged in this run; judged once");
                     continue;
                 }
@@ -221,17 +220,6 @@ impl Pass {
         let error = self.closer.take_error().or(interrupted);
         (self.summary, error)
     }
-}
-
-/// A session's id as 128 bits: the GUID's hex digits, which a parsed [`Guid`] always has.
-fn session_key(id: &Guid) -> u128 {
-    let hex: String = id.as_str().chars().filter(|c| *c != '-').collect();
-    u128::from_str_radix(&hex, 16).unwrap_or_else(|_| {
-        // Unreachable for a parsed GUID; a hash keeps the set correct in all but a collision.
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        hasher.write(id.as_str().as_bytes());
-        u128::from(hasher.finish())
-    })
 }
 
 /// The sweep's judgement of one row of `planned`: what [`verdict`] says, logged and recorded;

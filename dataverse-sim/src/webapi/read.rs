@@ -140,13 +140,12 @@ fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usi
         .filter(|(_, row)| matches(options, row))
         .map(|(id, row)| (sort_key(row, &options.orderby, id), id, row))
         .collect();
-    // With $top and no skiptoken only the first rows are wanted: selecting them first keeps
-    // a `$top=1` over a large table from sorting all of it (same rows, same order).
-    if let (Some(top), None) = (options.top, &options.skiptoken) {
-        if top < all.len() {
-            all.select_nth_unstable_by(top, |a, b| compare_keys(&a.0, &b.0, &options.orderby));
-            all.truncate(top);
-        }
+    // A first page needs only its `limit` rows and one more (to know a next link is due):
+    // selecting them first keeps a small page over a large table from sorting all of it
+    // (same rows, same order).
+    if options.skiptoken.is_none() && limit < all.len() {
+        all.select_nth_unstable_by(limit, |a, b| compare_keys(&a.0, &b.0, &options.orderby));
+        all.truncate(limit + 1);
     }
     all.sort_by(|a, b| compare_keys(&a.0, &b.0, &options.orderby));
     let start = match &options.skiptoken {

@@ -2,6 +2,7 @@
 //! binary, one module per part of the API.
 
 mod auth;
+mod clock;
 mod dates;
 mod faults;
 mod metadata;

@@ -6,22 +6,11 @@ use aws_sdk_scheduler::types::FlexibleTimeWindowMode;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use session_sweeper::handler::Clock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/session-sweeper-wake";
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
-}
-
-/// A schedule name no other test uses.
-fn unique_schedule() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "wake-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// An active session of `configuration` whose customer last wrote at `last` (never, when
@@ -67,13 +56,7 @@ async fn schedule(
     String,
     Value,
 ) {
-    let got = scheduler_client()
-        .get_schedule()
-        .name(name)
-        .group_name("default")
-        .send()
-        .await
-        .expect("the schedule exists");
+    let got = get_schedule(name).await;
     let target = got.target().expect("a target");
     (
         got.schedule_expression().unwrap_or_default().to_owned(),
@@ -93,7 +76,7 @@ async fn expression(name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wake_up_is_the_earliest_upcoming_eligibility_over_every_configuration() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let harness = harness(
         &name,
         vec![
@@ -127,7 +110,7 @@ async fn the_wake_up_is_the_earliest_upcoming_eligibility_over_every_configurati
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_the_customer_never_wrote_in_wakes_the_function_at_its_creation_plus_the_timeout()
 {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let harness = harness(
         &name,
         vec![configuration(SUPPORT, json!(60))],
@@ -146,7 +129,7 @@ async fn a_session_the_customer_never_wrote_in_wakes_the_function_at_its_creatio
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_active_session_the_wake_up_is_one_shortest_timeout_away() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let harness = harness(
         &name,
         vec![
@@ -165,7 +148,7 @@ async fn with_no_active_session_the_wake_up_is_one_shortest_timeout_away() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upcoming_moment_closer_than_the_minimum_interval_waits_the_minimum() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let last = now() - minutes(60) + chrono::Duration::seconds(20);
     let harness = harness(
         &name,
@@ -182,7 +165,7 @@ async fn an_upcoming_moment_closer_than_the_minimum_interval_waits_the_minimum()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_existing_schedule_is_updated_not_duplicated() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let mut harness = harness(&name, vec![configuration(SUPPORT, json!(60))], vec![]).await;
     harness.sweep().await.unwrap();
     assert_eq!(expression(&name).await, "at(2026-11-24T16:00:00)");
@@ -206,7 +189,7 @@ async fn a_scheduler_that_refuses_leaves_the_sweep_result_unchanged_and_reports_
         session_at(1, SUPPORT, Some(now() - minutes(61)), now() - hours(5)),
         session_at(2, SUPPORT, Some(now() - minutes(23)), now() - hours(5)),
     ];
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let mut refused = harness(
         &name,
         vec![configuration(SUPPORT, json!(60))],
@@ -216,7 +199,7 @@ async fn a_scheduler_that_refuses_leaves_the_sweep_result_unchanged_and_reports_
     refused.app = refused.app.with_scheduler(refusing_scheduler_client());
     refused.app.clock = Clock::Fixed(now());
     let accepted = harness(
-        &unique_schedule(),
+        &unique_schedule("wake"),
         vec![configuration(SUPPORT, json!(60))],
         sessions,
     )
@@ -251,7 +234,7 @@ async fn a_scheduler_that_refuses_leaves_the_sweep_result_unchanged_and_reports_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wake_up_input_fed_back_to_the_handler_is_accepted_as_a_sweep() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let harness = harness(&name, vec![configuration(SUPPORT, json!(60))], vec![]).await;
     harness.sweep().await.unwrap();
     let (_, _, _, _, _, input) = schedule(&name).await;
@@ -264,7 +247,7 @@ async fn the_wake_up_input_fed_back_to_the_handler_is_accepted_as_a_sweep() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_sets_no_wake_up() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let harness = harness(&name, vec![configuration(SUPPORT, json!(60))], vec![]).await;
 
     let summary = harness
@@ -286,7 +269,7 @@ async fn a_dry_run_sets_no_wake_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_stopped_by_the_cap_wakes_after_the_minimum_interval() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let mut harness = Setup::new(org(
         vec![configuration(SUPPORT, json!(60))],
         vec![
@@ -311,7 +294,7 @@ async fn a_sweep_stopped_by_the_cap_wakes_after_the_minimum_interval() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_upcoming_query_is_served_one_row_on_an_org_with_many_upcoming_sessions() {
-    let name = unique_schedule();
+    let name = unique_schedule("wake");
     let written = (1..=300).map(|n| {
         let last = now() - minutes(1 + i64::from(n % 50));
         session_at(n, SUPPORT, Some(last), now() - hours(5))

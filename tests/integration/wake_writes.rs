@@ -6,7 +6,6 @@ use crate::support::*;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::json;
 use session_sweeper::handler::Clock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/session-sweeper-wake";
@@ -16,22 +15,9 @@ fn from() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 15, 0, 0).unwrap()
 }
 
-/// A schedule name no other test uses.
-fn unique_schedule(label: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("{label}-{}-{n}", std::process::id())
-}
-
 /// The moment of the schedule `name`'s `at(...)` expression.
 async fn written_at(name: &str) -> DateTime<Utc> {
-    let got = scheduler_client()
-        .get_schedule()
-        .name(name)
-        .group_name("default")
-        .send()
-        .await
-        .expect("the schedule exists");
+    let got = get_schedule(name).await;
     let expression = got.schedule_expression().unwrap_or_default();
     let inner = expression
         .strip_prefix("at(")
@@ -96,13 +82,7 @@ async fn the_written_wake_up_sends_what_it_could_not_deliver_to_the_dead_letter_
 
     harness.sweep().await.unwrap();
 
-    let got = scheduler_client()
-        .get_schedule()
-        .name(&name)
-        .group_name("default")
-        .send()
-        .await
-        .expect("the schedule exists");
+    let got = get_schedule(&name).await;
     let target = got.target().expect("a target");
     assert_eq!(
         target.dead_letter_config().and_then(|dlq| dlq.arn()),
@@ -134,13 +114,7 @@ async fn an_updated_wake_up_keeps_the_retry_policy_it_was_configured_with() {
 
     harness.sweep().await.unwrap();
 
-    let got = scheduler_client()
-        .get_schedule()
-        .name(&name)
-        .group_name("default")
-        .send()
-        .await
-        .expect("the schedule exists");
+    let got = get_schedule(&name).await;
     let retry = got
         .target()
         .and_then(|target| target.retry_policy())

@@ -92,6 +92,29 @@ pub fn scheduler_client() -> aws_sdk_scheduler::Client {
     )
 }
 
+/// A schedule name no other test uses, starting with `label`.
+pub fn unique_schedule(label: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{label}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The schedule `name` of the default group, as moto's EventBridge Scheduler holds it.
+pub async fn get_schedule(
+    name: &str,
+) -> aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput {
+    scheduler_client()
+        .get_schedule()
+        .name(name)
+        .group_name("default")
+        .send()
+        .await
+        .expect("the schedule exists")
+}
+
 /// An EventBridge Scheduler client whose every request moto refuses (AccessDenied): its user
 /// has no permission at all.
 pub fn refusing_scheduler_client() -> aws_sdk_scheduler::Client {

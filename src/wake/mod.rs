@@ -27,7 +27,7 @@ pub fn next_wake(
 ) -> DateTime<Utc> {
     let latest = now + shortest_timeout;
     let wanted = earliest_eligibility.map_or(latest, |at| at.min(latest));
-    ceil_to_second(wanted.max(now + min_interval))
+    not_before(wanted, now, min_interval)
 }
 
 /// The moment to write, read at write time: `planned`, or `now + min_interval` when the

@@ -6,9 +6,11 @@
 //! `template.yaml` to it; a new setting is one row there, one in the README, one in the
 //! template.
 
+mod notify;
 mod spec;
 mod wake;
 
+pub use notify::{MessageAction, MessageTable, NotifySettings, WarningSettings, MAX_MESSAGE_CHARS};
 pub use spec::{setting, Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 pub use wake::WakeSettings;
 
@@ -41,6 +43,12 @@ pub enum SettingsError {
         value: String,
         #[source]
         source: crate::policy::TimeoutError,
+    },
+    /// A setting that needs another one, which is missing.
+    #[error("the environment variable {name} is set, so it needs {requires}")]
+    Requires {
+        name: &'static str,
+        requires: String,
     },
 }
 
@@ -105,6 +113,9 @@ pub struct Schema {
     /// Optional date and time column set to the instant of the close (the session's End
     /// Date & Time), emptied by a reopen.
     pub session_end: Option<Name>,
+    /// Optional date and time column set to the moment the customer was warned; set only
+    /// with `WARNING_LEAD`.
+    pub warned_at: Option<Name>,
     /// Entity set of the WhatsApp configurations.
     pub configuration_table: Name,
     /// Primary key of a configuration.
@@ -155,6 +166,11 @@ impl Schema {
                 .as_ref()
                 .map(|n| (setting::SESSION_END_COLUMN.name, n)),
         )
+        .chain(
+            self.warned_at
+                .as_ref()
+                .map(|n| (setting::SESSION_WARNED_AT_COLUMN.name, n)),
+        )
         .find(|(_, value)| value.as_str().eq_ignore_ascii_case(name))
         .map(|(setting, _)| setting)
     }
@@ -188,6 +204,8 @@ pub struct Settings {
     pub wake: Option<WakeSettings>,
     /// The earliest a wake-up is set after a sweep.
     pub min_wake_interval: Duration,
+    /// The warning before a close and the closing message.
+    pub notify: NotifySettings,
 }
 
 impl Settings {
@@ -206,6 +224,8 @@ impl Settings {
                 expected: "not 0, which is the active state".into(),
             });
         }
+        let unit = read.one_of::<TimeoutUnit>(&setting::CONFIGURATION_TIMEOUT_UNIT)?;
+        let notify = NotifySettings::read(&read, unit)?;
         let schema = Schema {
             session_table: read.name(&setting::SESSION_TABLE)?,
             session_id: read.name(&setting::SESSION_ID_COLUMN)?,
@@ -218,10 +238,14 @@ impl Settings {
             close_reason: read.optional_name(&setting::SESSION_CLOSE_REASON_COLUMN)?,
             last_agent_message: read.optional_name(&setting::SESSION_LAST_AGENT_MESSAGE_COLUMN)?,
             session_end: read.optional_name(&setting::SESSION_END_COLUMN)?,
+            warned_at: notify
+                .warning
+                .as_ref()
+                .map(|warning| warning.warned_at.clone()),
             configuration_table: read.name(&setting::CONFIGURATION_TABLE)?,
             configuration_id: read.name(&setting::CONFIGURATION_ID_COLUMN)?,
             timeout_column: read.name(&setting::CONFIGURATION_TIMEOUT_COLUMN)?,
-            timeout_unit: read.one_of::<TimeoutUnit>(&setting::CONFIGURATION_TIMEOUT_UNIT)?,
+            timeout_unit: unit,
         };
         if schema.active_statecode == schema.closed_statecode {
             return Err(SettingsError::BadValue {
@@ -244,6 +268,7 @@ impl Settings {
             schema,
             wake: WakeSettings::read(&read)?,
             min_wake_interval: read.duration(&setting::MIN_WAKE_INTERVAL)?,
+            notify,
         })
     }
 }

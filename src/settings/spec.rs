@@ -25,6 +25,11 @@ pub enum Form {
     /// A Session Timeout in the forms a configuration accepts (a bare number is in
     /// `CONFIGURATION_TIMEOUT_UNIT`).
     Timeout,
+    /// A Session Timeout in the same forms, or empty for none.
+    OptionalTimeout,
+    /// A JSON object whose keys are Dataverse names and whose values are JSON scalars, or
+    /// empty for none.
+    JsonObject,
     /// A GUID, or empty for none.
     OptionalGuid,
     /// Text, or empty for none.
@@ -116,6 +121,17 @@ settings_table! {
     CLOSE_BATCH_SIZE: "CloseBatchSize", Some("100"), Form::Number { min: 1, max: MAX_BATCH_SIZE as u64 }, "closes per $batch request (Dataverse's limit is 1000)";
     CLOSE_CONCURRENCY: "CloseConcurrency", Some("4"), Form::Number { min: 1, max: MAX_CONCURRENCY as u64 }, "at most this many $batch requests in flight; fewer when Dataverse's x-ms-dop-hint or a 429 asks";
     DEADLINE_MARGIN_SECONDS: "DeadlineMarginSeconds", Some("20"), Form::Number { min: 0, max: 120 }, "time kept free before the Lambda timeout";
+    WARNING_LEAD: "WarningLead", None, Form::OptionalTimeout, "how long before eligibility the customer is warned, at least 1 minute; unset: no warnings";
+    SESSION_WARNED_AT_COLUMN: "SessionWarnedAtColumn", None, Form::OptionalName, "the session's date and time column set to the moment of the warning; required with WARNING_LEAD";
+    WARNING_MESSAGE_TEXT: "WarningMessageText", None, Form::OptionalText, "the warning's text; required with WARNING_LEAD when MESSAGE_TABLE or MESSAGE_ACTION is set";
+    CLOSING_MESSAGE_TEXT: "ClosingMessageText", None, Form::OptionalText, "the closing message's text, sent with the close inside the customer's 24-hour window; unset: none";
+    MESSAGE_TABLE: "MessageTable", None, Form::OptionalName, "entity set of the outgoing messages: a message is a new row of it";
+    MESSAGE_SESSION_NAVIGATION: "MessageSessionNavigation", None, Form::OptionalName, "the message's single-valued navigation property to its session; required with MESSAGE_TABLE";
+    MESSAGE_TEXT_COLUMN: "MessageTextColumn", None, Form::OptionalName, "the message's text column; required with MESSAGE_TABLE";
+    MESSAGE_FIXED_VALUES: "MessageFixedValues", None, Form::JsonObject, "a JSON object of the other columns an outgoing message row needs, such as its direction";
+    MESSAGE_ACTION: "MessageAction", None, Form::OptionalName, "unique name of the Dataverse action that sends a message: a message is a call of it";
+    MESSAGE_ACTION_BOUND: "MessageActionBound", Some("false"), Form::Flag, "true: MESSAGE_ACTION is bound to the session table; false: unbound";
+    MESSAGE_ACTION_PARAMETERS: "MessageActionParameters", None, Form::JsonObject, "a JSON object of the action's parameters; strings may hold {session_id}, {configuration_id} and {text}";
     WAKE_SCHEDULE_NAME: "CloseOnTime", None, Form::OptionalText, "the EventBridge Scheduler one-time schedule that wakes the function when the next session becomes eligible; unset turns the wake-up off";
     WAKE_SCHEDULE_GROUP: "WakeScheduleGroup", Some("default"), Form::Text, "the schedule group of WAKE_SCHEDULE_NAME";
     WAKE_ROLE_ARN: "CloseOnTime", None, Form::OptionalText, "the role EventBridge Scheduler assumes to invoke the function; required with WAKE_SCHEDULE_NAME";
@@ -196,6 +212,41 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             value: text,
             source,
         })
+    }
+
+    pub(super) fn optional_timeout(
+        &self,
+        spec: &Spec,
+        unit: TimeoutUnit,
+    ) -> Result<Option<SessionTimeout>, SettingsError> {
+        match self.raw(spec) {
+            Some(_) => self.timeout(spec, unit).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// A JSON object of names to scalars; `None` when unset.
+    pub(super) fn json_object(
+        &self,
+        spec: &Spec,
+    ) -> Result<Option<Vec<(Name, serde_json::Value)>>, SettingsError> {
+        let Some(text) = self.raw(spec) else {
+            return Ok(None);
+        };
+        let expected = "a JSON object of column or parameter names to text, numbers, true/false or null, such as {\"w4d_direction\": 2}";
+        let object = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => return Err(Self::bad(spec, text, expected.into())),
+        };
+        let mut pairs = Vec::with_capacity(object.len());
+        for (key, value) in object {
+            let name = Name::parse(spec.name, &key)?;
+            if value.is_object() || value.is_array() {
+                return Err(Self::bad(spec, format!("{key}: {value}"), expected.into()));
+            }
+            pairs.push((name, value));
+        }
+        Ok(Some(pairs))
     }
 
     pub(super) fn optional_guid(&self, spec: &Spec) -> Result<Option<Guid>, SettingsError> {

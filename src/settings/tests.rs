@@ -153,6 +153,8 @@ fn every_setting_is_read_under_its_own_name() {
         let bad = match spec.form {
             Form::Name | Form::OptionalName => "not a name!",
             Form::Number { .. } | Form::Flag | Form::OneOf(_) | Form::Timeout => "999999999999x",
+            Form::OptionalTimeout => "999999999999x",
+            Form::JsonObject => "[not an object]",
             Form::Duration { .. } => "999999999999x",
             Form::OptionalGuid => "not-a-guid",
             Form::Text | Form::OptionalText | Form::LogFilter => continue,

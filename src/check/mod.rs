@@ -1,9 +1,11 @@
 //! The check: a read-only pass that proves the settings against the environment before
 //! anything is closed. In order: the secret, the token and the application user (`WhoAmI`;
 //! a failure here is the first finding and ends the check), each table and column setting
-//! against the metadata, the close and reopen state/status pairs, the active configurations
-//! and sessions as a sweep would see them now (counted by the sweep's own plan), and other
-//! activated cloud flows that close sessions.
+//! against the metadata, the close and reopen state/status pairs, the message table and the
+//! action that send the warning and the closing message (when set), the active configurations
+//! and sessions as a sweep would see them now (counted by the sweep's own plan, the warning
+//! lead and the closing message against each timeout), and other activated cloud flows that
+//! close sessions.
 //!
 //! It sends only GET requests: no PATCH, no `$batch`, nothing that changes a row.
 //!
@@ -13,10 +15,17 @@
 //! - `counted`: the findings those counts give (pure).
 //! - `paging`: the active sessions read and counted a page at a time (memory flat with size).
 //! - `states`: the close and reopen state/status pairs against the status option set (pure).
+//! - `notify`: the message table and the action against their definitions (`message_rules` and
+//!   `action_rules` judge them, purely).
+//! - `lead`: the warning lead and the closing message against each timeout (pure).
 //! - `transitions`: closes and reopens against enforced state transitions (pure).
 
+mod action_rules;
 mod counted;
 mod finding;
+mod lead;
+mod message_rules;
+mod notify;
 mod paging;
 mod report;
 mod rules;
@@ -53,6 +62,13 @@ pub async fn run(
         return report;
     };
     let tables = tables::check(&org, &mut findings).await;
+    notify::check(
+        &org,
+        &settings.notify,
+        tables.session.as_ref(),
+        &mut findings,
+    )
+    .await;
     let sessions = if tables.broken {
         findings.push(Finding::warning(
             "sessions",

@@ -9,6 +9,7 @@
 
 use super::counted;
 use super::finding::Finding;
+use super::lead;
 use crate::dataverse::{ConfigurationRow, ReadRow};
 use crate::ids::Guid;
 use crate::policy::UnitDoubt;
@@ -168,6 +169,7 @@ impl<'a> Tally<'a> {
             self.silent,
             self.active - unreadable,
         ));
+        findings.extend(lead::findings(&self.settings.notify, &counts));
         let total = SessionCounts {
             active_sessions: self.active,
             would_close: counts.iter().map(|c| c.would_close).sum(),

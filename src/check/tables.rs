@@ -1,8 +1,10 @@
 //! The metadata half of the check: each table and column setting against the environment's
 //! definitions, the date and time behaviour of each column a session is timed from, the lookup's
-//! target and the close and reopen state/status pairs. Reads only, through `dataverse::metadata`.
+//! target, the warned-at column's behaviour and the close and reopen state/status pairs. Reads
+//! only, through `dataverse::metadata`.
 
 use super::finding::Finding;
+use super::message_rules;
 use super::rules::{self, ColumnSpec};
 use super::states;
 use super::transitions;
@@ -17,10 +19,12 @@ const TIMEOUT_TYPES: &[&str] = &["Integer", "Decimal", "Double", "String", "Memo
 pub(super) struct Tables {
     /// True when a table or column setting is wrong (the data reads would fail).
     pub broken: bool,
+    /// The session table's definition, when `SESSION_TABLE` names one.
+    pub session: Option<TableDefinition>,
 }
 
 /// The settings that name a table or column the data reads use.
-const NAME_SETTINGS: [&str; 11] = [
+const NAME_SETTINGS: [&str; 12] = [
     setting::CONFIGURATION_TABLE.name,
     setting::CONFIGURATION_ID_COLUMN.name,
     setting::CONFIGURATION_TIMEOUT_COLUMN.name,
@@ -32,27 +36,36 @@ const NAME_SETTINGS: [&str; 11] = [
     setting::SESSION_CLOSE_REASON_COLUMN.name,
     setting::SESSION_LAST_AGENT_MESSAGE_COLUMN.name,
     setting::SESSION_END_COLUMN.name,
+    setting::SESSION_WARNED_AT_COLUMN.name,
 ];
 
 /// Checks every table and column setting; a metadata read that fails ends these checks with
 /// a finding.
 pub(super) async fn check(org: &Org, findings: &mut Vec<Finding>) -> Tables {
     let start = findings.len();
-    if let Err(error) = walk(org, findings).await {
-        findings.push(read_failed(
-            "table definitions",
-            "the table and column settings",
-            &error,
-        ));
-    }
+    let session = match walk(org, findings).await {
+        Ok(session) => session,
+        Err(error) => {
+            findings.push(read_failed(
+                "table definitions",
+                "the table and column settings",
+                &error,
+            ));
+            None
+        }
+    };
     // A wrong name makes the data reads fail or mean nothing; a wrong close status does not.
     let broken = findings[start..].iter().any(|f| {
         f.severity == super::finding::Severity::Error && NAME_SETTINGS.contains(&f.subject.as_str())
     });
-    Tables { broken }
+    Tables { broken, session }
 }
 
-async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseError> {
+/// Every table and column check; the session table's definition, when it was found.
+async fn walk(
+    org: &Org,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<TableDefinition>, DataverseError> {
     let schema = org.schema();
     let mut all = None;
     let configuration = table(
@@ -89,7 +102,7 @@ async fn walk(org: &Org, findings: &mut Vec<Finding>) -> Result<(), DataverseErr
     if let Some(session) = &session {
         session_checks(org, session, configuration.as_ref(), findings).await?;
     }
-    Ok(())
+    Ok(session)
 }
 
 /// The session table's columns, the behaviour of the columns it is timed from, the lookup's
@@ -146,6 +159,15 @@ async fn behaviours(
         };
         let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
         findings.push(rules::datetime_behavior_finding(setting, column, &behavior));
+    }
+    // Written and read back by this function alone, so only Date only (which drops the time)
+    // is wrong for it; a time zone independent column returns what was written.
+    let warned_at = schema.warned_at.as_ref().map(|n| n.as_str());
+    if let Some(column) =
+        warned_at.filter(|_| found.contains(&setting::SESSION_WARNED_AT_COLUMN.name))
+    {
+        let behavior = metadata::datetime_behavior(org, &session.logical_name, column).await?;
+        findings.push(message_rules::warned_at_behavior_finding(column, &behavior));
     }
     Ok(())
 }
@@ -268,6 +290,14 @@ fn session_specs(schema: &Schema) -> Vec<ColumnSpec> {
         specs.push(ColumnSpec {
             setting: setting::SESSION_END_COLUMN.name,
             value: end.to_string(),
+            accepted: &["DateTime"],
+            kind: "a date and time",
+        });
+    }
+    if let Some(warned_at) = &schema.warned_at {
+        specs.push(ColumnSpec {
+            setting: setting::SESSION_WARNED_AT_COLUMN.name,
+            value: warned_at.to_string(),
             accepted: &["DateTime"],
             kind: "a date and time",
         });

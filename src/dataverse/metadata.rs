@@ -2,10 +2,19 @@
 //! Web API ("Query table definitions using the Web API"): which table has an entity set name,
 //! its columns and their types, a date and time column's `DateTimeBehavior`, a lookup's
 //! `Targets`, the status and state option sets; plus the active cloud flows and the paged read
-//! of the active sessions, for the check. Every request here is a GET; nothing in this module writes.
+//! of the active sessions, for the check; `messages` adds what a message to the customer
+//! depends on (relationships, text lengths, choices, the action). Every request here is a
+//! GET; nothing in this module writes.
 //!
 //! Logical names that come back from Dataverse are checked to be identifiers before they are
 //! placed in a URL, as the settings' names are.
+
+mod messages;
+
+pub use messages::{
+    choice_options, custom_api, many_to_one, max_length, process_action, status_or_state_values,
+    ApiParameter, CustomApi, ManyToOne, ParameterType, ProcessAction,
+};
 
 use super::org::{Org, SessionPages};
 use super::query;

@@ -48,6 +48,7 @@ fn rows() -> Vec<ReadRow> {
                     configuration_id: lookup.map(|id| Guid::parse(id).unwrap()),
                     last_customer_message: Some(customer),
                     last_agent_message: agent_answered.then(|| customer + Duration::minutes(1)),
+                    warned_at: None,
                     created_on: now() - Duration::days(10),
                     statecode: 0,
                     last_change: None,

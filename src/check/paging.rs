@@ -114,6 +114,7 @@ mod tests {
                 created_on: now() - Duration::days(3),
                 statecode: 0,
                 last_agent_message: None,
+                warned_at: None,
                 last_change: None,
             };
             Ok(Some(Counted {

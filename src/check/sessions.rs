@@ -240,6 +240,7 @@ mod tests {
             created_on: now() - Duration::days(10),
             statecode: 0,
             last_agent_message: None,
+            warned_at: None,
             last_change: None,
         })
     }

@@ -26,7 +26,8 @@ pub use batch::{CloseOutcome, CloseRequest};
 pub use client::{Dataverse, Environment, RetryPolicy};
 pub use org::{Org, ReadRow, SessionPages};
 pub use query::{
-    Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, CLOSE_REASON,
+    Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, WarningQuery,
+    CLOSE_REASON,
 };
 pub use wire::{ConfigurationRow, LastChange, RowError, SessionRow, WhoAmI};
 

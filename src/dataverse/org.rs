@@ -5,7 +5,7 @@
 
 use super::batch::{CloseOutcome, CloseRequest};
 use super::client::{Dataverse, Environment};
-use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery};
+use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, WarningQuery};
 use super::wire::{self, ConfigurationRow, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
@@ -154,6 +154,13 @@ impl Org {
 
     /// The first position of a paged read of the sessions `query` asks for.
     pub fn sessions(&self, query: &SessionQuery) -> SessionPages {
+        let columns = wire::session_columns(&self.schema);
+        self.session_pages(&columns, &query.filter(&self.schema))
+    }
+
+    /// The first position of a paged read of the sessions `query` asks for, the ones that
+    /// may be due a warning, with the warned-at column when it is configured.
+    pub fn warning_candidates(&self, query: &WarningQuery) -> SessionPages {
         let columns = wire::session_columns(&self.schema);
         self.session_pages(&columns, &query.filter(&self.schema))
     }

@@ -76,6 +76,38 @@ fn all_of<const N: usize>(terms: [Option<String>; N]) -> String {
         .join(" and ")
 }
 
+/// "The active sessions of `owner` whose last activity is after `after` and at or before
+/// `until`": with `after` a sweep's cutoff and `until` that cutoff plus the warning's lead,
+/// the sessions that become eligible within the lead, the ones a warning is for. Whether the
+/// customer was warned already is judged on the row, not in the filter: it compares two
+/// columns, which the close query never needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarningQuery {
+    /// Whose sessions.
+    pub owner: Owner,
+    /// The sweep's cutoff: rows at or before it are the close query's.
+    pub after: DateTime<Utc>,
+    /// The latest last activity whose eligibility falls within the lead.
+    pub until: DateTime<Utc>,
+}
+
+impl WarningQuery {
+    /// The `$filter` expression.
+    pub fn filter(&self, schema: &Schema) -> String {
+        let after = self.after.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let until = self.until.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let last = &schema.last_customer_message;
+        all_of([
+            Some("statecode eq 0".to_owned()),
+            self.owner.filter(schema),
+            Some(format!(
+                "(({last} gt {after} and {last} le {until}) or \
+                 ({last} eq null and createdon gt {after} and createdon le {until}))"
+            )),
+        ])
+    }
+}
+
 /// Which time a session is judged from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis {
@@ -299,6 +331,23 @@ mod tests {
     }
 
     const B: &str = "6f1c2a3b-0000-4000-8000-00000000000b";
+
+    #[test]
+    fn the_warning_query_asks_for_the_last_activity_between_the_cutoff_and_the_lead() {
+        let query = WarningQuery {
+            owner: Owner::Configuration(a()),
+            after: cutoff(),
+            until: cutoff() + chrono::Duration::minutes(15),
+        };
+        assert_eq!(
+            query.filter(&schema()),
+            format!(
+                "statecode eq 0 and _w4d_configurationid_value eq {A} and \
+                 ((w4d_lastcustomermessageon gt 2026-11-24T15:00:00Z and w4d_lastcustomermessageon le 2026-11-24T15:15:00Z) or \
+                 (w4d_lastcustomermessageon eq null and createdon gt 2026-11-24T15:00:00Z and createdon le 2026-11-24T15:15:00Z))"
+            )
+        );
+    }
 
     #[test]
     fn the_only_configuration_asks_for_every_active_session_past_the_cutoff() {

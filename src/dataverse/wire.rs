@@ -93,6 +93,9 @@ pub struct SessionRow {
     /// When an agent last wrote; always `None` unless `SESSION_LAST_AGENT_MESSAGE_COLUMN`
     /// is set.
     pub last_agent_message: Option<DateTime<Utc>>,
+    /// When the customer was last warned of the close; always `None` unless
+    /// `SESSION_WARNED_AT_COLUMN` is set.
+    pub warned_at: Option<DateTime<Utc>>,
     /// When the session was created.
     pub created_on: DateTime<Utc>,
     /// The row's statecode (0 = active).
@@ -124,6 +127,7 @@ pub(crate) fn session_columns(schema: &Schema) -> String {
     ]
     .into_iter()
     .chain(schema.last_agent_message.as_ref().map(|name| name.as_str()))
+    .chain(schema.warned_at.as_ref().map(|name| name.as_str()))
     .collect::<Vec<_>>()
     .join(",")
 }
@@ -218,6 +222,10 @@ pub(crate) fn session_row(
         Some(column) => time(column.as_str())?,
         None => None,
     };
+    let warned_at = match &schema.warned_at {
+        Some(column) => time(column.as_str())?,
+        None => None,
+    };
     let created_on = time("createdon")?.ok_or_else(|| fail("the row has no createdon".into()))?;
     let configuration_id = match row.get(schema.configuration_lookup.as_str()) {
         Some(Value::String(lookup)) if !lookup.is_empty() => {
@@ -240,6 +248,7 @@ pub(crate) fn session_row(
         configuration_id,
         last_customer_message,
         last_agent_message,
+        warned_at,
         created_on,
         statecode,
         last_change: last_change(schema, row),
@@ -400,6 +409,26 @@ mod tests {
         assert!(session_columns(&with_agent).ends_with(",w4d_lastagentmessageon"));
         assert_eq!(
             session_row(&with_agent, &raw).unwrap().last_agent_message,
+            Some("2026-11-24T16:00:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn the_warned_at_column_is_selected_and_read_only_when_configured() {
+        let raw = row(json!({
+            "@odata.etag": "W/\"1\"",
+            "w4d_chatsessionid": "00000000-0000-4000-8000-0000000000a1",
+            "w4d_warnedon": "2026-11-24T16:00:00Z",
+            "createdon": "2026-11-20T08:00:00Z",
+            "statecode": 0
+        }));
+        assert!(!session_columns(&schema()).contains("w4d_warnedon"));
+        assert_eq!(session_row(&schema(), &raw).unwrap().warned_at, None);
+        let mut warning = schema();
+        warning.warned_at = Some(crate::settings::Name::parse("X", "w4d_warnedon").unwrap());
+        assert!(session_columns(&warning).ends_with(",w4d_warnedon"));
+        assert_eq!(
+            session_row(&warning, &raw).unwrap().warned_at,
             Some("2026-11-24T16:00:00Z".parse().unwrap())
         );
     }

@@ -283,5 +283,19 @@ pub fn awaiting_agent(
     }
 }
 
+/// How long after the customer's last message WhatsApp lets a business send free-form
+/// messages (its customer service window); after it only approved templates may be sent.
+pub const CUSTOMER_SERVICE_WINDOW: Duration = Duration::hours(24);
+
+/// Whether a free-form message sent `at` falls inside the customer's service window: the
+/// customer wrote, and less than 24 hours before `at`. A session whose customer never wrote
+/// has no open window.
+pub fn within_customer_service_window(
+    last_customer_message: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> bool {
+    last_customer_message.is_some_and(|last| at < last + CUSTOMER_SERVICE_WINDOW)
+}
+
 #[cfg(test)]
 mod tests;

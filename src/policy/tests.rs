@@ -38,6 +38,23 @@ fn a_session_whose_customer_never_wrote_does_not_await_the_agent() {
     assert!(!awaiting_agent(None, Some(at(10, 0, 0))));
 }
 
+#[test]
+fn a_message_is_inside_the_window_until_one_second_before_24_hours_after_the_customer_wrote() {
+    let wrote = at(10, 0, 0);
+    let day = Duration::hours(24);
+    assert!(within_customer_service_window(Some(wrote), wrote));
+    assert!(within_customer_service_window(
+        Some(wrote),
+        wrote + day - Duration::seconds(1)
+    ));
+    assert!(!within_customer_service_window(Some(wrote), wrote + day));
+}
+
+#[test]
+fn a_session_whose_customer_never_wrote_has_no_open_window() {
+    assert!(!within_customer_service_window(None, at(10, 0, 0)));
+}
+
 fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).unwrap()
 }

@@ -1,5 +1,5 @@
-//! The check counts what the sweep would do: the sweep's verdict over every planned query and
-//! the check's counting, run over the same rows, agree per configuration.
+//! The check counts what the sweep would do: the sweep's verdict and warning rule over every
+//! planned query and the check's counting, run over the same rows, agree per configuration.
 //!
 //! Compiled only under `#[cfg(test)]`, from the `mod agreement_tests;` line of its parent module.
 
@@ -8,6 +8,7 @@ use crate::dataverse::{ConfigurationRow, ReadRow, SessionRow};
 use crate::ids::Guid;
 use crate::settings::Settings;
 use crate::sweep::plan::{plan, tests::configuration};
+use crate::sweep::warn::{self, Warning};
 use crate::sweep::{verdict, Verdict};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
@@ -117,4 +118,85 @@ fn the_check_counts_exactly_the_closes_and_agent_waits_the_sweep_decides() {
     }
     // The cases are not vacuous: some sessions close and some await an agent.
     assert!(closes_seen > 0 && awaiting_seen > 0);
+}
+
+/// The rows of [`rows`], each also warned a minute after its customer's last message (warned
+/// already this silence), and warned before it (a customer who wrote after a warning).
+fn rows_with_warnings() -> Vec<ReadRow> {
+    let mut all = Vec::new();
+    for (variant, minutes) in [(0, None), (1, Some(1)), (2, Some(-1))] {
+        for row in rows().into_iter().flatten() {
+            let n = all.len();
+            let wrote = row.last_customer_message.unwrap();
+            all.push(Ok(SessionRow {
+                id: Guid::parse(&format!("5e552000-0000-4000-800{variant}-{n:012}")).unwrap(),
+                warned_at: minutes.map(|m| wrote + Duration::minutes(m)),
+                ..row
+            }));
+        }
+    }
+    all
+}
+
+#[test]
+fn the_check_counts_exactly_the_warnings_the_sweep_decides() {
+    let two = vec![configuration(A, json!(60)), configuration(B, json!(30))];
+    let rows = rows_with_warnings();
+    let mut warned_seen = 0;
+    for default in [None, Some(A), Some(B)] {
+        for agent_rule in [false, true] {
+            let mut pairs = vec![
+                ("DATAVERSE_SECRET_ID", "s"),
+                ("WARNING_LEAD", "20"),
+                ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
+            ];
+            pairs.extend(default.map(|id| ("DEFAULT_CONFIGURATION_ID", id)));
+            if agent_rule {
+                pairs.push((
+                    "SESSION_LAST_AGENT_MESSAGE_COLUMN",
+                    "w4d_lastagentmessageon",
+                ));
+            }
+            let settings = crate::settings::tests::settings(&pairs).unwrap();
+            let lead = settings.notify.warning.as_ref().unwrap().lead;
+            let mut warned: BTreeMap<Guid, usize> = BTreeMap::new();
+            for planned in plan(now(), &settings, &two).queries {
+                if warn::warning_query(&planned, lead).is_none() {
+                    continue;
+                }
+                for row in rows.iter().flatten() {
+                    if let Warning::Warn {
+                        configuration_id, ..
+                    } = warn::warning(&planned, row, now(), agent_rule, lead)
+                    {
+                        *warned.entry(configuration_id).or_insert(0) += 1;
+                    }
+                }
+            }
+            let (counts, _) = count(&settings, &two, &rows, now());
+            let counted: BTreeMap<Guid, usize> = counts
+                .configurations
+                .iter()
+                .filter(|count| count.would_warn > 0)
+                .map(|count| (count.id.clone(), count.would_warn))
+                .collect();
+            assert_eq!(warned, counted, "{default:?}, agent rule {agent_rule}");
+            warned_seen += counts.would_warn;
+        }
+    }
+    // Not vacuous: some are warned, and the sessions warned already this silence are not.
+    assert!(warned_seen > 0);
+    let settings = crate::settings::tests::settings(&[
+        ("DATAVERSE_SECRET_ID", "s"),
+        ("WARNING_LEAD", "20"),
+        ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
+    ])
+    .unwrap();
+    let (counts, _) = count(&settings, &two, &rows, now());
+    let (once, _) = count(&settings, &two, &rows[..rows.len() / 3], now());
+    assert_eq!(
+        counts.would_warn,
+        2 * once.would_warn,
+        "warned already: not again"
+    );
 }

@@ -107,6 +107,15 @@ fn judged(count: &ConfigurationCount) -> String {
             count.awaiting_agent
         );
     }
+    if count.would_warn > 0 || count.warnings_outside_window > 0 {
+        text += &format!(", {} would be warned now", count.would_warn);
+    }
+    if count.warnings_outside_window > 0 {
+        text += &format!(
+            " ({} more outside WhatsApp's 24-hour window, not sent)",
+            count.warnings_outside_window
+        );
+    }
     text
 }
 

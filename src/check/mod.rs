@@ -179,6 +179,12 @@ async fn count_sessions(
                     counts.awaiting_agent
                 );
             }
+            if settings.notify.warning.is_some() {
+                message += &format!(
+                    "; it would warn {} now ({} more are due a warning outside WhatsApp's 24-hour window, which is not sent)",
+                    counts.would_warn, counts.warnings_outside_window
+                );
+            }
             findings.push(Finding::ok("sessions", message));
             Some(counts)
         }

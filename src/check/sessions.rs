@@ -2,20 +2,23 @@
 //! configuration's timeout (or why it is unusable, `MIN_SESSION_TIMEOUT` included), how many
 //! active sessions it judges and how many of those a sweep would close, the sessions without
 //! an active configuration, and, with `SESSION_LAST_AGENT_MESSAGE_COLUMN` set, those past
-//! their timeout that await an agent. The rules are the sweep's own: its plan
-//! (`sweep::plan`: usable configurations, the only or default configuration judging sessions
-//! without an active one, the query that owns each session), then its `sweep::verdict` on
-//! each row. Pure: `now` is an argument.
+//! their timeout that await an agent; with `WARNING_LEAD` set, how many a sweep would warn
+//! now and how many of those warnings fall outside WhatsApp's 24-hour window. The rules are
+//! the sweep's own: its plan (`sweep::plan`: usable configurations, the only or default
+//! configuration judging sessions without an active one, the query that owns each session),
+//! then its `sweep::verdict` and `sweep::warn::warning` on each row. Pure: `now` is an
+//! argument.
 
 use super::counted;
 use super::finding::Finding;
 use super::lead;
-use crate::dataverse::{ConfigurationRow, ReadRow};
+use crate::dataverse::{ConfigurationRow, ReadRow, SessionRow};
 use crate::ids::Guid;
 use crate::policy::UnitDoubt;
 use crate::settings::{setting, Settings};
 use crate::summary::ConfigurationReport;
 use crate::sweep::plan;
+use crate::sweep::warn::{self, Warning};
 use crate::sweep::{verdict, SweepError, Verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,6 +43,11 @@ pub struct ConfigurationCount {
     pub would_close: usize,
     /// Of those, how many are past the timeout but await an agent's reply, so stay open.
     pub awaiting_agent: usize,
+    /// Of those, how many a sweep would warn now (0 without `WARNING_LEAD`).
+    pub would_warn: usize,
+    /// Of those, how many are due a warning that falls outside WhatsApp's 24-hour window,
+    /// so is not sent.
+    pub warnings_outside_window: usize,
 }
 
 /// The counts of the whole environment.
@@ -61,6 +69,11 @@ pub struct SessionCounts {
     /// Sessions past their timeout that a sweep leaves open because they await an agent
     /// (only with `SESSION_LAST_AGENT_MESSAGE_COLUMN` set).
     pub awaiting_agent: usize,
+    /// How many a sweep would warn if it ran now (only with `WARNING_LEAD` set).
+    pub would_warn: usize,
+    /// Sessions due a warning outside WhatsApp's 24-hour window, which a sweep counts and
+    /// does not send.
+    pub warnings_outside_window: usize,
 }
 
 /// Counts active sessions one at a time against the active configurations at `now`, with the
@@ -138,6 +151,7 @@ impl<'a> Tally<'a> {
             planned.and_then(|planned| position(configurations, planned.configuration_id.as_ref()));
         let verdict = planned.map(|planned| verdict(planned, session, self.now, agent_rule));
         self.awaiting += usize::from(verdict == Some(Verdict::AwaitingAgent));
+        let warning = planned.and_then(|planned| self.warning(planned, session));
         let Some(at) = own.or(judge) else {
             self.without += 1;
             return;
@@ -150,6 +164,20 @@ impl<'a> Tally<'a> {
             Some(Verdict::AwaitingAgent) => count.awaiting_agent += 1,
             _ => {}
         }
+        match warning {
+            Some(Warning::Warn { .. }) => count.would_warn += 1,
+            Some(Warning::OutsideWindow { .. }) => count.warnings_outside_window += 1,
+            _ => {}
+        }
+    }
+
+    /// The sweep's warning rule on `session`, for a query the sweep sends a warning query
+    /// for (the same gate as the sweep's); `None` without `WARNING_LEAD`.
+    fn warning(&self, planned: &plan::Planned, session: &SessionRow) -> Option<Warning> {
+        let lead = self.settings.notify.warning.as_ref()?.lead;
+        warn::warning_query(planned, lead)?;
+        let agent_rule = self.settings.schema.last_agent_message.is_some();
+        Some(warn::warning(planned, session, self.now, agent_rule, lead))
     }
 
     /// The counts, with a finding per configuration and those about the whole.
@@ -174,6 +202,8 @@ impl<'a> Tally<'a> {
             active_sessions: self.active,
             would_close: counts.iter().map(|c| c.would_close).sum(),
             awaiting_agent: self.awaiting,
+            would_warn: counts.iter().map(|c| c.would_warn).sum(),
+            warnings_outside_window: counts.iter().map(|c| c.warnings_outside_window).sum(),
             configurations: counts,
             without_active_configuration: without,
             unreadable,
@@ -206,6 +236,8 @@ impl From<ConfigurationReport> for ConfigurationCount {
             without_active_configuration: 0,
             would_close: 0,
             awaiting_agent: 0,
+            would_warn: 0,
+            warnings_outside_window: 0,
         }
     }
 }
@@ -296,6 +328,29 @@ mod tests {
         assert!(findings.iter().any(|f| f
             .message
             .starts_with("2 active sessions without an active configuration")));
+    }
+
+    #[test]
+    fn a_session_due_a_warning_counts_as_would_warn_or_outside_the_window_by_its_last_message() {
+        let settings = crate::settings::tests::settings(&[
+            ("DATAVERSE_SECRET_ID", "s"),
+            ("WARNING_LEAD", "3 hours"),
+            ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
+        ])
+        .unwrap();
+        // Timeout 26 hours: warned from 23 hours of silence, outside the window after 24.
+        let (counts, _) = count(
+            &settings,
+            &[configuration(A, json!(26 * 60))],
+            &[
+                session(Some(A), 23 * 60 + 30),
+                session(Some(A), 25 * 60),
+                session(Some(A), 60),
+            ],
+            now(),
+        );
+        assert_eq!((counts.would_warn, counts.warnings_outside_window), (1, 1));
+        assert_eq!(counts.configurations[0].would_warn, 1);
     }
 
     #[test]

@@ -7,7 +7,10 @@ mod generated;
 mod schema;
 mod table;
 
-pub use schema::{CONFIGURATIONS, SESSIONS, WORKFLOWS};
+pub use schema::{
+    CONFIGURATIONS, CUSTOM_APIS, CUSTOM_API_PARAMETERS, INCOMING, MESSAGES, OUTGOING, SESSIONS,
+    WORKFLOWS,
+};
 pub(crate) use table::stamp;
 pub use table::{Dataset, Table};
 

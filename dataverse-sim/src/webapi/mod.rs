@@ -1,6 +1,7 @@
 //! Single Web API operations on the store: GET of a collection (with `$select`, `$filter`,
-//! `$orderby`, `$top`, paging) or of one row, PATCH of one row with `If-Match` (recording the
-//! application user and the time as the row's last change), the `WhoAmI` function, and the
+//! `$orderby`, `$top`, paging) or of one row, POST of a new row, PATCH of one row with
+//! `If-Match` (recording the application user and the time as the row's last change), the
+//! `WhoAmI` function, and the
 //! metadata requests, which [`dispatch`] hands to `metadata`. Both a top-level request and an
 //! operation inside a `$batch` come through [`dispatch`], so they behave identically.
 //!
@@ -8,9 +9,13 @@
 //! - `order`: the total order of `$orderby` and paging.
 //! - `read`: GET of a collection (key-based paging) or of one row.
 //! - `write`: PATCH with its preconditions.
+//! - `create`: POST of a new row.
+//! - `payload`: the body of a POST or PATCH, checked against the table.
 
+mod create;
 mod options;
 mod order;
+mod payload;
 mod read;
 mod write;
 
@@ -58,6 +63,7 @@ pub(crate) fn dispatch(
             state.stats.reads += 1;
             read::get_row(state, &resource.set, &id, query)
         }
+        ("POST", None) => create::create(state, &resource.set, query, headers, body),
         ("PATCH", Some(id)) => {
             state.stats.patches += 1;
             write::patch(state, &resource.set, &id, headers, body)

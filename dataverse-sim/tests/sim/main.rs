@@ -2,7 +2,9 @@
 //! binary, one module per part of the API.
 
 mod auth;
+mod change_sets;
 mod clock;
+mod creates;
 mod dates;
 mod faults;
 mod metadata;

@@ -96,6 +96,8 @@ pub(crate) mod codes {
     pub const VALIDATION_LENGTH: &str = "0x80044331";
     /// `PicklistValueOutOfRange`: "The picklist value is out of the range." (400).
     pub const PICKLIST_OUT_OF_RANGE: &str = "0x8004431A";
+    /// `InvalidArgument`, used for an action's missing parameter.
+    pub const INVALID_ARGUMENT: &str = "0x80040203";
     /// `DuplicateRecord`: a create with the id of a row that exists.
     pub const DUPLICATE_RECORD: &str = "0x80040237";
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use crate::clock::SimClock;
-use crate::dataset::{stamp, Dataset};
+use crate::dataset::{stamp, Dataset, SendsMessage};
 use crate::ids::INTEGRATION_USER_ID;
 
 /// A row: its columns as a JSON object (system columns included).
@@ -126,6 +126,8 @@ pub(crate) struct Store {
     version: u64,
     /// What `createdon` and `modifiedon` are stamped with.
     pub clock: SimClock,
+    /// What each custom API does when called, by unique name.
+    pub actions: BTreeMap<String, SendsMessage>,
     /// While a change set runs: every row it changed, as it was before, so that a failure
     /// can put each one back whatever operation (PATCH, POST or action) changed it.
     journal: Option<Vec<Undo>>,
@@ -153,6 +155,10 @@ impl Store {
             version: 1000,
             clock: SimClock::System,
             journal: None,
+            actions: data
+                .actions()
+                .map(|(name, effect)| (name.to_string(), effect.clone()))
+                .collect(),
         };
         for (set, table) in data.tables() {
             store.tables.insert(
@@ -170,6 +176,13 @@ impl Store {
             }
         }
         store
+    }
+
+    /// The entity set and table of a logical name.
+    pub(crate) fn table_by_logical_name(&self, logical: &str) -> Option<(&String, &TableState)> {
+        self.tables
+            .iter()
+            .find(|(_, table)| table.entity_name == logical)
     }
 
     /// Every table with its entity-set name.

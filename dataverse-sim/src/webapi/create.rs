@@ -48,7 +48,6 @@ pub(super) fn create(
     row.insert(primary_key, Value::from(id.clone()));
     row.insert("_modifiedby_value".into(), Value::from(APPLICATION_USER_ID));
     state.store.insert(set, Value::Object(row));
-    state.stats.creates += 1;
     respond(state, set, &id, select.as_deref(), headers)
 }
 

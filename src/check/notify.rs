@@ -149,25 +149,26 @@ async fn text_column(
         kind: "a text",
     };
     let found = rules::column_finding(&spec, table, columns);
-    let passed = found.fix.is_none();
-    findings.push(found);
     let column = columns
         .iter()
         .find(|c| c.logical_name.eq_ignore_ascii_case(&spec.value));
-    if let (true, Some(column)) = (passed, column) {
-        let max = metadata::max_length(
-            org,
-            &table.logical_name,
-            &column.logical_name,
-            &column.attribute_type,
-        )
-        .await?;
-        findings.push(message_rules::text_length_finding(
-            &column.logical_name,
-            max,
-            texts,
-        ));
-    }
+    // A text column of the right name is then judged by its length alone: one finding.
+    let (None, Some(column)) = (&found.fix, column) else {
+        findings.push(found);
+        return Ok(());
+    };
+    let max = metadata::max_length(
+        org,
+        &table.logical_name,
+        &column.logical_name,
+        &column.attribute_type,
+    )
+    .await?;
+    findings.push(message_rules::text_length_finding(
+        &column.logical_name,
+        max,
+        texts,
+    ));
     Ok(())
 }
 

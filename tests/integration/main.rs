@@ -4,6 +4,7 @@
 mod adapter;
 mod aws_deadlines;
 mod check;
+mod check_messages;
 mod date_only;
 mod emulator;
 mod judging;

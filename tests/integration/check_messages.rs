@@ -32,7 +32,12 @@ const REAL: [(&str, &str); 11] = [
 
 /// The check over the demo org with the real names, `changes` replacing some of them.
 async fn check(changes: &[(&'static str, &str)]) -> CheckReport {
-    let mut setup = Setup::new(Dataset::demo(Utc::now()));
+    check_on(Dataset::demo(Utc::now()), changes).await
+}
+
+/// The check over `data` with the real names, `changes` replacing some of them.
+async fn check_on(data: Dataset, changes: &[(&'static str, &str)]) -> CheckReport {
+    let mut setup = Setup::new(data);
     for (name, value) in REAL.iter().chain(changes) {
         setup = setup.env(name, *value);
     }
@@ -223,4 +228,35 @@ async fn a_lead_not_shorter_than_a_timeout_is_a_warning_naming_that_configuratio
         .find(|c| c.id == SALES)
         .unwrap();
     assert_eq!(sales.would_warn, 0, "Sales gets no warnings");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warned_at_column_that_is_not_a_date_and_time_is_an_error_and_no_session_is_read() {
+    let report = check(&[("SESSION_WARNED_AT_COLUMN", "w4d_name")]).await;
+
+    let found = finding(&report, "SESSION_WARNED_AT_COLUMN");
+    assert_eq!(found.severity, Severity::Error);
+    assert!(found.message.contains("String"), "{}", found.message);
+    assert!(report.sessions.is_none(), "the session read selects it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_only_warned_at_column_is_an_error() {
+    let data = Dataset::demo(Utc::now()).with_datetime_behavior(
+        "w4d_chatsessions",
+        "w4d_warnedon",
+        "DateOnly",
+    );
+    let report = check_on(data, &[]).await;
+
+    let all: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.subject == "SESSION_WARNED_AT_COLUMN")
+        .collect();
+    assert!(
+        all.iter()
+            .any(|f| f.severity == Severity::Error && f.message.contains("Date only")),
+        "{all:#?}"
+    );
 }

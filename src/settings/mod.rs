@@ -6,9 +6,11 @@
 //! `template.yaml` to it; a new setting is one row there, one in the README, one in the
 //! template.
 
+mod events;
 mod spec;
 mod wake;
 
+pub use events::EventSettings;
 pub use spec::{setting, Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 pub use wake::WakeSettings;
 
@@ -188,6 +190,8 @@ pub struct Settings {
     pub wake: Option<WakeSettings>,
     /// The earliest a wake-up is set after a sweep.
     pub min_wake_interval: Duration,
+    /// The lifecycle events' bus, when `EVENT_BUS_NAME` is set.
+    pub events: Option<EventSettings>,
 }
 
 impl Settings {
@@ -244,6 +248,7 @@ impl Settings {
             schema,
             wake: WakeSettings::read(&read)?,
             min_wake_interval: read.duration(&setting::MIN_WAKE_INTERVAL)?,
+            events: EventSettings::read(&read)?,
         })
     }
 }

@@ -83,7 +83,9 @@ struct Counts {
     published: Arc<AtomicUsize>,
 }
 
-/// Where a sink's events go.
+/// Where a sink's events go. The queue is unbounded so that queuing never waits; the closes
+/// of one run (at most `MAX_CLOSURES_PER_SWEEP`, a few hundred bytes each) bound it, and the
+/// task drains it while the sweep runs.
 #[derive(Debug)]
 struct To {
     queue: UnboundedSender<Message>,
@@ -124,22 +126,13 @@ impl EventSink {
 
     fn session(&self, kind: SessionEventKind, session: &SessionReport, at: DateTime<Utc>) {
         if let Some(to) = &self.to {
-            self.send(LifecycleEvent::session(kind, session, at, &to.request_id));
+            to.send(LifecycleEvent::session(kind, session, at, &to.request_id));
         }
     }
 
     fn sweep_finished(&self, summary: &Summary) {
         if let Some(to) = &self.to {
-            self.send(LifecycleEvent::sweep_finished(summary, &to.request_id));
-        }
-    }
-
-    fn send(&self, event: LifecycleEvent) {
-        let Some(to) = &self.to else { return };
-        // Counted before it is sent, so an event the task never took counts as failed.
-        to.emitted.fetch_add(1, Ordering::Relaxed);
-        if to.queue.send(Message::Event(event)).is_err() {
-            warn!("lifecycle event not queued: publishing has stopped; counted in events_failed");
+            to.send(LifecycleEvent::sweep_finished(summary, &to.request_id));
         }
     }
 
@@ -148,6 +141,16 @@ impl EventSink {
             // The task may have stopped already (deadline, refusal): then there is no one
             // left to tell.
             let _ = to.queue.send(Message::Finish);
+        }
+    }
+}
+
+impl To {
+    fn send(&self, event: LifecycleEvent) {
+        // Counted before it is sent, so an event the task never took counts as failed.
+        self.emitted.fetch_add(1, Ordering::Relaxed);
+        if self.queue.send(Message::Event(event)).is_err() {
+            warn!("lifecycle event not queued: publishing has stopped; counted in events_failed");
         }
     }
 }

@@ -67,9 +67,7 @@ impl Task {
                     return;
                 }
                 match self.deliver(&batch).await {
-                    Ok(published) => {
-                        self.published.fetch_add(published, Ordering::Relaxed);
-                    }
+                    Ok(()) => {}
                     Err(CallFailure::Refused(reason)) => {
                         error!(bus = %self.bus, error = %reason, "EventBridge refused the lifecycle events: check that EVENT_BUS_NAME names an event bus of this account and region and that the function's role may events:PutEvents on it with source session-sweeper; this invocation's events are counted in events_failed");
                         return;
@@ -85,31 +83,36 @@ impl Task {
         }
     }
 
-    /// Puts `batch` (at most [`MAX_ENTRIES`]) and retries once the entries EventBridge
-    /// failed; how many were published.
-    async fn deliver(&self, batch: &[LifecycleEvent]) -> Result<usize, CallFailure> {
+    /// Puts `batch` (at most [`MAX_ENTRIES`]), retries once the entries EventBridge failed,
+    /// and counts what it accepted.
+    async fn deliver(&self, batch: &[LifecycleEvent]) -> Result<(), CallFailure> {
         let rejected = self.put(batch).await?;
-        let first = batch.len() - rejected.len();
+        self.count(batch.len() - rejected.len());
         if rejected.is_empty() {
-            return Ok(first);
+            return Ok(());
         }
         if !self.budget.allows(RETRY_PAUSE) {
             self.give_up(batch, &rejected);
-            return Ok(first);
+            return Ok(());
         }
         tokio::time::sleep(RETRY_PAUSE).await;
         let again: Vec<LifecycleEvent> = rejected.iter().map(|r| batch[r.index].clone()).collect();
         match self.put(&again).await {
             Ok(still) => {
+                self.count(again.len() - still.len());
                 self.give_up(&again, &still);
-                Ok(first + again.len() - still.len())
+                Ok(())
             }
             Err(CallFailure::Lost(reason)) => {
                 warn!(bus = %self.bus, error = %reason, entries = again.len(), "lifecycle events not published on retry; counted in events_failed");
-                Ok(first)
+                Ok(())
             }
             Err(refused) => Err(refused),
         }
+    }
+
+    fn count(&self, published: usize) {
+        self.published.fetch_add(published, Ordering::Relaxed);
     }
 
     /// Logs each entry that stays unpublished.

@@ -250,3 +250,33 @@ async fn sweep_finished_is_the_last_event_published() {
     let types: Vec<&Value> = requests[0].iter().map(|e| &e["DetailType"]).collect();
     assert_eq!(types, [&json!("Session Closed"), &json!("Sweep Finished")]);
 }
+
+#[tokio::test]
+async fn entries_accepted_before_a_refused_retry_still_count_as_published() {
+    let server = MockServer::start().await;
+    mock_put_events()
+        .respond_with(|request: &Request| answer(request, &[1], "ThrottlingException"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mock_put_events()
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .set_body_string(
+                    json!({"__type": "AccessDeniedException", "message": "not authorized"})
+                        .to_string(),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let publisher = bus(&server).start("req-1", Budget::unlimited());
+
+    for n in 0..3 {
+        publisher.sink().session_closed(&session(n), closed_at());
+    }
+    let delivery = publisher.finish(None).await;
+
+    assert_eq!(put_events_requests(&server).await.len(), 2);
+    assert_eq!((delivery.published, delivery.failed()), (2, 1));
+}

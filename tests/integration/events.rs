@@ -7,10 +7,15 @@ use chrono::{DateTime, Utc};
 use dataverse_sim::{Faults, APPLICATION_USER_ID};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
+use session_sweeper::budget::Budget;
+use session_sweeper::events::EventBus;
 use session_sweeper::handler::{handle, HandlerError};
-use session_sweeper::summary::Summary;
+use session_sweeper::ids::Guid;
+use session_sweeper::settings::EventSettings;
+use session_sweeper::summary::{SessionReport, Summary};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// A bus or queue name no other test uses.
 fn unique(label: &str) -> String {
@@ -325,4 +330,84 @@ async fn without_an_event_bus_the_summary_counts_no_events() {
         .get("events_failed")
         .is_none());
     assert!(summary.metrics_line().get("EventsFailed").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_warning_told_to_the_sink_arrives_as_session_warned() {
+    let (bus, queue) = bus_to_queue("warned").await;
+    let publisher = EventBus::new(events_client(), EventSettings { bus })
+        .start("request-warn", Budget::unlimited());
+    let warned_at = Utc::now();
+    let warning = SessionReport {
+        id: Guid::parse(&sid(7)).unwrap(),
+        configuration_id: Guid::parse(SUPPORT).unwrap(),
+        no_active_configuration: false,
+        last_customer_message_at: Some(warned_at - hours(23)),
+        eligible_at: warned_at + minutes(55),
+        overdue_seconds: 0,
+    };
+
+    publisher.sink().session_warned(&warning, warned_at);
+    let delivery = publisher.finish(None).await;
+
+    let events = received(&queue).await;
+    assert_eq!(delivery.failed(), 0);
+    let warned = of_type(&events, "Session Warned");
+    assert_eq!(warned.len(), 1, "{events:?}");
+    let detail = &warned[0]["detail"];
+    assert_eq!(detail["session_id"], sid(7));
+    assert_eq!(detail["warned_at"], utc(warned_at));
+    assert_eq!(detail["eligible_at"], utc(warning.eligible_at));
+    assert_eq!(detail["within_customer_service_window"], true);
+    assert_eq!(detail["request_id"], "request-warn");
+}
+
+/// An EventBridge client whose endpoint accepts connections and never answers.
+fn stalled_events_client() -> aws_sdk_eventbridge::Client {
+    use aws_sdk_eventbridge::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_eventbridge::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(stalled_endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_eventbridge::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eventbridge_that_never_answers_delays_no_close_and_the_run_ends_before_its_deadline() {
+    const DEADLINE_MS: i64 = 4_000;
+    let mut harness = Setup::new(org(
+        vec![configuration(SUPPORT, json!(60))],
+        vec![
+            session(1, Some(SUPPORT), Some(hours(2)), hours(3)),
+            session(2, Some(SUPPORT), Some(hours(2)), hours(3)),
+        ],
+    ))
+    .env("EVENT_BUS_NAME", "stalled-bus")
+    .start()
+    .await;
+    harness.app = harness.app.with_events(stalled_events_client());
+    let started = Instant::now();
+
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(15),
+        harness.sweep_with_deadline(DEADLINE_MS),
+    )
+    .await;
+
+    let elapsed = started.elapsed();
+    let summary = outcome
+        .expect("the invocation returns instead of waiting on EventBridge")
+        .expect("the sweep itself succeeds");
+    assert!(
+        elapsed < Duration::from_millis(DEADLINE_MS as u64),
+        "{elapsed:?}"
+    );
+    assert_eq!(harness.closed_ids(), [sid(1), sid(2)].into());
+    assert!(summary.complete(), "{:?}", summary.incomplete_because());
+    // The sweep itself (measured before the events are awaited) ends long before the stop,
+    // 3 s in, where the stalled PutEvents call gives up.
+    assert!(summary.duration_ms() < 2_000, "{}", summary.duration_ms());
+    assert_eq!(summary.events_failed(), Some(3));
 }

@@ -257,6 +257,7 @@ impl Closer {
         summary: &mut Summary,
     ) {
         let closed_before = self.closed_before(&sessions, &outcomes).await;
+        let events = &self.events;
         for (session, outcome) in sessions.into_iter().zip(outcomes) {
             let already_closed =
                 outcome == CloseOutcome::Changed && closed_before.contains(&session.id);
@@ -266,7 +267,7 @@ impl Closer {
                 session,
                 outcome,
                 already_closed,
-                &self.events,
+                events,
             );
         }
     }

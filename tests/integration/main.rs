@@ -1,11 +1,12 @@
 //! One integration binary: the real handler against dataverse-sim and moto's Secrets Manager,
-//! and the adapter's edge cases against wiremock.
+//! EventBridge Scheduler, EventBridge and SQS, and the adapter's edge cases against wiremock.
 
 mod adapter;
 mod aws_deadlines;
 mod check;
 mod date_only;
 mod emulator;
+mod events;
 mod judging;
 mod misconfigurations;
 mod outcomes;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """One local sweep, wired the way AWS wires it, with nothing in AWS.
 
-    dataverse-sim (Dataverse + Entra ID)   moto (Secrets Manager, EventBridge Scheduler)
+    dataverse-sim (Dataverse + Entra ID)   moto (Secrets Manager, EventBridge Scheduler,
+                                                 EventBridge and SQS)
                  ^                              ^
                  |                              |
     target/debug/session-sweeper  <-- cargo lambda's Runtime API emulator <-- invoke(event)
@@ -9,10 +10,13 @@
 Steps: start dataverse-sim, start moto and store the Dataverse secret in it, start the Runtime
 API emulator, start the built function against it, invoke it with the event file, print the
 summary, the sessions before and after, and the wake-up schedule the function wrote to moto
-(the wake-up is on, as deployed by default; --env WAKE_SCHEDULE_NAME= turns it off). Every
+(the wake-up is on, as deployed by default; --env WAKE_SCHEDULE_NAME= turns it off), and the
+lifecycle events a local bus's rule sent to a local queue (--env EVENT_BUS_NAME= turns them
+off). Every
 process started here is stopped on the way out, also on an error or Ctrl-C. Exits non-zero when
 the invocation fails, and with --check-demo (make demo) also when the sweep did not close
-exactly the sessions that the demo org's names mark "close".
+exactly the sessions that the demo org's names mark "close", or the queue did not receive one
+Session Closed for each of them and one Sweep Finished.
 
 Used by `make demo` and `make invoke EVENT=...`; needs only the standard library and boto3
 (installed in .venv with moto). The processes, dataverse-sim and the secret in moto are set up
@@ -46,6 +50,9 @@ SECRET_ID = "session-sweeper/dataverse"
 # The wake-up as the template sets it with CloseOnTime=true, written to moto's scheduler.
 WAKE_SCHEDULE = "session-sweeper-local-wake"
 WAKE_ROLE_ARN = "arn:aws:iam::123456789012:role/session-sweeper-local-wake"
+# The lifecycle events go to this bus in moto; its one rule sends all of them to the queue.
+EVENT_BUS = "session-sweeper-local-events"
+EVENT_QUEUE = "session-sweeper-local-events"
 # The emulator's default function name; with --only-lambda-apis every invoke goes to it.
 FUNCTION_NAME = "_"
 STARTUP_SECONDS = 30
@@ -135,6 +142,7 @@ def function_environment(runtime: dict[str, str], moto_url: str, overrides: dict
     env["AWS_LAMBDA_LOG_STREAM_NAME"] = "local"
     env["WAKE_SCHEDULE_NAME"] = WAKE_SCHEDULE
     env["WAKE_ROLE_ARN"] = WAKE_ROLE_ARN
+    env["EVENT_BUS_NAME"] = EVENT_BUS
     env.update(overrides)
     return env
 
@@ -225,6 +233,55 @@ def check_demo(before: list[dict] | None, after: list[dict] | None, summary: dic
     if problems:
         raise StepError("the demo sweep did not do what the sample org expects:\n    " + "\n    ".join(problems))
     print(f"\ncheck: exactly the {len(expected)} sessions the sample org marks 'close' were closed and reported")
+
+
+def moto_client(service: str, moto_url: str):
+    import boto3  # installed with moto
+
+    return boto3.client(
+        service,
+        endpoint_url=moto_url,
+        region_name=localstack.REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def event_queue(moto_url: str) -> str:
+    """The local bus and the queue its one rule sends every session-sweeper event to, as the
+    operating docs' rule does for Session Closed; the queue's URL."""
+    events, sqs = moto_client("events", moto_url), moto_client("sqs", moto_url)
+    events.create_event_bus(Name=EVENT_BUS)
+    queue_url = sqs.create_queue(QueueName=EVENT_QUEUE)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="to-queue", EventBusName=EVENT_BUS, EventPattern=json.dumps({"source": ["session-sweeper"]}))
+    events.put_targets(Rule="to-queue", EventBusName=EVENT_BUS, Targets=[{"Id": "queue", "Arn": arn}])
+    return queue_url
+
+
+def received_events(moto_url: str, queue_url: str) -> list[dict]:
+    sqs = moto_client("sqs", moto_url)
+    events = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return events
+        for message in messages:
+            events.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def check_events(events: list[dict], summary: dict) -> None:
+    """One Session Closed per session the summary reports closed, and one Sweep Finished."""
+    closed = sorted(e["detail"]["session_id"] for e in events if e["detail-type"] == "Session Closed")
+    reported = sorted(session["id"] for session in summary.get("closed_sessions", []))
+    finished = [e for e in events if e["detail-type"] == "Sweep Finished"]
+    if closed != reported or len(finished) != 1 or summary.get("events_failed") != 0:
+        raise StepError(
+            f"the demo sweep's events are not its closes: Session Closed for {closed}, closed {reported}, "
+            f"{len(finished)} Sweep Finished, events_failed {summary.get('events_failed')}"
+        )
+    print(f"check: the queue received one Session Closed for each of the {len(closed)} closes, and one Sweep Finished")
 
 
 # ---------------------------------------------------------------- reporting
@@ -352,6 +409,17 @@ def print_wake(summary: dict, moto_url: str, env: dict[str, str]) -> None:
           f"{schedule['ScheduleExpression']} {schedule.get('ScheduleExpressionTimezone', '')}, target {schedule['Target']['Arn']})")
 
 
+def print_events(events: list[dict], env: dict[str, str]) -> None:
+    if not env.get("EVENT_BUS_NAME"):
+        print("\nLifecycle events: off (EVENT_BUS_NAME is empty)")
+        return
+    print(f"\nLifecycle events the bus {env['EVENT_BUS_NAME']} sent to the local queue {EVENT_QUEUE}: {len(events)}")
+    for event in events:
+        detail = event.get("detail", {})
+        about = detail.get("session_id") or f"closed {detail.get('closed')}, dry_run {json.dumps(detail.get('dry_run'))}"
+        print(f"  {event.get('detail-type')}: {about}")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -398,10 +466,11 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     sim_url = start_sim(processes, args.sim, args.demo, args.sim_arg)
     print(sim_url)
 
-    print("2/5 moto (Secrets Manager, EventBridge Scheduler)", end=" ", flush=True)
+    print("2/5 moto (Secrets Manager, EventBridge Scheduler, EventBridge, SQS)", end=" ", flush=True)
     moto_url = start_moto(processes)
     localstack.store_secret(moto_url, SECRET_ID, sim_url)
-    print(f"{moto_url}, secret {SECRET_ID}")
+    queue_url = event_queue(moto_url)
+    print(f"{moto_url}, secret {SECRET_ID}, event bus {EVENT_BUS}")
 
     print("3/5 Runtime API emulator", end=" ", flush=True)
     port, runtime = start_emulator(processes)
@@ -431,8 +500,13 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     print_summary(summary)
     print_sessions(before, after, env, args.rows)
     print_wake(summary, moto_url, env)
+    events = received_events(moto_url, queue_url)
+    if "findings" not in summary:
+        print_events(events, env)
     if args.check_demo:
         check_demo(before, after, summary, env)
+        if env.get("EVENT_BUS_NAME") == EVENT_BUS:
+            check_events(events, summary)
     if args.expect_ok:
         expect_ok(summary)
     return 0

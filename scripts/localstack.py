@@ -207,6 +207,8 @@ def function_environment(runtime: dict[str, str], moto_url: str, secret_id: str,
             "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
             # The wake-up (when WAKE_SCHEDULE_NAME is set) goes to moto as well, never to AWS.
             "AWS_ENDPOINT_URL_SCHEDULER": moto_url,
+            # So are the lifecycle events (when EVENT_BUS_NAME is set).
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": moto_url,
             "DATAVERSE_SECRET_ID": secret_id,
             "RUST_LOG": rust_log,
         }

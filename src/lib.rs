@@ -6,12 +6,14 @@
 //! use; [`check`] counts with the sweep's own plan and verdict; only [`dataverse`] speaks
 //! OData (its query, wire and transport modules are private). Every I/O type is built once in
 //! [`handler::App`]; the [`budget`] bounds the time of one invocation; [`wake`] works out and
-//! writes the next wake-up. `docs/architecture.md` explains the map.
+//! writes the next wake-up; [`events`] publishes the lifecycle events of confirmed changes.
+//! `docs/architecture.md` explains the map.
 
 pub mod budget;
 pub mod check;
 pub mod credentials;
 pub mod dataverse;
+pub mod events;
 pub mod handler;
 pub mod ids;
 pub mod logging;

@@ -7,6 +7,7 @@ use crate::budget::Budget;
 use crate::check::{self, CheckReport};
 use crate::credentials::SecretSource;
 use crate::dataverse::{Dataverse, DataverseError, RetryPolicy};
+use crate::events::{EventBus, EventSink, Publisher};
 use crate::settings::{Settings, SettingsError};
 use crate::summary::Summary;
 use crate::sweep::{self, SweepError, SweepOptions};
@@ -33,6 +34,8 @@ pub struct App {
     pub clock: Clock,
     /// The wake-up schedule, when `WAKE_SCHEDULE_NAME` is set.
     pub wake: Option<WakeSchedule>,
+    /// The lifecycle events' bus, when `EVENT_BUS_NAME` is set.
+    pub events: Option<EventBus>,
 }
 
 /// The source of the instant every decision of a sweep uses.
@@ -87,9 +90,9 @@ pub enum StartupError {
 }
 
 impl App {
-    /// Settings from the environment; Secrets Manager
-    /// and EventBridge Scheduler through the default AWS configuration (which honours
-    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL_SCHEDULER`, as the local runs use).
+    /// Settings from the environment; Secrets Manager, EventBridge Scheduler and EventBridge
+    /// through the default AWS configuration (which honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`,
+    /// `AWS_ENDPOINT_URL_SCHEDULER` and `AWS_ENDPOINT_URL_EVENTBRIDGE`, as the local runs use).
     pub async fn from_env() -> Result<Self, StartupError> {
         let settings = Settings::from_env()?;
         let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -97,7 +100,10 @@ impl App {
             .await;
         let secrets = aws_sdk_secretsmanager::Client::new(&aws);
         let scheduler = aws_sdk_scheduler::Client::new(&aws);
-        Ok(App::new(settings, secrets, RetryPolicy::default())?.with_scheduler(scheduler))
+        let eventbridge = aws_sdk_eventbridge::Client::new(&aws);
+        Ok(App::new(settings, secrets, RetryPolicy::default())?
+            .with_scheduler(scheduler)
+            .with_events(eventbridge))
     }
 
     /// An app over an explicit Secrets Manager client and retry policy.
@@ -113,6 +119,7 @@ impl App {
             dataverse,
             clock: Clock::System,
             wake: None,
+            events: None,
         })
     }
 
@@ -124,6 +131,16 @@ impl App {
             .wake
             .clone()
             .map(|settings| WakeSchedule::new(scheduler, settings, min_interval));
+        self
+    }
+
+    /// Publishes the lifecycle events through `eventbridge` when the settings turn them on.
+    pub fn with_events(mut self, eventbridge: aws_sdk_eventbridge::Client) -> Self {
+        self.events = self
+            .settings
+            .events
+            .clone()
+            .map(|settings| EventBus::new(eventbridge, settings));
         self
     }
 }
@@ -262,25 +279,46 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         budget,
         plan_wake: app.wake.is_some(),
     };
+    let publisher = app
+        .events
+        .as_ref()
+        .map(|bus| bus.start(&context.request_id, budget));
+    let events = publisher
+        .as_ref()
+        .map_or_else(EventSink::off, |publisher| publisher.sink().clone());
     let outcome = match reopen {
-        Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since).await,
-        None => sweep::run(&app.dataverse, &app.settings, options).await,
+        Some(since) => sweep::reopen(&app.dataverse, &app.settings, options, since, &events).await,
+        None => sweep::run(&app.dataverse, &app.settings, options, &events).await,
     };
     let wake = reopen
         .is_none()
         .then_some(&context.invoked_function_arn[..]);
-    conclude(app, wake, budget, outcome).await
+    conclude(app, wake, budget, outcome, publisher).await
 }
 
-/// Logs the summary, then writes the wake-up for `wake` (the function's ARN; `None` after a
-/// reopen run: the next sweep after it does), and turns the outcome into the answer. The
-/// summary comes first so that a scheduler that stalls cannot lose it.
+/// Ends the lifecycle events (`Sweep Finished`, then what is queued), logs the summary, then
+/// writes the wake-up for `wake` (the function's ARN; `None` after a reopen run: the next
+/// sweep after it does), and turns the outcome into the answer. The summary comes before the
+/// wake-up so that a scheduler that stalls cannot lose it.
 async fn conclude(
     app: &App,
     wake: Option<&str>,
     budget: Budget,
-    outcome: Result<Summary, SweepError>,
+    mut outcome: Result<Summary, SweepError>,
+    publisher: Option<Publisher>,
 ) -> Result<Response, HandlerError> {
+    if let Some(publisher) = publisher {
+        let summary = match &mut outcome {
+            Ok(summary) => Some(summary),
+            Err(SweepError::Interrupted { summary, .. }) => Some(summary.as_mut()),
+            // Failed before anything changed: the Lambda error is the signal.
+            Err(_) => None,
+        };
+        let delivery = publisher.finish(summary.as_deref()).await;
+        if let Some(summary) = summary {
+            summary.record_events_failed(delivery.failed());
+        }
+    }
     match outcome {
         Ok(mut summary) => {
             report(&summary);
@@ -343,6 +381,7 @@ fn report(summary: &Summary) {
         requests = summary.requests(),
         duration_ms = summary.duration_ms(),
         next_wake_at = summary.next_wake_at().map(|at| at.to_rfc3339()),
+        events_failed = summary.events_failed(),
         "sweep finished"
     );
     // EMF must be a log line of its own, not a field inside the tracing JSON.

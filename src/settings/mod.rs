@@ -6,10 +6,12 @@
 //! `template.yaml` to it; a new setting is one row there, one in the README, one in the
 //! template.
 
+mod events;
 mod notify;
 mod spec;
 mod wake;
 
+pub use events::EventSettings;
 pub use notify::{MessageAction, MessageTable, NotifySettings, WarningSettings, MAX_MESSAGE_CHARS};
 pub use spec::{setting, Form, Spec, MAX_BATCH_SIZE, MAX_CONCURRENCY, SPECS};
 pub use wake::WakeSettings;
@@ -206,6 +208,8 @@ pub struct Settings {
     pub min_wake_interval: Duration,
     /// The warning before a close and the closing message.
     pub notify: NotifySettings,
+    /// The lifecycle events' bus, when `EVENT_BUS_NAME` is set.
+    pub events: Option<EventSettings>,
 }
 
 impl Settings {
@@ -225,7 +229,8 @@ impl Settings {
             });
         }
         let unit = read.one_of::<TimeoutUnit>(&setting::CONFIGURATION_TIMEOUT_UNIT)?;
-        let notify = NotifySettings::read(&read, unit)?;
+        let events = EventSettings::read(&read)?;
+        let notify = NotifySettings::read(&read, unit, events.is_some())?;
         let schema = Schema {
             session_table: read.name(&setting::SESSION_TABLE)?,
             session_id: read.name(&setting::SESSION_ID_COLUMN)?,
@@ -269,6 +274,7 @@ impl Settings {
             wake: WakeSettings::read(&read)?,
             min_wake_interval: read.duration(&setting::MIN_WAKE_INTERVAL)?,
             notify,
+            events,
         })
     }
 }

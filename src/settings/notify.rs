@@ -73,6 +73,7 @@ impl NotifySettings {
     pub(super) fn read<F: Fn(&str) -> Option<String>>(
         read: &Reader<F>,
         unit: TimeoutUnit,
+        events_on: bool,
     ) -> Result<Self, SettingsError> {
         let message_table = read_message_table(read)?;
         let action = read_action(read)?;
@@ -95,6 +96,12 @@ impl NotifySettings {
         // Read even with warnings off, so a wrong name is found before it is needed.
         let warned_at = read.optional_name(&setting::SESSION_WARNED_AT_COLUMN)?;
         let warning = match read.optional_timeout(&setting::WARNING_LEAD, unit)? {
+            Some(_) if !delivers && !events_on => {
+                return Err(requires(
+                    &setting::WARNING_LEAD,
+                    "a way to reach the customer: MESSAGE_TABLE, MESSAGE_ACTION or EVENT_BUS_NAME (the Session Warned event)",
+                ))
+            }
             Some(lead) => Some(warning(lead, warned_at, warning_text, delivers)?),
             None if warning_text.is_some() => {
                 return Err(requires(

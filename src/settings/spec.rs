@@ -139,6 +139,7 @@ settings_table! {
     WAKE_RETRY_ATTEMPTS: "WakeRetryAttempts", Some("2"), Form::Number { min: 0, max: 185 }, "how often EventBridge Scheduler retries a wake-up it could not deliver";
     WAKE_MAX_EVENT_AGE_SECONDS: "WakeMaxEventAgeSeconds", Some("300"), Form::Number { min: 60, max: 86_400 }, "how long EventBridge Scheduler keeps retrying a wake-up before sending it to WAKE_DEAD_LETTER_ARN";
     MIN_WAKE_INTERVAL: "MinWakeInterval", Some("1 minute"), Form::Duration { min: 60, max: 86_400 }, "the earliest a wake-up is set after a sweep";
+    EVENT_BUS_NAME: "EventBusName", None, Form::OptionalText, "the EventBridge event bus (its name, default, or its ARN) the lifecycle events are published to; unset: none";
     AWS_LAMBDA_LOG_LEVEL: "ApplicationLogLevel", Some("INFO"), Form::LogFilter, "log level; Lambda sets it from LoggingConfig, RUST_LOG wins in local runs";
 }
 

@@ -102,6 +102,7 @@ impl Serialize for Summary {
         map.serialize_entry("duration_ms", &self.duration_ms)?;
         optional(&mut map, "next_wake_at", self.next_wake_at.map(utc))?;
         optional(&mut map, "wake_error", self.wake_error.as_ref())?;
+        optional(&mut map, "events_failed", self.events_failed)?;
         map.end()
     }
 }

@@ -39,6 +39,11 @@ impl Summary {
             "DryRun": self.dry_run,
             "Complete": self.complete,
         });
+        // Only with lifecycle events on is there a count of those not published.
+        if let Some(failed) = self.events_failed {
+            metrics.push(json!({"Name": "EventsFailed", "Unit": "Count"}));
+            line["EventsFailed"] = json!(failed);
+        }
         // Only a sweep that set a wake-up has a value; a missing value is no data point.
         if let Some(at) = self.next_wake_at {
             metrics.push(json!({"Name": "NextWakeSeconds", "Unit": "Seconds"}));

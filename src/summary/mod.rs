@@ -63,6 +63,8 @@ pub struct Summary {
     duration_ms: u64,
     next_wake_at: Option<DateTime<Utc>>,
     wake_error: Option<String>,
+    /// With lifecycle events on, how many of this run's events were not published.
+    events_failed: Option<usize>,
 }
 
 impl Summary {
@@ -92,6 +94,7 @@ impl Summary {
             duration_ms: 0,
             next_wake_at: None,
             wake_error: None,
+            events_failed: None,
         }
     }
 
@@ -215,6 +218,17 @@ impl Summary {
     /// stands.
     pub fn record_wake_failure(&mut self, reason: String) {
         self.wake_error = Some(capped_text(reason));
+    }
+
+    /// Records how many of the run's lifecycle events were not published (lifecycle events
+    /// are on); the sweep's own result stands.
+    pub fn record_events_failed(&mut self, failed: usize) {
+        self.events_failed = Some(failed);
+    }
+
+    /// With lifecycle events on, how many of the run's events were not published.
+    pub fn events_failed(&self) -> Option<usize> {
+        self.events_failed
     }
 
     /// When the function should run next, when the sweep worked it out.

@@ -8,6 +8,7 @@
 
 use super::pace::Pace;
 use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org, SessionChange};
+use crate::events::EventSink;
 use crate::ids::Guid;
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
 use std::collections::{HashMap, HashSet};
@@ -31,6 +32,8 @@ pub(super) struct Closer {
     sessions: HashMap<Id, Vec<SessionReport>>,
     /// The first batch-level error: no new batch starts after it.
     error: Option<DataverseError>,
+    /// Where the changes Dataverse confirmed are told.
+    events: EventSink,
 }
 
 impl Closer {
@@ -46,7 +49,14 @@ impl Closer {
             in_flight: JoinSet::new(),
             sessions: HashMap::new(),
             error: None,
+            events: EventSink::off(),
         }
+    }
+
+    /// The same closer telling `events` of each change Dataverse confirmed.
+    pub(crate) fn telling(mut self, events: EventSink) -> Self {
+        self.events = events;
+        self
     }
 
     /// The same closer making `change` instead of closing.
@@ -247,10 +257,18 @@ impl Closer {
         summary: &mut Summary,
     ) {
         let closed_before = self.closed_before(&sessions, &outcomes).await;
+        let events = &self.events;
         for (session, outcome) in sessions.into_iter().zip(outcomes) {
             let already_closed =
                 outcome == CloseOutcome::Changed && closed_before.contains(&session.id);
-            record(summary, self.change, session, outcome, already_closed);
+            record(
+                summary,
+                self.change,
+                session,
+                outcome,
+                already_closed,
+                events,
+            );
         }
     }
 
@@ -290,16 +308,19 @@ fn record(
     session: SessionReport,
     outcome: CloseOutcome,
     already_closed: bool,
+    events: &EventSink,
 ) {
     let (id, configuration_id) = (session.id.clone(), session.configuration_id.clone());
     let reason = match outcome {
         CloseOutcome::Closed if change == SessionChange::Reopen => {
             info!(session_id = %id, configuration_id = %configuration_id, eligible_again_at = %session.eligible_at, "session reopened");
+            events.session_reopened(&session, summary.evaluated_at());
             summary.record_reopened(session);
             return;
         }
         CloseOutcome::Closed => {
             info!(session_id = %id, configuration_id = %configuration_id, eligible_at = %session.eligible_at, overdue_s = session.overdue_seconds, "session closed");
+            events.session_closed(&session, summary.evaluated_at());
             summary.record_closed(session);
             return;
         }

@@ -11,6 +11,7 @@ use super::plan::{plan, Usable};
 use super::run::Start;
 use super::{SweepError, SweepOptions};
 use crate::dataverse::{Dataverse, ReopenQuery, SessionChange, SessionRow};
+use crate::events::EventSink;
 use crate::ids::Guid;
 use crate::policy::{decide, SessionTimeout};
 use crate::settings::Settings;
@@ -21,13 +22,14 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// Reopens what this function closed at or after `since`. The caller has checked that
-/// `since` is not after `options.now`.
+/// Reopens what this function closed at or after `since`, telling `events` of each reopen
+/// Dataverse confirmed. The caller has checked that `since` is not after `options.now`.
 pub async fn reopen(
     dataverse: &Arc<Dataverse>,
     settings: &Settings,
     options: SweepOptions,
     since: DateTime<Utc>,
+    events: &EventSink,
 ) -> Result<Summary, SweepError> {
     let (start, org) = Start::open(dataverse, settings, options).await?;
     let mut summary = Summary::for_reopen(options.now, options.dry_run, since);
@@ -44,7 +46,14 @@ pub async fn reopen(
         })?;
     info!(application_user = %user, since = %since, "reopen started");
 
-    let mut pass = start.pass(&org, settings, options, summary, SessionChange::Reopen);
+    let mut pass = start.pass(
+        &org,
+        settings,
+        options,
+        summary,
+        SessionChange::Reopen,
+        events,
+    );
     let query = ReopenQuery { user, since };
     let judge = |row: SessionRow, summary: &mut Summary| {
         // The filter is checked, not trusted: a row it did not ask for (closed by an agent,

@@ -7,6 +7,7 @@ use super::judge::{judge_for_sweep, Pass};
 use super::plan::plan;
 use super::{upcoming, SweepError, SweepOptions};
 use crate::dataverse::{Dataverse, DataverseError, Org, SessionChange};
+use crate::events::EventSink;
 use crate::settings::{Schema, Settings};
 use crate::summary::{Incomplete, Summary};
 use std::ops::ControlFlow;
@@ -14,11 +15,12 @@ use std::sync::Arc;
 use std::time::Instant;
 use tracing::warn;
 
-/// Runs one sweep.
+/// Runs one sweep, telling `events` of each close Dataverse confirmed.
 pub async fn run(
     dataverse: &Arc<Dataverse>,
     settings: &Settings,
     options: SweepOptions,
+    events: &EventSink,
 ) -> Result<Summary, SweepError> {
     let (start, org) = Start::open(dataverse, settings, options).await?;
     let mut summary = Summary::new(options.now, options.dry_run);
@@ -45,7 +47,14 @@ pub async fn run(
         .queries;
 
     let agent_rule = settings.schema.last_agent_message.is_some();
-    let mut pass = start.pass(&org, settings, options, summary, SessionChange::Close);
+    let mut pass = start.pass(
+        &org,
+        settings,
+        options,
+        summary,
+        SessionChange::Close,
+        events,
+    );
     let mut interrupted = None;
     for planned in &queries {
         let judge = |row, summary: &mut Summary| {
@@ -108,7 +117,8 @@ impl<'a> Start<'a> {
         SweepError::from_dataverse(&self.schema, error)
     }
 
-    /// A pass over `org` making `change`, within `MAX_CLOSURES_PER_SWEEP`.
+    /// A pass over `org` making `change`, within `MAX_CLOSURES_PER_SWEEP`, telling `events`
+    /// of each change Dataverse confirmed.
     pub(crate) fn pass(
         &self,
         org: &Org,
@@ -116,13 +126,15 @@ impl<'a> Start<'a> {
         options: SweepOptions,
         summary: Summary,
         change: SessionChange,
+        events: &EventSink,
     ) -> Pass {
         let closer = Closer::new(
             org.clone(),
             settings.close_batch_size,
             settings.close_concurrency,
         )
-        .making(change);
+        .making(change)
+        .telling(events.clone());
         Pass::new(options.dry_run, settings.max_closures, summary, closer)
     }
 

@@ -46,6 +46,18 @@ FUNCTION_ENVIRONMENT = {
     "WAKE_DEAD_LETTER_ARN",
     "WAKE_RETRY_ATTEMPTS",
     "WAKE_MAX_EVENT_AGE_SECONDS",
+    "EVENT_BUS_NAME",
+    "WARNING_LEAD",
+    "SESSION_WARNED_AT_COLUMN",
+    "WARNING_MESSAGE_TEXT",
+    "CLOSING_MESSAGE_TEXT",
+    "MESSAGE_TABLE",
+    "MESSAGE_SESSION_NAVIGATION",
+    "MESSAGE_TEXT_COLUMN",
+    "MESSAGE_FIXED_VALUES",
+    "MESSAGE_ACTION",
+    "MESSAGE_ACTION_BOUND",
+    "MESSAGE_ACTION_PARAMETERS",
 }
 
 
@@ -235,6 +247,18 @@ def test_every_setting_has_the_readme_default(template, function):
         "MIN_WAKE_INTERVAL": "1 minute",
         "WAKE_RETRY_ATTEMPTS": "2",
         "WAKE_MAX_EVENT_AGE_SECONDS": "300",
+        "EVENT_BUS_NAME": "",
+        "WARNING_LEAD": "",
+        "SESSION_WARNED_AT_COLUMN": "",
+        "WARNING_MESSAGE_TEXT": "",
+        "CLOSING_MESSAGE_TEXT": "",
+        "MESSAGE_TABLE": "",
+        "MESSAGE_SESSION_NAVIGATION": "",
+        "MESSAGE_TEXT_COLUMN": "",
+        "MESSAGE_FIXED_VALUES": "",
+        "MESSAGE_ACTION": "",
+        "MESSAGE_ACTION_BOUND": "false",
+        "MESSAGE_ACTION_PARAMETERS": "",
     }
 
 
@@ -376,3 +400,50 @@ def test_the_function_may_write_only_its_one_wake_schedule_and_pass_only_the_wak
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
     }
+
+
+def test_lifecycle_events_are_off_by_default_and_put_only_on_the_one_named_bus(template, function):
+    policy = template["Resources"]["EventBusPublishPolicy"]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    condition, arn, name = statement["Resource"]["Fn::If"]
+
+    assert template["Parameters"]["EventBusName"]["Default"] == ""
+    assert function["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == {
+        "Ref": "EventBusName"
+    }
+    # Nothing is granted when no bus is named.
+    assert policy["Condition"] == "EventBusEnabled"
+    assert template["Conditions"]["EventBusEnabled"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "EventBusName"}, ""]}]
+    }
+    assert policy["Properties"]["RoleName"] == {"Ref": "SweeperFunctionRole"}
+    assert statement["Action"] == "events:PutEvents"
+    assert template["Conditions"][condition] == {
+        "Fn::Equals": [{"Fn::Select": [0, {"Fn::Split": [":", {"Ref": "EventBusName"}]}]}, "arn"]
+    }
+    assert arn == {"Ref": "EventBusName"}
+    # A name (default included) is the bus of that name in the stack's account and region.
+    assert name == {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}"
+        ":event-bus/${EventBusName}"
+    }
+    assert statement["Condition"] == {"StringEquals": {"events:source": "session-sweeper"}}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "default", "session-events", "arn:aws:events:eu-west-1:123456789012:event-bus/session-events"],
+)
+def test_event_bus_name_accepts_empty_default_a_name_or_an_arn(template, value):
+    pattern = template["Parameters"]["EventBusName"]["AllowedPattern"]
+
+    assert re.fullmatch(pattern, value)
+
+
+@pytest.mark.parametrize(
+    "value", ["session events", "arn:aws:sqs:eu-west-1:123456789012:queue", "bus*"]
+)
+def test_event_bus_name_refuses_what_eventbridge_would_refuse(template, value):
+    pattern = template["Parameters"]["EventBusName"]["AllowedPattern"]
+
+    assert not re.fullmatch(pattern, value)

@@ -1,5 +1,5 @@
 //! One integration binary: the real handler against dataverse-sim and moto's Secrets Manager,
-//! and the adapter's edge cases against wiremock.
+//! EventBridge Scheduler, EventBridge and SQS, and the adapter's edge cases against wiremock.
 
 mod adapter;
 mod aws_deadlines;
@@ -7,6 +7,7 @@ mod check;
 mod check_messages;
 mod date_only;
 mod emulator;
+mod events;
 mod judging;
 mod misconfigurations;
 mod outcomes;

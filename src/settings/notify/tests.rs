@@ -53,6 +53,27 @@ fn a_warning_lead_reads_the_timeout_forms_and_names_the_warned_at_column() {
 }
 
 #[test]
+fn a_warning_nobody_delivers_is_refused() {
+    let error = settings(&[
+        ("WARNING_LEAD", "15 minutes"),
+        ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
+    ])
+    .unwrap_err();
+    assert!(error.to_string().contains("EVENT_BUS_NAME"), "{error}");
+}
+
+#[test]
+fn a_warning_the_event_delivers_needs_no_text() {
+    let s = settings(&[
+        ("WARNING_LEAD", "15 minutes"),
+        ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
+        ("EVENT_BUS_NAME", "default"),
+    ])
+    .unwrap();
+    assert_eq!(s.notify.warning.unwrap().text, None);
+}
+
+#[test]
 fn a_warning_lead_under_a_minute_is_refused() {
     let error = settings(&with_table(&[
         ("WARNING_LEAD", "PT30S"),

@@ -134,6 +134,28 @@ fn scheduler_on(url: &str, credentials: Credentials) -> aws_sdk_scheduler::Clien
     aws_sdk_scheduler::Client::from_conf(config)
 }
 
+/// An EventBridge client on moto.
+pub fn events_client() -> aws_sdk_eventbridge::Client {
+    let config = aws_sdk_eventbridge::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto_url())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_eventbridge::Client::from_conf(config)
+}
+
+/// An SQS client on moto.
+pub fn sqs_client() -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto_url())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
 /// The ARN the tests' invocations carry as the function's own.
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:session-sweeper";
 
@@ -262,7 +284,8 @@ impl Setup {
         let settings = Settings::from_lookup(|name| env.get(name).cloned()).expect("settings");
         let app = App::new(settings, secrets_client(), fast_retries())
             .expect("app")
-            .with_scheduler(scheduler_client());
+            .with_scheduler(scheduler_client())
+            .with_events(events_client());
         Harness {
             sim,
             app,

@@ -1,4 +1,5 @@
-"""Runs moto's server (Secrets Manager, EventBridge Scheduler) for the Rust integration tests.
+"""Runs moto's server (Secrets Manager, EventBridge Scheduler, EventBridge, SQS) for the Rust
+integration tests.
 
 It prints its URL on the first line, then serves until its parent (the test binary) exits,
 so a test run never leaves a server behind, even when it is killed.

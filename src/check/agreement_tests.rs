@@ -148,6 +148,7 @@ fn the_check_counts_exactly_the_warnings_the_sweep_decides() {
             let mut pairs = vec![
                 ("DATAVERSE_SECRET_ID", "s"),
                 ("WARNING_LEAD", "20"),
+                ("EVENT_BUS_NAME", "default"),
                 ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
             ];
             pairs.extend(default.map(|id| ("DEFAULT_CONFIGURATION_ID", id)));
@@ -189,6 +190,7 @@ fn the_check_counts_exactly_the_warnings_the_sweep_decides() {
     let settings = crate::settings::tests::settings(&[
         ("DATAVERSE_SECRET_ID", "s"),
         ("WARNING_LEAD", "20"),
+        ("EVENT_BUS_NAME", "default"),
         ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
     ])
     .unwrap();

@@ -335,6 +335,7 @@ mod tests {
         let settings = crate::settings::tests::settings(&[
             ("DATAVERSE_SECRET_ID", "s"),
             ("WARNING_LEAD", "3 hours"),
+            ("EVENT_BUS_NAME", "default"),
             ("SESSION_WARNED_AT_COLUMN", "w4d_warnedon"),
         ])
         .unwrap();

@@ -24,7 +24,7 @@ mod wire;
 pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
 pub use client::{Dataverse, Environment, RetryPolicy};
-pub use org::{Org, ReadRow, SessionPages};
+pub use org::{Org, ReadRow, SessionPages, SessionWrite, Write};
 pub use query::{
     Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, WarningQuery,
     CLOSE_REASON,

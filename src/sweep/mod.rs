@@ -26,8 +26,6 @@ mod reopen;
 mod run;
 mod upcoming;
 // The check counts "would warn now" with the sweep's own warning rule.
-// Until the sweep sends warnings (the next commits), only the tests call it.
-#[allow(dead_code)]
 pub(crate) mod warn;
 
 pub(crate) use judge::{verdict, Verdict};

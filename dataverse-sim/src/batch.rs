@@ -1,11 +1,12 @@
 //! `POST $batch`: a `multipart/mixed` body of `application/http` parts, optionally grouped
 //! in change sets (nested `multipart/mixed`), per "Execute batch operations using the Web
-//! API". Operations run in order through [`webapi::dispatch`]; a change set is atomic (an
-//! undo log restores every row it touched when one of its operations fails). Without
-//! `Prefer: odata.continue-on-error` processing stops at the first failure.
+//! API". Operations run in order through [`webapi::dispatch`]; a change set is atomic (the
+//! store's journal puts back every row it touched when one of its operations fails, and the
+//! operations after the failure do not run). Without `Prefer: odata.continue-on-error`
+//! processing stops at the first failure and the batch answers with that failure's status.
 
 use crate::reply::{bad_query, codes, dataverse_error, Reply};
-use crate::request::{parse_resource, Headers, API_PREFIX};
+use crate::request::{Headers, API_PREFIX};
 use crate::state::State;
 use crate::webapi;
 
@@ -168,6 +169,19 @@ fn relative_target(url: &str) -> Option<&str> {
 
 fn run(state: &mut State, operation: &Operation) -> Reply {
     state.stats.batch_operations += 1;
+    let reply = dispatch(state, operation);
+    // Microsoft's batch examples answer a create inside a batch with `Location` beside
+    // `OData-EntityId`; the top-level create example shows `OData-EntityId` alone.
+    match (operation.method.as_str(), reply.status) {
+        ("POST", 204) => match reply.header("OData-EntityId").map(str::to_string) {
+            Some(entity_id) => reply.with_header("Location", entity_id),
+            None => reply,
+        },
+        _ => reply,
+    }
+}
+
+fn dispatch(state: &mut State, operation: &Operation) -> Reply {
     match relative_target(&operation.target) {
         Some(target) => webapi::dispatch(
             state,
@@ -185,19 +199,6 @@ fn run(state: &mut State, operation: &Operation) -> Reply {
             ),
         ),
     }
-}
-
-/// The row a PATCH operation may change, so a change set can put it back.
-fn undo_entry(
-    state: &State,
-    operation: &Operation,
-) -> Option<(String, String, Option<crate::store::Row>)> {
-    let target = relative_target(&operation.target)?;
-    let path = target.split('?').next()?;
-    let resource = parse_resource(path).ok()?;
-    let id = resource.id?;
-    let previous = state.store.get(&resource.set, &id).cloned();
-    Some((resource.set, id, previous))
 }
 
 /// Writes one response part.
@@ -260,6 +261,7 @@ pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply
 
     let response_boundary = format!("batchresponse_{}", state.rng.guid());
     let mut out = String::new();
+    let mut stopped_by = None;
     for item in &items {
         let failed = match item {
             // Microsoft's page shows Content-ID echoed only in change-set responses; a part
@@ -267,19 +269,22 @@ pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply
             Item::Single(operation) => {
                 let reply = run(state, operation);
                 write_part(&mut out, &response_boundary, &reply, None);
-                reply.is_error()
+                reply.is_error().then_some(reply.status)
             }
             Item::ChangeSet(operations) => {
                 run_change_set(state, operations, &mut out, &response_boundary)
             }
         };
-        if failed && !continue_on_error {
+        if failed.is_some() && !continue_on_error {
+            stopped_by = failed;
             break;
         }
     }
     out.push_str(&format!("--{response_boundary}--\r\n"));
+    // "The batch error represents the error of the first failing request": without
+    // continue-on-error Microsoft's example answers the whole batch `400 BadRequest`.
     let mut reply = Reply {
-        status: 200,
+        status: stopped_by.unwrap_or(200),
         headers: vec![
             (
                 "Content-Type".into(),
@@ -295,35 +300,33 @@ pub(crate) fn handle(state: &mut State, headers: &Headers, body: &[u8]) -> Reply
     reply
 }
 
-/// Runs a change set atomically. On failure only the failing operation's error is written
-/// (as Dataverse does), with that operation's Content-ID, and every row the set changed is
-/// restored. Returns true on failure.
+/// Runs a change set atomically, in order. On the first failure the rest does not run,
+/// every row the earlier operations changed (PATCH, POST or action alike) is put back, and
+/// only the failing operation's answer is written, as a single part in place of the change
+/// set (OData 4.0, 11.7.4: "a single response message for the entire change set"), with that
+/// operation's Content-ID. Returns the failure's status, `None` when the set succeeded.
 fn run_change_set(
     state: &mut State,
     operations: &[Operation],
     out: &mut String,
     boundary: &str,
-) -> bool {
-    let mut undo = Vec::new();
+) -> Option<u16> {
+    state.store.begin_change_set();
     let mut replies = Vec::new();
     for operation in operations {
-        if operation.method == "GET" {
-            let reply = bad_query("A change set cannot contain GET requests.");
-            rollback(state, undo);
-            write_part(out, boundary, &reply, operation.content_id.as_deref());
-            return true;
-        }
-        if let Some(entry) = undo_entry(state, operation) {
-            undo.push(entry);
-        }
-        let reply = run(state, operation);
+        let reply = if operation.method == "GET" {
+            bad_query("A change set cannot contain GET requests.")
+        } else {
+            run(state, operation)
+        };
         if reply.is_error() {
-            rollback(state, undo);
+            state.store.roll_back_change_set();
             write_part(out, boundary, &reply, operation.content_id.as_deref());
-            return true;
+            return Some(reply.status);
         }
         replies.push((reply, operation.content_id.clone()));
     }
+    state.store.commit_change_set();
     let change_set = format!("changesetresponse_{}", state.rng.guid());
     out.push_str(&format!(
         "--{boundary}\r\nContent-Type: multipart/mixed; boundary={change_set}\r\n\r\n"
@@ -332,13 +335,7 @@ fn run_change_set(
         write_part(out, &change_set, reply, content_id.as_deref());
     }
     out.push_str(&format!("--{change_set}--\r\n"));
-    false
-}
-
-fn rollback(state: &mut State, undo: Vec<(String, String, Option<crate::store::Row>)>) {
-    for (set, id, previous) in undo.into_iter().rev() {
-        state.store.restore(&set, &id, previous);
-    }
+    None
 }
 
 #[cfg(test)]

@@ -11,18 +11,20 @@
 //! - `auth`: the `/{tenant}/oauth2/v2.0/token` endpoint and bearer-token checks.
 //! - `batch`: `$batch` multipart parsing, change sets and the multipart response.
 //! - `webapi`: one Web API operation, top level or in a batch: routing, `WhoAmI`, GET of a
-//!   collection (query options, order, key-based paging) or a row, PATCH; metadata requests
-//!   go on to `metadata`.
-//! - `metadata`: `EntityDefinitions` and their `Attributes`, derived from the store.
+//!   collection (query options, order, key-based paging) or a row, POST, PATCH, the body
+//!   checks they share, custom API actions; metadata requests go on to `metadata`.
+//! - `metadata`: `EntityDefinitions`, their `Attributes` and `ManyToOneRelationships`,
+//!   derived from the store.
 //! - `access`: the 403 for a read privilege a test took away.
 //! - `request`: the API path prefix, request headers, the entity set and row a path names.
 //! - `filter`: the `$filter` subset, parsed once (`expr`, `parse`) and evaluated per row (`eval`).
 //! - `faults`: [`Faults`], the switches and the clock that decides which request they hit.
 //! - `limits`: [`Limits`], the service protection limits, execution cost and `x-ms-dop-hint`.
 //! - `state`: `State`, everything the sim knows, and its lock (data only, no handlers).
-//! - `store`: the in-memory tables, row versions and ETags.
+//! - `store`: the in-memory tables, row versions and ETags, the change-set journal, and what
+//!   each custom API does.
 //! - [`dataset`]: seed data ([`Dataset`], [`Table`]): JSON seeds, the sample schema, the demo
-//!   org, generated orgs.
+//!   org (with its custom APIs, [`dataset::SendsMessage`]), generated orgs.
 //! - `options`, `stats`, `ids`, `error`: [`SimOptions`], [`Stats`], the fixed user and org ids,
 //!   [`SimError`].
 //! - [`clock`]: [`SimClock`], the settable clock of virtual time.

@@ -116,10 +116,10 @@ fn checked_web_api(
     if let Err(reply) = admit(state) {
         return Outcome::answered(reply);
     }
-    let operations_before = state.stats.reads + state.stats.patches;
+    let operations_before = operations_done(state);
     let reply = operation(state, method, target, query, headers, body);
     // Counted under the lock, so the difference is exactly this request's operations.
-    let operations = state.stats.reads + state.stats.patches - operations_before;
+    let operations = operations_done(state) - operations_before;
     let cost = state.options.limits.operation_cost * operations as u32;
     state.stats.execution_ms += cost.as_millis() as u64;
     let reply = if injected == Injected::LoseResponse {
@@ -133,6 +133,12 @@ fn checked_web_api(
         cost,
         admitted: true,
     }
+}
+
+/// Operations carried out so far, each of which costs `Limits::operation_cost`.
+fn operations_done(state: &State) -> u64 {
+    let stats = &state.stats;
+    stats.reads + stats.patches + stats.creates + stats.actions
 }
 
 /// The answer to an injected fault, or `None` to serve the request.

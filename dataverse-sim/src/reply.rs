@@ -50,6 +50,14 @@ impl Reply {
         self
     }
 
+    /// The first value of a header, if present.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// True for 4xx and 5xx answers.
     pub(crate) fn is_error(&self) -> bool {
         self.status >= 400
@@ -82,8 +90,16 @@ pub(crate) mod codes {
     pub const UNEXPECTED: &str = "0x80040216";
     /// "Principal user … is missing prv… privilege" (403).
     pub const PRIVILEGE_DENIED: &str = "0x80040220";
-    /// A malformed request body.
+    /// "Error identified in Payload provided by the user for Entity …" (400).
     pub const BAD_PAYLOAD: &str = "0x80048d19";
+    /// "A validation error occurred.  The length of the '…' attribute …" (400).
+    pub const VALIDATION_LENGTH: &str = "0x80044331";
+    /// `PicklistValueOutOfRange`: "The picklist value is out of the range." (400).
+    pub const PICKLIST_OUT_OF_RANGE: &str = "0x8004431A";
+    /// `InvalidArgument`, used for an action's missing parameter.
+    pub const INVALID_ARGUMENT: &str = "0x80040203";
+    /// `DuplicateRecord`: a create with the id of a row that exists.
+    pub const DUPLICATE_RECORD: &str = "0x80040237";
 }
 
 /// 404 for an entity set (or other first segment) that does not exist.

@@ -16,6 +16,10 @@ pub struct Stats {
     pub rows_served: u64,
     /// PATCH operations (top level or inside a `$batch`).
     pub patches: u64,
+    /// POST operations that created a row (top level or inside a `$batch`).
+    pub creates: u64,
+    /// Actions called (top level or inside a `$batch`).
+    pub actions: u64,
     /// `$batch` requests.
     pub batches: u64,
     /// Operations carried inside `$batch` requests.

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use crate::clock::SimClock;
-use crate::dataset::{stamp, Dataset};
+use crate::dataset::{stamp, Dataset, SendsMessage};
 use crate::ids::INTEGRATION_USER_ID;
 
 /// A row: its columns as a JSON object (system columns included).
@@ -29,6 +29,48 @@ impl TableState {
     /// True when the table has this column.
     pub(crate) fn has_column(&self, column: &str) -> bool {
         self.columns.contains(column)
+    }
+
+    /// The declared `AttributeType` of a column, or the one its name implies for the state
+    /// and status columns every table has; `None` for an undeclared column.
+    pub(crate) fn declared_type(&self, column: &str) -> Option<&str> {
+        match self.attributes.get(column) {
+            Some(declared) => declared["AttributeType"].as_str(),
+            None if column == "statecode" => Some("State"),
+            None if column == "statuscode" => Some("Status"),
+            None => None,
+        }
+    }
+
+    /// The single-valued navigation property of a lookup column `_x_value`: the declared
+    /// `NavigationProperty`, else the lookup's logical name `x`.
+    pub(crate) fn navigation_of(&self, column: &str) -> Option<String> {
+        let logical = column.strip_prefix('_')?.strip_suffix("_value")?;
+        let declared = self
+            .attributes
+            .get(column)
+            .and_then(|a| a["NavigationProperty"].as_str());
+        Some(declared.unwrap_or(logical).to_string())
+    }
+
+    /// The lookup column whose navigation property is exactly `navigation` (OData names are
+    /// case-sensitive), with the tables it may point to (empty when not declared).
+    pub(crate) fn lookup_by_navigation(&self, navigation: &str) -> Option<(String, Vec<String>)> {
+        let column = self
+            .columns
+            .iter()
+            .find(|c| self.navigation_of(c).as_deref() == Some(navigation))?;
+        let targets = self
+            .attributes
+            .get(column)
+            .and_then(|a| a["Targets"].as_array())
+            .map(|t| {
+                t.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some((column.clone(), targets))
     }
 
     /// True when the column is declared a date and time column with the behaviour Date only.
@@ -74,6 +116,9 @@ impl TableState {
     }
 }
 
+/// A row as it was before a change: (entity set, key, previous row or `None` if it was new).
+type Undo = (String, String, Option<Row>);
+
 /// Every table plus the version counter.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
@@ -81,6 +126,11 @@ pub(crate) struct Store {
     version: u64,
     /// What `createdon` and `modifiedon` are stamped with.
     pub clock: SimClock,
+    /// What each custom API does when called, by unique name.
+    pub actions: BTreeMap<String, SendsMessage>,
+    /// While a change set runs: every row it changed, as it was before, so that a failure
+    /// can put each one back whatever operation (PATCH, POST or action) changed it.
+    journal: Option<Vec<Undo>>,
 }
 
 /// The ETag Dataverse derives from a row's version.
@@ -104,6 +154,11 @@ impl Store {
             tables: HashMap::new(),
             version: 1000,
             clock: SimClock::System,
+            journal: None,
+            actions: data
+                .actions()
+                .map(|(name, effect)| (name.to_string(), effect.clone()))
+                .collect(),
         };
         for (set, table) in data.tables() {
             store.tables.insert(
@@ -121,6 +176,13 @@ impl Store {
             }
         }
         store
+    }
+
+    /// The entity set and table of a logical name.
+    pub(crate) fn table_by_logical_name(&self, logical: &str) -> Option<(&String, &TableState)> {
+        self.tables
+            .iter()
+            .find(|(_, table)| table.entity_name == logical)
     }
 
     /// Every table with its entity-set name.
@@ -162,7 +224,10 @@ impl Store {
         row.insert("versionnumber".into(), Value::from(version));
         table.keep_dates_only(&mut row);
         table.columns.extend(row.keys().cloned());
-        table.rows.insert(id, row);
+        let previous = table.rows.insert(id.clone(), row);
+        if let Some(journal) = self.journal.as_mut() {
+            journal.push((set.to_string(), id, previous));
+        }
         true
     }
 
@@ -182,6 +247,9 @@ impl Store {
         let mut changes = changes.clone();
         table.keep_dates_only(&mut changes);
         let row = table.rows.get_mut(&key(id))?;
+        if let Some(journal) = self.journal.as_mut() {
+            journal.push((set.to_string(), key(id), Some(row.clone())));
+        }
         for (column, value) in changes {
             // The key and the version are the server's to set, as in Dataverse.
             if column != primary_key && column != "versionnumber" {
@@ -199,8 +267,25 @@ impl Store {
         self.tables.get(set)?.rows.get(&key(id))
     }
 
-    /// Puts a row back exactly as it was (`None` removes it): the change-set rollback.
-    pub(crate) fn restore(&mut self, set: &str, id: &str, previous: Option<Row>) {
+    /// Starts recording every change, for a change set that may have to undo them.
+    pub(crate) fn begin_change_set(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// Keeps the change set's changes and stops recording.
+    pub(crate) fn commit_change_set(&mut self) {
+        self.journal = None;
+    }
+
+    /// Puts back every row the change set changed, newest change first, and stops recording.
+    pub(crate) fn roll_back_change_set(&mut self) {
+        for (set, id, previous) in self.journal.take().unwrap_or_default().into_iter().rev() {
+            self.restore(&set, &id, previous);
+        }
+    }
+
+    /// Puts a row back exactly as it was (`None` removes it).
+    fn restore(&mut self, set: &str, id: &str, previous: Option<Row>) {
         if let Some(table) = self.tables.get_mut(set) {
             match previous {
                 Some(row) => {

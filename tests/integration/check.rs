@@ -50,9 +50,9 @@ async fn the_sample_org_passes_and_the_counts_match_its_sessions() {
         .collect();
     assert_eq!(warnings, ["SESSION_END_COLUMN", "sessions"], "{report:#?}");
     let counts = report.sessions.as_ref().expect("counts");
-    // Eleven active sessions: six of Support (four overdue), four of Sales (two overdue), one
-    // of the inactive Legacy configuration; 0106 is closed already.
-    assert_eq!(counts.active_sessions, 11);
+    // Thirteen active sessions: seven of Support (four overdue), five of Sales (two overdue),
+    // one of the inactive Legacy configuration; 0106 is closed already.
+    assert_eq!(counts.active_sessions, 13);
     assert_eq!(counts.without_active_configuration, 1);
     assert_eq!(counts.would_close, 6);
     let support = counts
@@ -66,7 +66,7 @@ async fn the_sample_org_passes_and_the_counts_match_its_sessions() {
             support.active_sessions,
             support.would_close
         ),
-        (Some(86_400), 6, 4)
+        (Some(86_400), 7, 4)
     );
     let sales = counts
         .configurations
@@ -79,7 +79,7 @@ async fn the_sample_org_passes_and_the_counts_match_its_sessions() {
             sales.active_sessions,
             sales.would_close
         ),
-        (Some(1_800), 4, 2)
+        (Some(1_800), 5, 2)
     );
     assert_eq!(finding(&report, "application user").severity, Severity::Ok);
     assert_eq!(

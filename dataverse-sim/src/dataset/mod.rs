@@ -2,18 +2,25 @@
 //! (tables by entity-set name); the server copies it into its store. Three sources: a JSON
 //! seed file, the small demo org behind `make demo`, and generated orgs for load tests.
 
+mod action;
 mod demo;
 mod generated;
 mod schema;
 mod table;
 
-pub use schema::{CONFIGURATIONS, SESSIONS, WORKFLOWS};
+pub use action::SendsMessage;
+pub use demo::{SEND_SESSION_MESSAGE, SEND_WHATSAPP_MESSAGE};
+pub use schema::{
+    CONFIGURATIONS, CUSTOM_APIS, CUSTOM_API_PARAMETERS, INCOMING, MESSAGES, OUTGOING, SESSIONS,
+    WORKFLOWS,
+};
 pub(crate) use table::stamp;
 pub use table::{Dataset, Table};
 
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Duration, TimeZone, Utc};
+    use serde_json::Value;
 
     use super::*;
 
@@ -56,5 +63,50 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| r["_w4d_configurationid_value"].is_string()));
+    }
+
+    #[test]
+    fn the_demo_org_has_sessions_in_a_warning_window_that_no_sweep_closes_now() {
+        let data = Dataset::demo(now());
+        let timeout = |configuration: &Value| match configuration.as_str() {
+            Some("6f1c2b7a-3d4e-4f50-8a61-7b8c9d0e1f21") => Duration::minutes(1440),
+            _ => Duration::minutes(30),
+        };
+        let warned: Vec<&str> = data
+            .table(SESSIONS)
+            .unwrap()
+            .rows
+            .iter()
+            .filter(|r| r["w4d_name"].as_str().unwrap().ends_with(": keep, warn)"))
+            .map(|r| {
+                let last: DateTime<Utc> = r["w4d_lastcustomermessageon"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let eligible_in = last + timeout(&r["_w4d_configurationid_value"]) - now();
+                assert!(
+                    eligible_in >= Duration::minutes(10) && eligible_in <= Duration::minutes(30),
+                    "{r}"
+                );
+                r["w4d_name"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(warned.len(), 2, "{warned:?}");
+    }
+
+    #[test]
+    fn the_demo_org_declares_its_two_messaging_apis_and_what_they_do() {
+        let data = Dataset::demo(now());
+        let names: Vec<&str> = data
+            .table(CUSTOM_APIS)
+            .unwrap()
+            .rows
+            .iter()
+            .map(|r| r["uniquename"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, [SEND_SESSION_MESSAGE, SEND_WHATSAPP_MESSAGE]);
+        let effects: Vec<&str> = data.actions().map(|(name, _)| name).collect();
+        assert_eq!(effects, [SEND_SESSION_MESSAGE, SEND_WHATSAPP_MESSAGE]);
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::action::SendsMessage;
 use crate::error::SimError;
 
 /// Columns every Dataverse table has; the store adds them to every table.
@@ -71,10 +72,11 @@ impl Table {
     }
 }
 
-/// Tables by entity-set name.
+/// Tables by entity-set name, and what the org's custom APIs do when called.
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
     tables: BTreeMap<String, Table>,
+    actions: BTreeMap<String, SendsMessage>,
 }
 
 impl Dataset {
@@ -134,6 +136,21 @@ impl Dataset {
         self
     }
 
+    /// Says what calling the custom API `unique_name` does: create a message row (its
+    /// definition must also be a row of `customapis`, with its parameters in
+    /// `customapirequestparameters`, for the Web API to accept the call).
+    pub fn with_message_action(mut self, unique_name: &str, effect: SendsMessage) -> Self {
+        self.actions.insert(unique_name.to_string(), effect);
+        self
+    }
+
+    /// What each custom API does, by unique name.
+    pub fn actions(&self) -> impl Iterator<Item = (&str, &SendsMessage)> {
+        self.actions
+            .iter()
+            .map(|(name, effect)| (name.as_str(), effect))
+    }
+
     /// The tables, by entity-set name.
     pub fn tables(&self) -> impl Iterator<Item = (&str, &Table)> {
         self.tables
@@ -173,7 +190,10 @@ impl Dataset {
                 }
             }
         }
-        Ok(Dataset { tables })
+        Ok(Dataset {
+            tables,
+            actions: BTreeMap::new(),
+        })
     }
 
     /// One table by entity-set name, to fill in its rows (the built-in orgs).

@@ -1,6 +1,7 @@
 //! Single Web API operations on the store: GET of a collection (with `$select`, `$filter`,
-//! `$orderby`, `$top`, paging) or of one row, PATCH of one row with `If-Match` (recording the
-//! application user and the time as the row's last change), the `WhoAmI` function, and the
+//! `$orderby`, `$top`, paging) or of one row, POST of a new row, PATCH of one row with
+//! `If-Match` (recording the application user and the time as the row's last change), the
+//! `WhoAmI` function, custom API actions, and the
 //! metadata requests, which [`dispatch`] hands to `metadata`. Both a top-level request and an
 //! operation inside a `$batch` come through [`dispatch`], so they behave identically.
 //!
@@ -8,9 +9,15 @@
 //! - `order`: the total order of `$orderby` and paging.
 //! - `read`: GET of a collection (key-based paging) or of one row.
 //! - `write`: PATCH with its preconditions.
+//! - `create`: POST of a new row.
+//! - `action`: custom API actions, bound and unbound, as the org's `customapis` declare them.
+//! - `payload`: the body of a POST or PATCH, checked against the table.
 
+mod action;
+mod create;
 mod options;
 mod order;
+mod payload;
 mod read;
 mod write;
 
@@ -37,6 +44,12 @@ pub(crate) fn dispatch(
     if path == "WhoAmI" || path == "WhoAmI()" {
         return who_am_i(state, method);
     }
+    if let Some(call) = action::parse_call(state, path) {
+        return match call {
+            Ok(call) => action::call(state, method, call, body),
+            Err(reply) => reply,
+        };
+    }
     let resource = match parse_resource(path) {
         Ok(r) => r,
         Err(reply) => return reply,
@@ -57,6 +70,10 @@ pub(crate) fn dispatch(
         ("GET", Some(id)) => {
             state.stats.reads += 1;
             read::get_row(state, &resource.set, &id, query)
+        }
+        ("POST", None) => {
+            state.stats.creates += 1;
+            create::create(state, &resource.set, query, headers, body)
         }
         ("PATCH", Some(id)) => {
             state.stats.patches += 1;

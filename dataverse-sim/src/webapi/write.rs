@@ -1,15 +1,17 @@
-//! PATCH of one row: the body's columns and lookups checked against the table, `If-Match`
+//! PATCH of one row: the body checked by `payload` (columns, lookups, types), `If-Match`
 //! and `If-None-Match` as Dataverse applies them (without `If-Match` a PATCH is an upsert),
 //! the application user and the time recorded as the row's last change.
 
 use serde_json::{Map, Value};
 
+use super::payload::accepted_changes;
+
 use super::read::{context_url, project};
 use crate::ids::APPLICATION_USER_ID;
 use crate::reply::{codes, dataverse_error, resource_not_found, row_not_found, Reply};
-use crate::request::{parse_resource, Headers, API_PREFIX};
+use crate::request::{Headers, API_PREFIX};
 use crate::state::State;
-use crate::store::{etag, key, Row, TableState};
+use crate::store::{etag, key, Row};
 
 /// PATCH of `set(id)` with a JSON body.
 pub(super) fn patch(
@@ -19,10 +21,7 @@ pub(super) fn patch(
     headers: &Headers,
     body: &[u8],
 ) -> Reply {
-    let Some(table) = state.store.table(set) else {
-        return resource_not_found(set);
-    };
-    let accepted = match accepted_changes(table, body) {
+    let accepted = match accepted_changes(&state.store, set, body) {
         Ok(accepted) => accepted,
         Err(reply) => return reply,
     };
@@ -30,62 +29,6 @@ pub(super) fn patch(
         return reply;
     }
     respond(state, set, id, headers)
-}
-
-/// The body's changes as columns of the row: `nav@odata.bind` becomes `_nav_value`,
-/// annotations are dropped, and a property the table lacks is refused.
-fn accepted_changes(table: &TableState, body: &[u8]) -> Result<Map<String, Value>, Reply> {
-    let entity = &table.entity_name;
-    let changes = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-            return Err(dataverse_error(
-                400,
-                codes::BAD_PAYLOAD,
-                format!("Error identified in Payload provided by the user for Entity :'{entity}'. The request body must be a JSON object."),
-            ))
-        }
-    };
-    let mut accepted = Map::new();
-    for (name, value) in changes {
-        if let Some(navigation) = name.strip_suffix("@odata.bind") {
-            let (column, value) = bound_lookup(table, &name, navigation, &value)?;
-            accepted.insert(column, value);
-        } else if name.starts_with('@') || name.contains("@odata.") {
-            continue;
-        } else if !table.has_column(&name) {
-            return Err(undeclared_property(&name, entity));
-        } else {
-            accepted.insert(name, value);
-        }
-    }
-    Ok(accepted)
-}
-
-/// `nav@odata.bind: "/set(id)"` sets the lookup column `_nav_value` (`null` clears it).
-fn bound_lookup(
-    table: &TableState,
-    name: &str,
-    navigation: &str,
-    value: &Value,
-) -> Result<(String, Value), Reply> {
-    let column = format!("_{navigation}_value");
-    if !table.has_column(&column) {
-        return Err(undeclared_property(navigation, &table.entity_name));
-    }
-    let target = value.as_str().and_then(|s| {
-        let s = s.rsplit('/').next()?;
-        parse_resource(s).ok()?.id
-    });
-    match (target, value) {
-        (Some(target), _) => Ok((column, Value::from(key(&target)))),
-        (None, Value::Null) => Ok((column, Value::Null)),
-        (None, _) => Err(dataverse_error(
-            400,
-            codes::BAD_PAYLOAD,
-            format!("The value of '{name}' is not a valid entity reference."),
-        )),
-    }
 }
 
 /// Checks the preconditions against the row as it is, then creates or merges it.
@@ -181,13 +124,4 @@ fn etag_matches(if_match: &str, row: &Row) -> bool {
     if_match
         .split(',')
         .any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(&current))
-}
-
-/// ODataLib's payload error for a property the type does not declare.
-fn undeclared_property(name: &str, entity: &str) -> Reply {
-    dataverse_error(
-        400,
-        codes::QUERY_SYNTAX,
-        format!("The property '{name}' does not exist on type 'Microsoft.Dynamics.CRM.{entity}'. Make sure to only use property names that are defined by the type or mark the type as open type."),
-    )
 }

@@ -133,3 +133,71 @@ async fn a_patch_to_a_status_the_transitions_forbid_is_refused_and_changes_nothi
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(column_of(&sim, &id, "statuscode"), 1);
 }
+
+#[tokio::test]
+async fn the_message_lookup_is_a_many_to_one_relationship_to_the_session_table() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions(LogicalName='w4d_whatsappmessage')/ManyToOneRelationships?$select=ReferencingEntityNavigationPropertyName,ReferencedEntity,ReferencingAttribute&$filter=ReferencingEntityNavigationPropertyName%20eq%20'w4d_ChatSession'",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    let relationships = body["value"].as_array().unwrap();
+    assert_eq!(relationships.len(), 1, "{body}");
+    let found = &relationships[0];
+    assert_eq!(found["ReferencedEntity"], "w4d_chatsession");
+    assert_eq!(found["ReferencedAttribute"], "w4d_chatsessionid");
+    assert_eq!(found["ReferencingAttribute"], "w4d_chatsession");
+    assert_eq!(found["ReferencingEntity"], "w4d_whatsappmessage");
+}
+
+#[tokio::test]
+async fn a_text_column_reports_its_max_length() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions(LogicalName='w4d_whatsappmessage')/Attributes(LogicalName='w4d_body')/Microsoft.Dynamics.CRM.MemoAttributeMetadata?$select=MaxLength",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    assert_eq!(body["MaxLength"], 4000);
+    let wrong_cast = url.replace("MemoAttributeMetadata", "StringAttributeMetadata");
+    let response = get(&client, &token, &wrong_cast, None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_choice_column_lists_its_options() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions(LogicalName='w4d_whatsappmessage')/Attributes(LogicalName='w4d_direction')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    let options: Vec<(i64, String)> = body["OptionSet"]["Options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let label = o["Label"]["UserLocalizedLabel"]["Label"].as_str().unwrap();
+            (o["Value"].as_i64().unwrap(), label.to_string())
+        })
+        .collect();
+    assert_eq!(
+        options,
+        [
+            (100_000_000, "Incoming".to_string()),
+            (100_000_001, "Outgoing".to_string())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_session_table_has_a_user_local_warned_at_column() {
+    let (sim, client, token) = start_connected(Dataset::whatsapp_empty()).await;
+    let url = api(
+        &sim,
+        "EntityDefinitions(LogicalName='w4d_chatsession')/Attributes(LogicalName='w4d_warnedon')/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata?$select=DateTimeBehavior",
+    );
+    let body = get_json(&client, &token, &url, None).await;
+    assert_eq!(body["DateTimeBehavior"]["Value"], "UserLocal");
+}

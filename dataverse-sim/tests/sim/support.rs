@@ -211,3 +211,51 @@ pub async fn admin_json(client: &Client, sim: &Sim, path: &str) -> Value {
         .await
         .unwrap()
 }
+
+pub const MESSAGES: &str = "w4d_whatsappmessages";
+
+/// POSTs `body` to an entity set, with `Prefer: return=representation` when asked.
+pub async fn post_row(
+    client: &Client,
+    sim: &Sim,
+    token: &str,
+    set: &str,
+    body: Value,
+    representation: bool,
+) -> Response {
+    let mut request = client.post(api(sim, set)).bearer_auth(token).json(&body);
+    if representation {
+        request = request.header("Prefer", "return=representation");
+    }
+    request.send().await.unwrap()
+}
+
+/// A batch part carrying one request with a JSON body.
+pub fn request_part(method: &str, url: &str, headers: &[(&str, &str)], body: &Value) -> String {
+    let headers: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    format!(
+        "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+         {method} {url} HTTP/1.1\r\nContent-Type: application/json\r\n{headers}\r\n{body}\r\n"
+    )
+}
+
+/// A batch part creating a message of session `session` with `text`.
+pub fn message_part(session: &str, text: &str) -> String {
+    let body = json!({
+        "w4d_body": text,
+        "w4d_direction": dataverse_sim::dataset::OUTGOING,
+        "w4d_ChatSession@odata.bind": format!("/{SESSIONS}({session})"),
+    });
+    request_part("POST", MESSAGES, &[], &body)
+}
+
+/// The messages the simulator holds for a session.
+pub fn messages_of(sim: &Sim, session: &str) -> Vec<Value> {
+    sim.rows(MESSAGES)
+        .into_iter()
+        .filter(|m| m["_w4d_chatsession_value"] == session)
+        .collect()
+}

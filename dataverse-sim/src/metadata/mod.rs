@@ -2,8 +2,10 @@
 //! (filtered by `EntitySetName` or `LogicalName`), one definition by `LogicalName`, its
 //! `Attributes` (all, or one by `LogicalName`, optionally cast to
 //! `Microsoft.Dynamics.CRM.DateTimeAttributeMetadata`, `LookupAttributeMetadata`,
-//! `StatusAttributeMetadata` or `StateAttributeMetadata`, whose `OptionSet` is always
-//! expanded, each status with the `TransitionData` declared for it). A definition reports
+//! `StringAttributeMetadata` or `MemoAttributeMetadata` (with `MaxLength`),
+//! `PicklistAttributeMetadata`, `StatusAttributeMetadata` or `StateAttributeMetadata`, whose
+//! `OptionSet` is always expanded, each status with the `TransitionData` declared for it), and
+//! its `ManyToOneRelationships` (`relationships`). A definition reports
 //! `EnforceStateTransitions` from the table's `statuscode` declaration. (`WhoAmI` is
 //! answered by `webapi`.) Shapes follow "Query table definitions using the Web
 //! API" and the metadata entity type reference; `$select` is accepted and not applied.
@@ -12,6 +14,8 @@
 //! primary key is `Uniqueidentifier`, `statecode` `State`, `statuscode` `Status`, `createdon`
 //! and `modifiedon` `DateTime` (`UserLocal`), `versionnumber` `BigInt`, `_x_value` a `Lookup`
 //! named `x`, anything else `String`.
+
+mod relationships;
 
 use serde_json::{json, Map, Value};
 
@@ -63,6 +67,7 @@ fn entity_definitions(state: &State, path: &str, query: &str) -> Reply {
     };
     match segments.as_slice() {
         [_] => Reply::json(200, &entity(set, table)),
+        [_, "ManyToOneRelationships"] => relationships::many_to_one(&state.store, table, query),
         [_, "Attributes"] => {
             let value: Vec<Value> = attributes(table).into_iter().map(Value::Object).collect();
             Reply::json(200, &json!({ "value": value }))
@@ -223,8 +228,8 @@ fn cast_attribute(table: &TableState, mut found: Map<String, Value>, cast: &str)
     Reply::json(200, &Value::Object(found))
 }
 
-/// What a cast to the derived type adds: a datetime's behavior, a lookup's targets, a
-/// status or state column's `OptionSet`.
+/// What a cast to the derived type adds: a datetime's behavior, a lookup's targets, a text
+/// column's `MaxLength`, a choice, status or state column's `OptionSet`.
 fn add_type_details(found: &mut Map<String, Value>, kind: &str, declared: &Value) {
     match kind {
         "DateTime" => {
@@ -234,6 +239,15 @@ fn add_type_details(found: &mut Map<String, Value>, kind: &str, declared: &Value
         "Lookup" => {
             let targets = declared.get("Targets").cloned().unwrap_or(json!([]));
             found.insert("Targets".into(), targets);
+        }
+        "String" | "Memo" => {
+            let default = if kind == "Memo" { 2000 } else { 100 };
+            let max = declared["MaxLength"].as_u64().unwrap_or(default);
+            found.insert("MaxLength".into(), Value::from(max));
+        }
+        "Picklist" => {
+            let options = declared.get("Options").cloned().unwrap_or(json!([]));
+            found.insert("OptionSet".into(), json!({ "Options": labelled(options) }));
         }
         "Status" => {
             let options = declared.get("Options").cloned().unwrap_or(json!([
@@ -290,7 +304,7 @@ fn unsupported(path: &str) -> Reply {
 }
 
 /// A stable GUID-shaped id for a name, so repeated reads agree.
-fn metadata_id(name: &str) -> String {
+pub(crate) fn metadata_id(name: &str) -> String {
     let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     });

@@ -8,6 +8,7 @@ mod date_only;
 mod emulator;
 mod judging;
 mod misconfigurations;
+mod notify;
 mod outcomes;
 mod pacing;
 mod refusals;

@@ -23,3 +23,4 @@ mod throttling;
 mod transitions;
 mod wake;
 mod wake_writes;
+mod warning_oracle;

@@ -3,7 +3,7 @@
 //! against the simulator's message table and actions, whose change sets run all or nothing.
 
 use crate::support::*;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use dataverse_sim::{Dataset, Faults};
 use serde_json::{json, Value};
 
@@ -299,4 +299,48 @@ async fn an_unbound_action_gets_the_session_id_and_text_for_the_closing_message(
     assert_eq!(summary.closed(), 1);
     let texts: Vec<String> = messages_to(&harness, 1).into_iter().map(|m| m.0).collect();
     assert_eq!(texts, [GOODBYE]);
+}
+
+/// A harness with the warnings on, the wake-up writing to a schedule of its own, and `now`
+/// fixed at `at`.
+async fn waking(at: DateTime<Utc>, sessions: Vec<Value>) -> Harness {
+    let mut harness = notifying(hourly(sessions))
+        .env("WAKE_SCHEDULE_NAME", unique_schedule("notify"))
+        .env(
+            "WAKE_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/session-sweeper-wake",
+        )
+        .start()
+        .await;
+    harness.app.clock = session_sweeper::handler::Clock::Fixed(at);
+    harness
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wake_up_comes_at_the_next_warning_moment_not_at_the_close() {
+    let now = Utc::now().with_nanosecond(0).unwrap();
+    // Eligible in 40 minutes: its warning is due in 25.
+    let mut quiet = session(1, Some(SUPPORT), None, hours(2));
+    quiet["w4d_lastcustomermessageon"] = json!(stamp(now - minutes(20)));
+    let harness = waking(now, vec![quiet]).await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(summary.next_wake_at(), Some(now + minutes(25)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_warned_in_this_sweep_wakes_the_function_for_its_close() {
+    let now = Utc::now().with_nanosecond(0).unwrap();
+    let mut warned = session(1, Some(SUPPORT), None, hours(2));
+    warned["w4d_lastcustomermessageon"] = json!(stamp(now - minutes(50)));
+    let mut later = session(2, Some(SUPPORT), None, hours(2));
+    later["w4d_lastcustomermessageon"] = json!(stamp(now - minutes(5)));
+    let harness = waking(now, vec![warned, later]).await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(warned_ids(&summary), [sid(1)]);
+    // Session 1 closes in 10 minutes; session 2's warning is due in 40.
+    assert_eq!(summary.next_wake_at(), Some(now + minutes(10)));
 }

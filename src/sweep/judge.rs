@@ -6,6 +6,7 @@
 
 use super::close::Closer;
 use super::plan::Planned;
+use super::task::{ClosingMessage, Rules, Task};
 use super::warn::{warning, Warning};
 use crate::dataverse::{DataverseError, Org, ReadRow, SessionChange, SessionPages, SessionRow};
 use crate::ids::Guid;
@@ -68,62 +69,6 @@ pub(crate) fn verdict(
         },
         None => Verdict::ReportOnly,
     }
-}
-
-/// What the per-row judgement asks for, conditional on the ETag read with the row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Task {
-    /// The pass's change (a close or a reopen) of the session as reported.
-    Change {
-        report: SessionReport,
-        etag: String,
-        closing_message: ClosingMessage,
-    },
-    /// A warning before the close.
-    Warn { report: WarningReport, etag: String },
-}
-
-/// Whether a close carries the closing message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ClosingMessage {
-    /// None is configured (or the change is a reopen).
-    Off,
-    /// Sent in the close's change set.
-    Send,
-    /// Configured, but the close comes outside the customer's 24-hour window: closed without.
-    OutsideWindow,
-}
-
-impl Task {
-    /// The change of `report` without a closing message.
-    pub(super) fn change(report: SessionReport, etag: String) -> Self {
-        Task::Change {
-            report,
-            etag,
-            closing_message: ClosingMessage::Off,
-        }
-    }
-
-    /// The session's id.
-    pub(super) fn id(&self) -> &Guid {
-        match self {
-            Task::Change { report, .. } => &report.id,
-            Task::Warn { report, .. } => &report.id,
-        }
-    }
-}
-
-/// What the sweep's judgement needs besides the row: the instant, and the rules the settings
-/// turn on.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Rules {
-    pub now: DateTime<Utc>,
-    /// `SESSION_LAST_AGENT_MESSAGE_COLUMN` is set.
-    pub agent_rule: bool,
-    /// `CLOSING_MESSAGE_TEXT` is set.
-    pub closing_messages: bool,
-    /// `WARNING_LEAD`, when set.
-    pub lead: Option<SessionTimeout>,
 }
 
 /// The reading part of a sweep or reopen run, with what it has scheduled so far.

@@ -6,9 +6,9 @@
 //! judged again by the *current* timeouts: one the next sweep would close again stays closed
 //! and is reported. Reopens travel like closes (`$batch`, `If-Match`, the closure cap).
 
-use super::judge::Task;
 use super::plan::{plan, Usable};
 use super::run::Start;
+use super::task::Task;
 use super::{SweepError, SweepOptions};
 use crate::dataverse::{Dataverse, ReopenQuery, SessionChange, SessionRow};
 use crate::ids::Guid;

@@ -3,8 +3,9 @@
 //! epilogue the reopen run shares.
 
 use super::close::Closer;
-use super::judge::{judge_for_sweep, judge_for_warning, Pass, Rules};
+use super::judge::{judge_for_sweep, judge_for_warning, Pass};
 use super::plan::{plan, Planned};
+use super::task::Rules;
 use super::upcoming::Warnings;
 use super::warn::{eligible_within_lead, warning_query};
 use super::{upcoming, SweepError, SweepOptions};

@@ -344,3 +344,74 @@ async fn a_session_warned_in_this_sweep_wakes_the_function_for_its_close() {
     // Session 1 closes in 10 minutes; session 2's warning is due in 40.
     assert_eq!(summary.next_wake_at(), Some(now + minutes(10)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warnings_travel_in_the_same_batch_as_closes_with_one_more_query_per_planned_query() {
+    let harness = notifying(hourly(vec![
+        session(1, Some(SUPPORT), Some(minutes(50)), hours(2)),
+        session(2, Some(SUPPORT), Some(hours(2)), hours(3)),
+    ]))
+    .env("WAKE_SCHEDULE_NAME", "")
+    .start()
+    .await;
+    let before = harness.sim.stats();
+
+    let summary = harness.sweep().await.unwrap();
+
+    let after = harness.sim.stats();
+    assert_eq!((summary.closed(), warned_ids(&summary)), (1, vec![sid(1)]));
+    assert_eq!(after.batches - before.batches, 1, "one $batch for both");
+    // The configurations, the close query and the warning query.
+    assert_eq!(after.reads - before.reads, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warnings_and_closes_each_have_the_closure_cap() {
+    let harness = notifying(hourly(vec![
+        session(1, Some(SUPPORT), Some(minutes(50)), hours(2)),
+        session(2, Some(SUPPORT), Some(minutes(51)), hours(2)),
+        session(3, Some(SUPPORT), Some(hours(2)), hours(3)),
+    ]))
+    .env("MAX_CLOSURES_PER_SWEEP", "1")
+    .start()
+    .await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(
+        summary.closed(),
+        1,
+        "the close is not crowded out by warnings"
+    );
+    assert_eq!(summary.warned().map(|w| w.total()), Some(1));
+    assert_eq!(
+        harness.sim.rows(MESSAGES).len(),
+        2,
+        "one warning, one goodbye"
+    );
+    assert!(
+        !summary.complete(),
+        "the other warning waits for the next sweep"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_message_table_or_action_a_warning_is_the_warned_at_alone() {
+    let harness = Setup::new(hourly(vec![session(
+        1,
+        Some(SUPPORT),
+        Some(minutes(50)),
+        hours(2),
+    )]))
+    .env("WARNING_LEAD", "15 minutes")
+    .env("SESSION_WARNED_AT_COLUMN", WARNED_AT)
+    .start()
+    .await;
+
+    let summary = harness.sweep().await.unwrap();
+
+    assert_eq!(warned_ids(&summary), [sid(1)]);
+    assert!(warned_at(&harness, 1).is_some());
+    assert!(harness.sim.rows(MESSAGES).is_empty());
+    assert_eq!(harness.sim.stats().creates, 0);
+}

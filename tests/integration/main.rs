@@ -9,6 +9,7 @@ mod emulator;
 mod judging;
 mod misconfigurations;
 mod notify;
+mod notify_cost;
 mod outcomes;
 mod pacing;
 mod refusals;

@@ -42,6 +42,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import demo_notify
 import localstack
 from deadline_proxy import DeadlineProxy
 from localstack import ANSI, ROOT, VENV_BIN, Processes, StepError
@@ -200,9 +201,12 @@ def invoke(port: int, event: Path, function: subprocess.Popen, function_log: Pat
         raise StepError(f"the function answered something other than JSON:\n    {stdout.strip()[:2000]}") from error
 
 
-def check_demo(before: list[dict] | None, after: list[dict] | None, summary: dict, env: dict[str, str]) -> None:
+def check_demo(
+    before: list[dict] | None, after: list[dict] | None, summary: dict, env: dict[str, str], sim_url: str
+) -> None:
     """The sweep closed exactly the demo org's sessions whose names say "close", reported each
-    one, and touched no other: the expectation comes from the sample data, not from a count."""
+    one, and touched no other, and created exactly the warnings and closing messages the
+    sample data calls for: the expectation comes from the sample data, not from a count."""
     if before is None or after is None:
         raise StepError("--check-demo: the simulator's admin endpoint did not list the sessions")
     id_column = env.get("SESSION_ID_COLUMN", "w4d_chatsessionid")
@@ -233,6 +237,12 @@ def check_demo(before: list[dict] | None, after: list[dict] | None, summary: dic
     if problems:
         raise StepError("the demo sweep did not do what the sample org expects:\n    " + "\n    ".join(problems))
     print(f"\ncheck: exactly the {len(expected)} sessions the sample org marks 'close' were closed and reported")
+    if env.get("WARNING_LEAD") == demo_notify.ENVIRONMENT["WARNING_LEAD"]:
+        configurations = sessions(sim_url, env.get("CONFIGURATION_TABLE", "w4d_whatsappconfigurations"))
+        messages = sessions(sim_url, demo_notify.MESSAGE_TABLE)
+        if configurations is None or messages is None:
+            raise StepError("--check-demo: the simulator's admin endpoint did not list the configurations and messages")
+        print(demo_notify.check(before, configurations, messages, became_closed, summary))
 
 
 def moto_client(service: str, moto_url: str):
@@ -272,16 +282,31 @@ def received_events(moto_url: str, queue_url: str) -> list[dict]:
 
 
 def check_events(events: list[dict], summary: dict) -> None:
-    """One Session Closed per session the summary reports closed, and one Sweep Finished."""
-    closed = sorted(e["detail"]["session_id"] for e in events if e["detail-type"] == "Session Closed")
-    reported = sorted(session["id"] for session in summary.get("closed_sessions", []))
+    """One Session Closed per close and one Session Warned per warning the summary reports,
+    and one Sweep Finished."""
+
+    def told(detail_type: str) -> list[str]:
+        return sorted(e["detail"]["session_id"] for e in events if e["detail-type"] == detail_type)
+
+    closed, warned = told("Session Closed"), told("Session Warned")
+    reported_closed = sorted(session["id"] for session in summary.get("closed_sessions", []))
+    reported_warned = sorted(session["id"] for session in summary.get("warned_sessions", []))
     finished = [e for e in events if e["detail-type"] == "Sweep Finished"]
-    if closed != reported or len(finished) != 1 or summary.get("events_failed") != 0:
+    if (
+        closed != reported_closed
+        or warned != reported_warned
+        or len(finished) != 1
+        or summary.get("events_failed") != 0
+    ):
         raise StepError(
-            f"the demo sweep's events are not its closes: Session Closed for {closed}, closed {reported}, "
+            f"the demo sweep's events are not its changes: Session Closed for {closed}, closed {reported_closed}, "
+            f"Session Warned for {warned}, warned {reported_warned}, "
             f"{len(finished)} Sweep Finished, events_failed {summary.get('events_failed')}"
         )
-    print(f"check: the queue received one Session Closed for each of the {len(closed)} closes, and one Sweep Finished")
+    print(
+        f"check: the queue received one Session Closed for each of the {len(closed)} closes, "
+        f"one Session Warned for each of the {len(warned)} warnings, and one Sweep Finished"
+    )
 
 
 # ---------------------------------------------------------------- reporting
@@ -344,6 +369,19 @@ def print_sessions(before: list[dict] | None, after: list[dict] | None, env: dic
         print(f"  … {len(lines) - limit} more rows (--rows N shows more)")
 
 
+def print_messages(messages: list[dict] | None, env: dict[str, str]) -> None:
+    """The message rows the sweep created: each warning and closing message, and its session."""
+    if messages is None:
+        print("\n(messages not shown: the simulator's admin endpoint did not answer)")
+        return
+    navigation = env.get("MESSAGE_SESSION_NAVIGATION", "")
+    lookup = f"_{navigation.lower()}_value"
+    text = env.get("MESSAGE_TEXT_COLUMN", "")
+    print(f"\nMessages created ({len(messages)} rows in {env.get('MESSAGE_TABLE')}):")
+    for row in messages:
+        print(f"  {short(row.get(lookup), 36):36}  {short(row.get(text), 70)}")
+
+
 def print_check(report: dict) -> None:
     """The check's report: one line per finding, then the verdict."""
     print("\nCheck report returned by the function:")
@@ -367,7 +405,7 @@ def print_summary(summary: dict) -> None:
     print(json.dumps(summary, indent=2))
     counts = ", ".join(
         f"{key} {len(summary[key]) if isinstance(summary.get(key), list) else summary.get(key)}"
-        for key in ("eligible", "closed", "would_close", "deferred", "skipped", "failed", "requests")
+        for key in ("eligible", "closed", "would_close", "warned", "would_warn", "deferred", "skipped", "failed", "requests")
         if key in summary
     )
     if counts:
@@ -461,6 +499,9 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
     require_file(VENV_BIN / "moto_server", "run make venv")
     require_file(VENV_BIN / "cargo-lambda", "run make venv")
     overrides = dict(pair.split("=", 1) for pair in args.env)
+    if args.demo:
+        # The sample org warns before the close and says goodbye; --env overrides either.
+        overrides = {**demo_notify.ENVIRONMENT, **overrides}
 
     print("1/5 dataverse-sim", "(demo org)" if args.demo else "", end=" ", flush=True)
     sim_url = start_sim(processes, args.sim, args.demo, args.sim_arg)
@@ -499,12 +540,14 @@ def run(args: argparse.Namespace, processes: Processes) -> int:
 
     print_summary(summary)
     print_sessions(before, after, env, args.rows)
+    if env.get("MESSAGE_TABLE"):
+        print_messages(sessions(sim_url, env["MESSAGE_TABLE"]), env)
     print_wake(summary, moto_url, env)
     events = received_events(moto_url, queue_url)
     if "findings" not in summary:
         print_events(events, env)
     if args.check_demo:
-        check_demo(before, after, summary, env)
+        check_demo(before, after, summary, env, sim_url)
         if env.get("EVENT_BUS_NAME") == EVENT_BUS:
             check_events(events, summary)
     if args.expect_ok:

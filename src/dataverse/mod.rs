@@ -5,10 +5,11 @@
 //!
 //! - `client`: the HTTP client, retries, paging and `$batch` transport.
 //! - `auth`: the Entra ID token and its cache.
-//! - `org`: the per-sweep handle (client, API root, schema, budget).
+//! - `org`: the per-sweep handle (client, API root, schema, budget); `org/write.rs` builds
+//!   each session's change set (its PATCH and the message that goes with it).
 //! - `query`: `$filter` text, query URLs and PATCH bodies.
 //! - `wire`: JSON shapes and their decoding into typed rows.
-//! - `batch`: the multipart `$batch` format.
+//! - `batch`: the multipart `$batch` format, change sets of one or more operations.
 //! - `metadata`: read-only questions about table and column definitions, for the check.
 
 // OData text, JSON shapes and HTTP details stay private: the compiler keeps the boundary.
@@ -24,7 +25,7 @@ mod wire;
 pub use auth::{AuthError, TokenCache};
 pub use batch::{CloseOutcome, CloseRequest};
 pub use client::{Dataverse, Environment, RetryPolicy};
-pub use org::{Org, ReadRow, SessionPages};
+pub use org::{Org, ReadRow, SessionPages, SessionWrite, Write};
 pub use query::{
     Basis, Owner, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, WarningQuery,
     CLOSE_REASON,

@@ -3,18 +3,21 @@
 //! configurations", "the sessions matching this query", "close these") and never see a URL, a
 //! filter or a JSON body.
 
-use super::batch::{CloseOutcome, CloseRequest};
 use super::client::{Dataverse, Environment};
 use super::query::{self, ReopenQuery, SessionChange, SessionQuery, UpcomingQuery, WarningQuery};
 use super::wire::{self, ConfigurationRow, Page, RowError, SessionRow, WhoAmI};
 use super::DataverseError;
 use crate::budget::Budget;
 use crate::ids::Guid;
-use crate::settings::Schema;
+use crate::settings::{NotifySettings, Schema};
+
+mod write;
+
 use chrono::{DateTime, Utc};
 use reqwest::Url;
 use std::collections::HashSet;
 use std::sync::Arc;
+pub use write::{SessionWrite, Write};
 
 /// The environment as one sweep sees it; cheap to clone into a task.
 #[derive(Clone)]
@@ -24,6 +27,9 @@ pub struct Org {
     schema: Arc<Schema>,
     close_body: Arc<str>,
     reopen_body: Arc<str>,
+    /// The warned-at PATCH, when `SESSION_WARNED_AT_COLUMN` is set.
+    warn_body: Option<Arc<str>>,
+    notify: Arc<NotifySettings>,
     budget: Budget,
 }
 
@@ -53,14 +59,26 @@ impl Org {
             SessionChange::Reopen,
             closed_at,
         ));
+        let warn_body = schema
+            .warned_at
+            .as_ref()
+            .map(|column| Arc::from(query::warned_body(column, closed_at)));
         Ok(Org {
             dataverse,
             env,
             schema,
             close_body,
             reopen_body,
+            warn_body,
+            notify: Arc::new(NotifySettings::default()),
             budget,
         })
+    }
+
+    /// The same handle sending the messages `notify` configures with its warnings and closes.
+    pub fn notifying(mut self, notify: &NotifySettings) -> Self {
+        self.notify = Arc::new(notify.clone());
+        self
     }
 
     /// The schema the queries use.
@@ -239,30 +257,6 @@ impl Org {
             Some(row) => wire::time_of(row, query.time_column(&self.schema)),
             None => Ok(None),
         }
-    }
-
-    /// Closes `closes` in one `$batch`; one outcome per close, in order.
-    pub async fn close(
-        &self,
-        closes: &[CloseRequest],
-    ) -> Result<Vec<CloseOutcome>, DataverseError> {
-        self.change(SessionChange::Close, closes).await
-    }
-
-    /// Makes `change` to each session of `requests` in one `$batch`, each conditional on its
-    /// ETag; one outcome per request, in order (`Closed` meaning the change was made).
-    pub async fn change(
-        &self,
-        change: SessionChange,
-        requests: &[CloseRequest],
-    ) -> Result<Vec<CloseOutcome>, DataverseError> {
-        let body = match change {
-            SessionChange::Close => &self.close_body,
-            SessionChange::Reopen => &self.reopen_body,
-        };
-        self.dataverse
-            .close_batch(&self.env, &self.schema, body, requests, &self.budget)
-            .await
     }
 
     /// Which of `ids` are in the closed state now. After a 412 this tells a session closed

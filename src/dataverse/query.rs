@@ -233,6 +233,16 @@ pub(crate) fn change_body(schema: &Schema, change: SessionChange, at: DateTime<U
     serde_json::Value::Object(body).to_string()
 }
 
+/// The body of the PATCH that records a warning given `at`.
+pub(crate) fn warned_body(column: &crate::settings::Name, at: DateTime<Utc>) -> String {
+    let mut body = serde_json::Map::new();
+    body.insert(
+        column.to_string(),
+        at.to_rfc3339_opts(SecondsFormat::Secs, true).into(),
+    );
+    serde_json::Value::Object(body).to_string()
+}
+
 /// "The sessions in the closed state that `user` changed last, at or after `since`": what a
 /// sweep run by `user` closed since then and nobody has touched after it.
 #[derive(Debug, Clone, PartialEq, Eq)]

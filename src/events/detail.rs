@@ -2,13 +2,10 @@
 //! reports. Pure: every instant is an argument, and nothing here sends anything.
 
 use crate::ids::Guid;
+use crate::policy::within_customer_service_window;
 use crate::summary::{SessionReport, Summary};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
-
-/// WhatsApp's customer service window: free-form messages are allowed for this long after
-/// the customer's last message.
-pub const CUSTOMER_SERVICE_WINDOW: Duration = Duration::hours(24);
 
 /// What happened to a session, as its event's detail-type says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,15 +56,6 @@ pub struct LifecycleEvent {
 
 fn utc(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Whether a change at `at` came within the customer service window of the customer's last
-/// message; a session without one has no open window.
-pub fn within_customer_service_window(
-    last_customer_message: Option<DateTime<Utc>>,
-    at: DateTime<Utc>,
-) -> bool {
-    last_customer_message.is_some_and(|last| at - last < CUSTOMER_SERVICE_WINDOW)
 }
 
 impl LifecycleEvent {
@@ -137,6 +125,7 @@ impl LifecycleEvent {
 mod tests {
     use super::*;
     use crate::summary::Incomplete;
+    use chrono::Duration;
     use chrono::TimeZone;
 
     const SESSION: &str = "5e551000-0000-4000-8000-000000000001";
@@ -201,18 +190,6 @@ mod tests {
             assert_eq!(detail(&event)[field], "2026-11-24T15:00:00Z");
             assert!(detail(&event).get("closed_at").is_none());
         }
-    }
-
-    #[test]
-    fn the_customer_service_window_closes_exactly_twenty_four_hours_after_the_last_message() {
-        let last = at() - CUSTOMER_SERVICE_WINDOW;
-
-        assert!(within_customer_service_window(
-            Some(last),
-            at() - Duration::seconds(1)
-        ));
-        assert!(!within_customer_service_window(Some(last), at()));
-        assert!(!within_customer_service_window(None, at()));
     }
 
     #[test]

@@ -15,15 +15,12 @@
 mod detail;
 mod publish;
 
-pub use detail::{
-    within_customer_service_window, LifecycleEvent, SessionEventKind, CUSTOMER_SERVICE_WINDOW,
-    SWEEP_FINISHED,
-};
+pub use detail::{LifecycleEvent, SessionEventKind, SWEEP_FINISHED};
 pub use publish::MAX_ENTRIES;
 
 use crate::budget::Budget;
 use crate::settings::EventSettings;
-use crate::summary::{SessionReport, Summary};
+use crate::summary::{SessionReport, Summary, WarningReport};
 use chrono::{DateTime, Utc};
 use publish::{Message, Task};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -118,10 +115,19 @@ impl EventSink {
         self.session(SessionEventKind::Reopened, session, reopened_at);
     }
 
-    /// `Session Warned` for `session`, whose warning Dataverse confirmed (the change set that
-    /// wrote its warned-at succeeded); `warned_at` is the instant written.
-    pub fn session_warned(&self, session: &SessionReport, warned_at: DateTime<Utc>) {
-        self.session(SessionEventKind::Warned, session, warned_at);
+    /// `Session Warned` for `warning`, whose change set (the warned-at and its message)
+    /// Dataverse confirmed; `warned_at` is the instant written. Its `overdue_seconds` is
+    /// negative: how long before its eligibility the customer was warned.
+    pub fn session_warned(&self, warning: &WarningReport, warned_at: DateTime<Utc>) {
+        let session = SessionReport {
+            id: warning.id.clone(),
+            configuration_id: warning.configuration_id.clone(),
+            last_customer_message_at: warning.last_customer_message_at,
+            eligible_at: warning.eligible_at,
+            overdue_seconds: (warned_at - warning.eligible_at).num_seconds(),
+            no_active_configuration: false,
+        };
+        self.session(SessionEventKind::Warned, &session, warned_at);
     }
 
     fn session(&self, kind: SessionEventKind, session: &SessionReport, at: DateTime<Utc>) {

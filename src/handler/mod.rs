@@ -371,6 +371,7 @@ fn report(summary: &Summary) {
         would_close = summary.would_close(),
         reopened = summary.reopened(),
         would_reopen = summary.would_reopen(),
+        warned = summary.warned().map(|warned| warned.total()),
         skipped = summary.skipped().total(),
         failed = summary.failed().total(),
         outcome_unknown = summary.outcome_unknown().total(),

@@ -81,6 +81,25 @@ pub struct ConfigurationReport {
     /// Why none of its sessions was touched, when the timeout is not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why its sessions get no warning before their close, when warnings are on and its
+    /// timeout is not longer than `WARNING_LEAD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings_off: Option<String>,
+}
+
+/// A session whose customer was warned (or, in a dry run, would be) before its close.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WarningReport {
+    /// Primary key.
+    pub id: Guid,
+    /// The configuration whose timeout applies.
+    pub configuration_id: Guid,
+    /// The customer's last message.
+    #[serde(serialize_with = "optional_utc")]
+    pub last_customer_message_at: Option<DateTime<Utc>>,
+    /// When the session becomes eligible to close, unless the customer writes.
+    #[serde(serialize_with = "utc")]
+    pub eligible_at: DateTime<Utc>,
 }
 
 /// A session closed (or, in a dry run, to be closed), or reopened: then `eligible_at` is when

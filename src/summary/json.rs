@@ -1,6 +1,7 @@
 //! The summary's JSON, key by key in the order the README documents. Written by hand because
 //! one capped list is three keys (`skipped`, `skipped_count`, `skipped_truncated`) and the
-//! four session lists share one `sessions_truncated`.
+//! session lists (warnings' included) share one `sessions_truncated`. The warning keys are
+//! written only when warnings are on, the closing-message key only with closing messages.
 
 use super::{Capped, Summary};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -68,6 +69,30 @@ impl Serialize for Summary {
             "would_reopen_sessions",
             &self.would_reopen_sessions,
         )?;
+        let notices = &self.notices;
+        if notices.warnings {
+            if let Some(warned) = &notices.warned {
+                map.serialize_entry("warned", &warned.total())?;
+                map.serialize_entry("warned_sessions", &warned[..])?;
+            }
+            if let Some(would_warn) = notices.would_warn.as_ref().filter(|_| self.dry_run) {
+                map.serialize_entry("would_warn", &would_warn.total())?;
+                map.serialize_entry("would_warn_sessions", &would_warn[..])?;
+            }
+            map.serialize_entry("warnings_outside_window", &notices.warnings_outside_window)?;
+            if let Some(failed) = &notices.warnings_failed {
+                map.serialize_entry("warnings_failed", &failed.total())?;
+                non_empty(&mut map, "warnings_failed_sessions", failed)?;
+                flag(&mut map, "warnings_failed_truncated", failed.truncated())?;
+            }
+        }
+        if notices.closing_messages {
+            map.serialize_entry(
+                "closing_messages_outside_window",
+                &notices.closing_messages_outside_window,
+            )?;
+        }
+        let warning_lists = [&notices.warned, &notices.would_warn];
         let sessions_truncated = [
             &self.closed_sessions,
             &self.would_close_sessions,
@@ -75,7 +100,10 @@ impl Serialize for Summary {
             &self.would_reopen_sessions,
         ]
         .iter()
-        .any(|list| list.truncated());
+        .any(|list| list.truncated())
+            || warning_lists
+                .iter()
+                .any(|list| list.as_ref().is_some_and(|list| list.truncated()));
         flag(&mut map, "sessions_truncated", sessions_truncated)?;
         map.serialize_entry("skipped", &self.skipped[..])?;
         map.serialize_entry("skipped_count", &self.skipped.total())?;

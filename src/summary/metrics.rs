@@ -16,6 +16,7 @@ impl Summary {
             json!({"Name": "SessionsUnreadable", "Unit": "Count"}),
             json!({"Name": "SessionsAwaitingAgent", "Unit": "Count"}),
             json!({"Name": "SessionsReopened", "Unit": "Count"}),
+            json!({"Name": "SessionsWarned", "Unit": "Count"}),
             json!({"Name": "MaxOverdueSeconds", "Unit": "Seconds"}),
             json!({"Name": "SweepDurationMs", "Unit": "Milliseconds"}),
             json!({"Name": "SweepIncomplete", "Unit": "Count"}),
@@ -31,6 +32,7 @@ impl Summary {
             "SessionsUnreadable": self.unreadable.total(),
             "SessionsAwaitingAgent": self.awaiting_agent,
             "SessionsReopened": self.reopened().unwrap_or(0),
+            "SessionsWarned": self.warned().map_or(0, |warned| warned.total()),
             "MaxOverdueSeconds": self.max_overdue_seconds,
             "SweepDurationMs": self.duration_ms,
             // 1 when the sweep stopped early: an alarm watches for sweeps that keep stopping.

@@ -10,7 +10,7 @@ mod read;
 pub use capped::Capped;
 pub use entries::{
     capped_text, ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped,
-    MAX_TEXT_CHARS, TEXT_CUT_MARKER,
+    WarningReport, MAX_TEXT_CHARS, TEXT_CUT_MARKER,
 };
 
 use crate::ids::Guid;
@@ -32,6 +32,21 @@ pub const NO_ACTIVE_CONFIGURATION: &str = "no active configuration";
 
 /// The CloudWatch namespace of the metrics.
 pub const METRICS_NAMESPACE: &str = "SessionSweeper";
+
+/// What a sweep told customers: warnings and closing messages. Kept apart from the counts of
+/// eligible sessions, since a warned session is not eligible yet.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Notices {
+    /// Warnings are on (`WARNING_LEAD`): the warning keys are written.
+    warnings: bool,
+    /// Closing messages are on (`CLOSING_MESSAGE_TEXT`): their key is written.
+    closing_messages: bool,
+    warned: Option<Capped<WarningReport>>,
+    would_warn: Option<Capped<WarningReport>>,
+    warnings_failed: Option<Capped<Failed>>,
+    warnings_outside_window: usize,
+    closing_messages_outside_window: usize,
+}
 
 /// What one sweep (or reopen run) found and did. Only its own methods change it, so that
 /// `eligible = closed + reopened + skipped + failed + outcome_unknown + deferred (+ would_close,
@@ -59,6 +74,7 @@ pub struct Summary {
     outcome_unknown: Capped<Failed>,
     unreadable: Capped<Failed>,
     max_overdue_seconds: i64,
+    notices: Notices,
     requests: u64,
     duration_ms: u64,
     next_wake_at: Option<DateTime<Utc>>,
@@ -90,6 +106,7 @@ impl Summary {
             outcome_unknown: Capped::new(REASON_LIST_LIMIT),
             unreadable: Capped::new(REASON_LIST_LIMIT),
             max_overdue_seconds: 0,
+            notices: Notices::default(),
             requests: 0,
             duration_ms: 0,
             next_wake_at: None,
@@ -239,6 +256,66 @@ impl Summary {
     /// Why the wake-up could not be worked out or written.
     pub fn wake_error(&self) -> Option<&str> {
         self.wake_error.as_deref()
+    }
+
+    /// Records that this sweep warns (`WARNING_LEAD` is set), so its warning counts are
+    /// written even when they are 0.
+    pub fn expect_warnings(&mut self) {
+        let notices = &mut self.notices;
+        notices.warnings = true;
+        notices
+            .warned
+            .get_or_insert_with(|| Capped::new(SESSION_LIST_LIMIT));
+        notices
+            .would_warn
+            .get_or_insert_with(|| Capped::new(SESSION_LIST_LIMIT));
+        notices
+            .warnings_failed
+            .get_or_insert_with(|| Capped::new(REASON_LIST_LIMIT));
+    }
+
+    /// Records that this sweep sends closing messages, so their count is written.
+    pub fn expect_closing_messages(&mut self) {
+        self.notices.closing_messages = true;
+    }
+
+    /// Records a warning Dataverse confirmed: the warned-at column is set and the message
+    /// (when one is configured) was created in the same change set.
+    pub fn record_warned(&mut self, warning: WarningReport) {
+        self.expect_warnings();
+        if let Some(list) = &mut self.notices.warned {
+            list.push(warning);
+        }
+    }
+
+    /// Records a warning a dry run would send.
+    pub fn record_would_warn(&mut self, warning: WarningReport) {
+        self.expect_warnings();
+        if let Some(list) = &mut self.notices.would_warn {
+            list.push(warning);
+        }
+    }
+
+    /// Records a warning sent whose change set failed, or whose outcome is unknown.
+    pub fn record_warning_failed(&mut self, id: String, error: String) {
+        self.expect_warnings();
+        if let Some(list) = &mut self.notices.warnings_failed {
+            list.push(Failed::capped(id, error, None));
+        }
+    }
+
+    /// Records a warning not sent because it would land outside WhatsApp's 24-hour window
+    /// (or the customer never wrote).
+    pub fn record_warning_outside_window(&mut self) {
+        self.expect_warnings();
+        self.notices.warnings_outside_window += 1;
+    }
+
+    /// Records a close made without its closing message, because the close came outside
+    /// the customer's 24-hour window.
+    pub fn record_closing_message_outside_window(&mut self) {
+        self.expect_closing_messages();
+        self.notices.closing_messages_outside_window += 1;
     }
 
     fn eligible_overdue(&mut self, overdue_seconds: i64) {

@@ -1,7 +1,9 @@
 //! What a finished (or running) summary says, read by the handler, the logs and the tests.
 //! Nothing here changes a count: the writers are in `mod.rs`, beside the invariant they keep.
 
-use super::{Capped, ConfigurationReport, Failed, Incomplete, SessionReport, Skipped, Summary};
+use super::{
+    Capped, ConfigurationReport, Failed, Incomplete, SessionReport, Skipped, Summary, WarningReport,
+};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -121,6 +123,32 @@ impl Summary {
     /// Rows that could not be read, with why, and how many.
     pub fn unreadable(&self) -> &Capped<Failed> {
         &self.unreadable
+    }
+
+    /// Warnings Dataverse confirmed; `None` when warnings are off.
+    pub fn warned(&self) -> Option<&Capped<WarningReport>> {
+        self.notices.warned.as_ref()
+    }
+
+    /// In a dry run, the warnings that would have been sent; `None` when warnings are off.
+    pub fn would_warn(&self) -> Option<&Capped<WarningReport>> {
+        self.notices.would_warn.as_ref()
+    }
+
+    /// Warnings whose change set failed or whose outcome is unknown; `None` when warnings
+    /// are off.
+    pub fn warnings_failed(&self) -> Option<&Capped<Failed>> {
+        self.notices.warnings_failed.as_ref()
+    }
+
+    /// Warnings due but not sent, outside the customer's 24-hour window.
+    pub fn warnings_outside_window(&self) -> usize {
+        self.notices.warnings_outside_window
+    }
+
+    /// Closes made without their closing message, outside the customer's 24-hour window.
+    pub fn closing_messages_outside_window(&self) -> usize {
+        self.notices.closing_messages_outside_window
     }
 
     /// HTTP requests sent to Entra ID and Dataverse, retries included.

@@ -57,6 +57,7 @@ fn the_summary_serialises_to_the_shape_of_the_readme_example() {
         id: id("c"),
         timeout_seconds: Some(86_400),
         error: None,
+        warnings_off: None,
     });
     summary.record_closed(session("a", 5));
     summary.record_skipped(id("b"), SkipReason::ChangedSinceRead);
@@ -97,6 +98,13 @@ fn every_key_a_summary_can_hold_is_named_in_the_readme() {
         dry.record_would_close(session(&i.to_string(), 0));
     }
     full.mark_incomplete(Incomplete::Cap);
+    for summary in [&mut full, &mut dry] {
+        summary.record_warned(warning("w"));
+        summary.record_would_warn(warning("w"));
+        summary.record_warning_failed("w".into(), "e".into());
+        summary.record_warning_outside_window();
+        summary.record_closing_message_outside_window();
+    }
 
     for summary in [full, dry] {
         for key in keys(&serde_json::to_value(&summary).unwrap()) {
@@ -211,11 +219,13 @@ fn closes_are_counted_under_their_own_configuration_or_no_active_configuration()
         id: id("c"),
         timeout_seconds: Some(60),
         error: None,
+        warnings_off: None,
     });
     summary.record_configuration(ConfigurationReport {
         id: id("idle"),
         timeout_seconds: Some(60),
         error: None,
+        warnings_off: None,
     });
     summary.record_closed(session("a", 1));
     let mut orphan = session("b", 1);
@@ -367,6 +377,7 @@ fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_va
         summary.record_deferred(1);
     }
     summary.record_unreadable("f".into(), "e".into());
+    summary.record_warned(warning("g"));
     summary.finish(9, 1_234);
     let line = summary.metrics_line();
     let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
@@ -397,6 +408,7 @@ fn the_metrics_line_is_embedded_metric_format_with_each_readme_metric_and_its_va
             ("SessionsUnreadable", 1),
             ("SessionsAwaitingAgent", 0),
             ("SessionsReopened", 0),
+            ("SessionsWarned", 1),
             ("MaxOverdueSeconds", 70),
             ("SweepDurationMs", 1_234),
             ("SweepIncomplete", 0),
@@ -503,6 +515,7 @@ fn every_text_that_can_carry_what_dataverse_said_is_capped_on_a_char_boundary_an
         id: Guid::parse("6f1c2a3b-0000-4000-8000-00000000000a").unwrap(),
         timeout_seconds: None,
         error: Some(long.clone()),
+        warnings_off: None,
     });
 
     let texts = [
@@ -530,4 +543,74 @@ fn every_text_that_can_carry_what_dataverse_said_is_capped_on_a_char_boundary_an
         summary.failed().get(1).map(|f| f.error.as_str()),
         Some("0x80040203: Invalid status")
     );
+}
+
+fn warning(name: &str) -> WarningReport {
+    WarningReport {
+        id: id(name),
+        configuration_id: id("c"),
+        last_customer_message_at: Some(now()),
+        eligible_at: now(),
+    }
+}
+
+#[test]
+fn the_warning_keys_are_written_only_when_warnings_are_on() {
+    let mut summary = Summary::new(now(), false);
+    let json = serde_json::to_value(&summary).unwrap();
+    for key in [
+        "warned",
+        "warnings_outside_window",
+        "closing_messages_outside_window",
+    ] {
+        assert!(json.get(key).is_none(), "{key}");
+    }
+    summary.expect_warnings();
+    summary.expect_closing_messages();
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["warned"], 0);
+    assert_eq!(json["warnings_outside_window"], 0);
+    assert_eq!(json["closing_messages_outside_window"], 0);
+    assert!(
+        json.get("would_warn").is_none(),
+        "only a dry run lists would_warn"
+    );
+}
+
+#[test]
+fn warnings_are_counted_apart_from_the_eligible_sessions_and_in_their_metric() {
+    let mut summary = Summary::new(now(), false);
+    summary.record_warned(warning("a"));
+    summary.record_warned(warning("b"));
+    summary.record_warning_outside_window();
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["warned"], 2);
+    assert_eq!(json["warned_sessions"][1]["id"], id("b").to_string());
+    assert_eq!(json["warnings_outside_window"], 1);
+    assert_eq!(json["eligible"], 0);
+    assert!(summary.adds_up());
+    assert_eq!(summary.metrics_line()["SessionsWarned"], 2);
+}
+
+#[test]
+fn a_dry_run_lists_the_warnings_it_would_send() {
+    let mut summary = Summary::new(now(), true);
+    summary.record_would_warn(warning("a"));
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["would_warn"], 1);
+    assert_eq!(json["would_warn_sessions"][0]["id"], id("a").to_string());
+    assert_eq!(json["warned"], 0);
+}
+
+#[test]
+fn the_warned_list_is_cut_at_the_session_limit_and_says_so() {
+    let mut summary = Summary::new(now(), false);
+    for i in 0..SESSION_LIST_LIMIT + 1 {
+        summary.record_warned(warning(&i.to_string()));
+    }
+    assert_eq!(
+        summary.warned().map(|w| w.total()),
+        Some(SESSION_LIST_LIMIT + 1)
+    );
+    assert!(sessions_truncated(&summary));
 }

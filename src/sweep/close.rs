@@ -6,11 +6,13 @@
 //! finds those Dataverse did not close. A reopen run uses the same machinery with
 //! [`SessionChange::Reopen`].
 
+use super::outcome::{defer, record, record_warning, sessions_of};
 use super::pace::Pace;
-use crate::dataverse::{CloseOutcome, CloseRequest, DataverseError, Org, SessionChange};
+use super::task::{ClosingMessage, Task};
+use crate::dataverse::{CloseOutcome, DataverseError, Org, SessionChange, SessionWrite, Write};
 use crate::events::EventSink;
 use crate::ids::Guid;
-use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
+use crate::summary::{Incomplete, Summary};
 use std::collections::{HashMap, HashSet};
 use tokio::task::{Id, JoinSet};
 use tracing::{error, info, warn};
@@ -25,11 +27,11 @@ pub(super) struct Closer {
     pace: Pace,
     /// The client's 429 count when the pace last heard of it.
     throttled_seen: u64,
-    pending: Vec<(SessionReport, String)>,
+    pending: Vec<Task>,
     in_flight: JoinSet<BatchResult>,
-    /// The sessions of each batch in flight, kept here so that even a batch whose task
+    /// The tasks of each batch in flight, kept here so that even a batch whose task
     /// panicked has its sessions reported.
-    sessions: HashMap<Id, Vec<SessionReport>>,
+    sessions: HashMap<Id, Vec<Task>>,
     /// The first batch-level error: no new batch starts after it.
     error: Option<DataverseError>,
     /// Where the changes Dataverse confirmed are told.
@@ -80,14 +82,10 @@ impl Closer {
         self.error.take()
     }
 
-    /// Queues a close conditional on `etag`; sends a batch when one is full.
-    pub(crate) async fn push(
-        &mut self,
-        session: SessionReport,
-        etag: String,
-        summary: &mut Summary,
-    ) {
-        self.pending.push((session, etag));
+    /// Queues a close (or warning) conditional on its ETag; sends a batch when one is full.
+    /// Warnings and closes share the batches.
+    pub(crate) async fn push(&mut self, task: Task, summary: &mut Summary) {
+        self.pending.push(task);
         if self.pending.len() >= self.batch_size {
             self.flush(summary).await;
         }
@@ -106,9 +104,8 @@ impl Closer {
             return;
         }
         if self.org.budget().exhausted() || self.error.is_some() {
-            for (session, _) in self.pending.drain(..) {
-                summary.record_deferred(session.overdue_seconds);
-            }
+            let pending: Vec<Task> = self.pending.drain(..).collect();
+            defer(pending, summary);
             summary.mark_incomplete(if self.error.is_some() {
                 Incomplete::Error
             } else {
@@ -117,22 +114,42 @@ impl Closer {
             return;
         }
         self.make_room(summary).await;
-        let (sessions, closes): (Vec<SessionReport>, Vec<CloseRequest>) = self
-            .pending
-            .drain(..)
-            .map(|(session, etag)| {
-                let close = CloseRequest {
-                    id: session.id.clone(),
-                    etag,
-                };
-                (session, close)
-            })
-            .unzip();
-        let (org, change) = (self.org.clone(), self.change);
-        let task = self
+        let tasks: Vec<Task> = self.pending.drain(..).collect();
+        let writes: Vec<SessionWrite> = tasks.iter().map(|task| self.write(task)).collect();
+        let org = self.org.clone();
+        let spawned = self
             .in_flight
-            .spawn(async move { org.change(change, &closes).await });
-        self.sessions.insert(task.id(), sessions);
+            .spawn(async move { org.write(&writes).await });
+        self.sessions.insert(spawned.id(), tasks);
+    }
+
+    /// What `task` writes: this closer's change (with the closing message when it is sent),
+    /// or a warning.
+    fn write(&self, task: &Task) -> SessionWrite {
+        let (report_id, configuration_id, etag, write) = match task {
+            Task::Change {
+                report,
+                etag,
+                closing_message,
+            } => (
+                &report.id,
+                &report.configuration_id,
+                etag,
+                Write::Change {
+                    change: self.change,
+                    message: *closing_message == ClosingMessage::Send,
+                },
+            ),
+            Task::Warn { report, etag } => {
+                (&report.id, &report.configuration_id, etag, Write::Warn)
+            }
+        };
+        SessionWrite {
+            id: report_id.clone(),
+            etag: etag.clone(),
+            configuration_id: configuration_id.clone(),
+            write,
+        }
     }
 
     /// Awaits batches until one more request may start within the pace, so that the
@@ -174,24 +191,18 @@ impl Closer {
         match result {
             Ok(Ok(outcomes)) => self.record_outcomes(sessions, outcomes, summary).await,
             Ok(Err(DataverseError::DeadlineReached)) => {
-                for session in sessions {
-                    summary.record_deferred(session.overdue_seconds);
-                }
+                defer(sessions, summary);
                 summary.mark_incomplete(Incomplete::Deadline);
             }
             // Not sent: the wait Dataverse asked for ends past the stop.
             Ok(Err(DataverseError::ThrottledUntil { .. })) => {
-                for session in sessions {
-                    summary.record_deferred(session.overdue_seconds);
-                }
+                defer(sessions, summary);
                 summary.mark_incomplete(Incomplete::Throttled);
             }
             // Nothing of this batch was carried out (a 401 changes nothing): its sessions wait
             // for the next sweep, which reads the new environment from the start.
             Ok(Err(changed @ DataverseError::EnvironmentChanged { .. })) => {
-                for session in sessions {
-                    summary.record_deferred(session.overdue_seconds);
-                }
+                defer(sessions, summary);
                 self.error.get_or_insert(changed);
                 summary.mark_incomplete(Incomplete::Error);
             }
@@ -209,14 +220,9 @@ impl Closer {
 
     /// A batch sent without a readable answer: Dataverse may have closed its sessions, so
     /// they are neither failed nor closed, and the next sweep's query settles them.
-    fn record_unknown(
-        &self,
-        sessions: Vec<SessionReport>,
-        unknown: &DataverseError,
-        summary: &mut Summary,
-    ) {
+    fn record_unknown(&self, tasks: Vec<Task>, unknown: &DataverseError, summary: &mut Summary) {
         let message = unknown.to_string();
-        for session in sessions {
+        for session in sessions_of(tasks, summary, &message) {
             warn!(session_id = %session.id, configuration_id = %session.configuration_id, error = %message, "close outcome unknown");
             summary.record_outcome_unknown(
                 session.id.to_string(),
@@ -230,14 +236,9 @@ impl Closer {
         }
     }
 
-    fn record_failure(
-        &mut self,
-        sessions: Vec<SessionReport>,
-        failure: DataverseError,
-        summary: &mut Summary,
-    ) {
+    fn record_failure(&mut self, tasks: Vec<Task>, failure: DataverseError, summary: &mut Summary) {
         let message = failure.to_string();
-        for session in sessions {
+        for session in sessions_of(tasks, summary, &message) {
             error!(session_id = %session.id, configuration_id = %session.configuration_id, change = ?self.change, error = %message, "close failed");
             summary.record_failed(
                 session.id.to_string(),
@@ -252,38 +253,51 @@ impl Closer {
 
     async fn record_outcomes(
         &self,
-        sessions: Vec<SessionReport>,
+        tasks: Vec<Task>,
         outcomes: Vec<CloseOutcome>,
         summary: &mut Summary,
     ) {
-        let closed_before = self.closed_before(&sessions, &outcomes).await;
-        let events = &self.events;
-        for (session, outcome) in sessions.into_iter().zip(outcomes) {
-            let already_closed =
-                outcome == CloseOutcome::Changed && closed_before.contains(&session.id);
-            record(
-                summary,
-                self.change,
-                session,
-                outcome,
-                already_closed,
-                events,
-            );
+        let closed_before = self.closed_before(&tasks, &outcomes).await;
+        for (task, outcome) in tasks.into_iter().zip(outcomes) {
+            match task {
+                Task::Change {
+                    report,
+                    closing_message,
+                    ..
+                } => {
+                    let already_closed =
+                        outcome == CloseOutcome::Changed && closed_before.contains(&report.id);
+                    if outcome == CloseOutcome::Closed
+                        && closing_message == ClosingMessage::OutsideWindow
+                    {
+                        info!(session_id = %report.id, configuration_id = %report.configuration_id, "closed without the closing message: outside WhatsApp's 24-hour window since the customer's last message");
+                        summary.record_closing_message_outside_window();
+                    }
+                    let change = self.change;
+                    record(
+                        summary,
+                        change,
+                        report,
+                        outcome,
+                        already_closed,
+                        &self.events,
+                    );
+                }
+                Task::Warn { report, .. } => record_warning(summary, report, outcome, &self.events),
+            }
         }
     }
 
     /// Among the sessions a batch answered 412 for, those already closed; empty when there is
     /// none, no time, or the check itself fails (they then stay "changed since read").
-    async fn closed_before(
-        &self,
-        sessions: &[SessionReport],
-        outcomes: &[CloseOutcome],
-    ) -> HashSet<Guid> {
-        let changed: Vec<Guid> = sessions
+    async fn closed_before(&self, tasks: &[Task], outcomes: &[CloseOutcome]) -> HashSet<Guid> {
+        let changed: Vec<Guid> = tasks
             .iter()
             .zip(outcomes)
-            .filter(|(_, outcome)| **outcome == CloseOutcome::Changed)
-            .map(|(session, _)| session.id.clone())
+            .filter(|(task, outcome)| {
+                matches!(task, Task::Change { .. }) && **outcome == CloseOutcome::Changed
+            })
+            .map(|(task, _)| task.id().clone())
             .collect();
         // A reopen that met a 412 is "changed since read", whatever the session's state.
         if changed.is_empty()
@@ -300,50 +314,4 @@ impl Closer {
                 HashSet::new()
             })
     }
-}
-
-fn record(
-    summary: &mut Summary,
-    change: SessionChange,
-    session: SessionReport,
-    outcome: CloseOutcome,
-    already_closed: bool,
-    events: &EventSink,
-) {
-    let (id, configuration_id) = (session.id.clone(), session.configuration_id.clone());
-    let reason = match outcome {
-        CloseOutcome::Closed if change == SessionChange::Reopen => {
-            info!(session_id = %id, configuration_id = %configuration_id, eligible_again_at = %session.eligible_at, "session reopened");
-            events.session_reopened(&session, summary.evaluated_at());
-            summary.record_reopened(session);
-            return;
-        }
-        CloseOutcome::Closed => {
-            info!(session_id = %id, configuration_id = %configuration_id, eligible_at = %session.eligible_at, overdue_s = session.overdue_seconds, "session closed");
-            events.session_closed(&session, summary.evaluated_at());
-            summary.record_closed(session);
-            return;
-        }
-        CloseOutcome::Failed { status, message } => {
-            error!(session_id = %id, configuration_id = %configuration_id, status, error = %message, "close failed");
-            summary.record_failed(
-                id.to_string(),
-                format!("{status}: {message}"),
-                Some(status),
-                session.overdue_seconds,
-            );
-            return;
-        }
-        CloseOutcome::Unknown { reason } => {
-            warn!(session_id = %id, configuration_id = %configuration_id, error = %reason, "close outcome unknown");
-            summary.record_outcome_unknown(id.to_string(), reason, session.overdue_seconds);
-            summary.mark_incomplete(Incomplete::OutcomeUnknown);
-            return;
-        }
-        CloseOutcome::Changed if already_closed => SkipReason::AlreadyClosed,
-        CloseOutcome::Changed => SkipReason::ChangedSinceRead,
-        CloseOutcome::Gone => SkipReason::NoLongerExists,
-    };
-    info!(session_id = %id, configuration_id = %configuration_id, "skipped: {reason}");
-    summary.record_skipped(id, reason);
 }

@@ -6,10 +6,14 @@
 
 use super::close::Closer;
 use super::plan::Planned;
+use super::task::{ClosingMessage, Rules, Task};
+use super::warn::{warning, Warning};
 use crate::dataverse::{DataverseError, Org, ReadRow, SessionChange, SessionPages, SessionRow};
 use crate::ids::Guid;
-use crate::policy::{awaiting_agent, decide, Decision};
-use crate::summary::{Incomplete, SessionReport, SkipReason, Summary};
+use crate::policy::{
+    awaiting_agent, decide, within_customer_service_window, Decision, SessionTimeout,
+};
+use crate::summary::{Incomplete, SessionReport, SkipReason, Summary, WarningReport};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -67,10 +71,6 @@ pub(crate) fn verdict(
     }
 }
 
-/// A change the per-row judgement asks for: the session as reported, and the ETag the change
-/// is conditional on.
-pub(super) type Change = (SessionReport, String);
-
 /// The reading part of a sweep or reopen run, with what it has scheduled so far.
 pub(super) struct Pass {
     pub dry_run: bool,
@@ -80,6 +80,8 @@ pub(super) struct Pass {
     /// What the log says when the cap is reached.
     pub cap_message: &'static str,
     pub scheduled: usize,
+    /// Warnings scheduled: they have a cap of their own.
+    pub warnings_scheduled: usize,
     pub cap_reached: bool,
     pub summary: Summary,
     pub closer: Closer,
@@ -105,6 +107,7 @@ impl Pass {
                 }
             },
             scheduled: 0,
+            warnings_scheduled: 0,
             cap_reached: false,
             summary,
             closer,
@@ -121,7 +124,7 @@ impl Pass {
         org: &Org,
         mut pages: SessionPages,
         configuration_id: Option<&Guid>,
-        mut judge: impl FnMut(SessionRow, &mut Summary) -> Option<Change>,
+        mut judge: impl FnMut(SessionRow, &mut Summary) -> Option<Task>,
     ) -> ControlFlow<Option<DataverseError>> {
         loop {
             let rows = self.next_rows(org, &mut pages).await?;
@@ -142,8 +145,8 @@ impl Pass {
                     warn!(session_id = %row.id, configuration_id = configuration_id.map(tracing::field::display), "Dataverse returned a session already judged in this run; judged once");
                     continue;
                 }
-                if let Some((report, etag)) = judge(row, &mut self.summary) {
-                    self.schedule(report, etag).await;
+                if let Some(task) = judge(row, &mut self.summary) {
+                    self.schedule(task).await;
                 }
             }
             if self.cap_reached {
@@ -187,23 +190,46 @@ impl Pass {
         }
     }
 
-    /// Schedules one change within the cap: deferred past it, recorded in a dry run, queued
-    /// for the closer otherwise.
-    async fn schedule(&mut self, report: SessionReport, etag: String) {
+    /// Schedules one task within its cap (closes and warnings each have one): deferred past
+    /// it, recorded in a dry run, queued for the closer otherwise.
+    async fn schedule(&mut self, task: Task) {
         let summary = &mut self.summary;
-        if self.scheduled >= self.cap {
-            summary.record_deferred(report.overdue_seconds);
+        let scheduled = match &task {
+            Task::Change { .. } => &mut self.scheduled,
+            Task::Warn { .. } => &mut self.warnings_scheduled,
+        };
+        if *scheduled >= self.cap {
+            // A warning left out is not an eligible session: the next sweep warns it.
+            if let Task::Change { report, .. } = &task {
+                summary.record_deferred(report.overdue_seconds);
+            }
             self.cap_reached = true;
             return;
         }
-        self.scheduled += 1;
-        match (self.dry_run, self.change) {
-            (false, _) => self.closer.push(report, etag, summary).await,
-            (true, SessionChange::Close) => {
+        *scheduled += 1;
+        if !self.dry_run {
+            return self.closer.push(task, summary).await;
+        }
+        match (task, self.change) {
+            (Task::Warn { report, .. }, _) => {
+                info!(session_id = %report.id, configuration_id = %report.configuration_id, eligible_at = %report.eligible_at, "would warn (dry run)");
+                summary.record_would_warn(report);
+            }
+            (
+                Task::Change {
+                    report,
+                    closing_message,
+                    ..
+                },
+                SessionChange::Close,
+            ) => {
                 info!(session_id = %report.id, configuration_id = %report.configuration_id, overdue_s = report.overdue_seconds, "would close (dry run)");
+                if closing_message == ClosingMessage::OutsideWindow {
+                    summary.record_closing_message_outside_window();
+                }
                 summary.record_would_close(report);
             }
-            (true, SessionChange::Reopen) => {
+            (Task::Change { report, .. }, SessionChange::Reopen) => {
                 info!(session_id = %report.id, configuration_id = %report.configuration_id, "would reopen (dry run)");
                 summary.record_would_reopen(report);
             }
@@ -223,14 +249,17 @@ impl Pass {
 }
 
 /// The sweep's judgement of one row of `planned`: what [`verdict`] says, logged and recorded;
-/// the close it asks for, if any.
+/// the close it asks for, if any, with its closing message when the close is inside the
+/// customer's 24-hour window.
 pub(super) fn judge_for_sweep(
     planned: &Planned,
     row: SessionRow,
-    now: DateTime<Utc>,
-    agent_rule: bool,
+    rules: Rules,
     summary: &mut Summary,
-) -> Option<Change> {
+) -> Option<Task> {
+    let Rules {
+        now, agent_rule, ..
+    } = rules;
     let configuration_id = planned
         .configuration_id
         .as_ref()
@@ -254,6 +283,13 @@ pub(super) fn judge_for_sweep(
             configuration_id,
             decision,
         } => {
+            let closing_message = match rules.closing_messages {
+                false => ClosingMessage::Off,
+                true if within_customer_service_window(row.last_customer_message, now) => {
+                    ClosingMessage::Send
+                }
+                true => ClosingMessage::OutsideWindow,
+            };
             let report = SessionReport {
                 no_active_configuration: planned
                     .without_active_configuration(row.configuration_id.as_ref()),
@@ -263,7 +299,56 @@ pub(super) fn judge_for_sweep(
                 eligible_at: decision.eligible_at,
                 overdue_seconds: decision.overdue_seconds,
             };
-            return Some((report, row.etag));
+            return Some(Task::Change {
+                report,
+                etag: row.etag,
+                closing_message,
+            });
+        }
+    }
+    None
+}
+
+/// The sweep's judgement of one row of `planned`'s warning query: what [`warning`] says,
+/// logged, and counted when the warning falls outside the 24-hour window; the warning it asks
+/// for, if any.
+pub(super) fn judge_for_warning(
+    planned: &Planned,
+    row: SessionRow,
+    rules: Rules,
+    lead: SessionTimeout,
+    summary: &mut Summary,
+) -> Option<Task> {
+    let configuration_id = planned
+        .configuration_id
+        .as_ref()
+        .map(tracing::field::display);
+    match warning(planned, &row, rules.now, rules.agent_rule, lead) {
+        Warning::NotAskedFor | Warning::NotDue | Warning::NoLead | Warning::ReportOnly => {
+            warn!(session_id = %row.id, configuration_id, "Dataverse returned a session the warning query did not ask for; not warned");
+        }
+        Warning::AwaitingAgent => {
+            info!(session_id = %row.id, configuration_id, "not warned: awaiting agent reply");
+        }
+        Warning::AlreadyWarned => {}
+        Warning::OutsideWindow { eligible_at, .. } => {
+            warn!(session_id = %row.id, configuration_id, %eligible_at, "not warned: outside WhatsApp's 24-hour window since the customer's last message");
+            summary.record_warning_outside_window();
+        }
+        Warning::Warn {
+            configuration_id,
+            eligible_at,
+        } => {
+            let report = WarningReport {
+                id: row.id,
+                configuration_id,
+                last_customer_message_at: row.last_customer_message,
+                eligible_at,
+            };
+            return Some(Task::Warn {
+                report,
+                etag: row.etag,
+            });
         }
     }
     None

@@ -9,7 +9,8 @@
 //!   pages and schedules what a per-row judgement asks for (shared with `reopen`).
 //! - `warn`: which sessions are due a warning before their close (shared with the check),
 //!   and the query that finds them.
-//! - `close`: batches in flight, and their outcomes in the summary.
+//! - `task`: what a judgement asks for (a close, a reopen or a warning).
+//! - `close`: batches in flight; `outcome`: what each outcome means in the summary.
 //! - `pace`: how many requests may be in flight, from `x-ms-dop-hint` and the 429s.
 //! - `run`: the sweep from start to summary, and the start and end every run shares.
 //! - `reopen`: the undo of a sweep, reopening what it closed since an instant.
@@ -19,15 +20,15 @@
 
 mod close;
 mod judge;
+mod outcome;
 mod pace;
 // The check counts sessions with the sweep's own plan and verdict.
 pub(crate) mod plan;
 mod reopen;
 mod run;
+mod task;
 mod upcoming;
 // The check counts "would warn now" with the sweep's own warning rule.
-// Until the sweep sends warnings (the next commits), only the tests call it.
-#[allow(dead_code)]
 pub(crate) mod warn;
 
 pub(crate) use judge::{verdict, Verdict};

@@ -6,9 +6,9 @@
 //! judged again by the *current* timeouts: one the next sweep would close again stays closed
 //! and is reported. Reopens travel like closes (`$batch`, `If-Match`, the closure cap).
 
-use super::judge::Change;
 use super::plan::{plan, Usable};
 use super::run::Start;
+use super::task::Task;
 use super::{SweepError, SweepOptions};
 use crate::dataverse::{Dataverse, ReopenQuery, SessionChange, SessionRow};
 use crate::events::EventSink;
@@ -79,7 +79,7 @@ fn judge_for_reopen(
     now: DateTime<Utc>,
     row: SessionRow,
     summary: &mut Summary,
-) -> Option<Change> {
+) -> Option<Task> {
     let (configuration_id, timeout) = timeouts.for_session(row.configuration_id.as_ref());
     let decision = decide(timeout, now, row.last_customer_message, row.created_on);
     if decision.close {
@@ -95,7 +95,7 @@ fn judge_for_reopen(
         overdue_seconds: 0,
         no_active_configuration: false,
     };
-    Some((report, row.etag))
+    Some(Task::change(report, row.etag))
 }
 
 /// The current timeouts, as the next sweep would apply them.

@@ -3,19 +3,23 @@
 //! epilogue the reopen run shares.
 
 use super::close::Closer;
-use super::judge::{judge_for_sweep, Pass};
-use super::plan::plan;
+use super::judge::{judge_for_sweep, judge_for_warning, Pass};
+use super::plan::{plan, Planned};
+use super::task::Rules;
+use super::upcoming::Warnings;
+use super::warn::{eligible_within_lead, warning_query};
 use super::{upcoming, SweepError, SweepOptions};
-use crate::dataverse::{Dataverse, DataverseError, Org, SessionChange};
+use crate::dataverse::{Dataverse, DataverseError, Org, SessionChange, SessionRow};
 use crate::events::EventSink;
 use crate::settings::{Schema, Settings};
 use crate::summary::{Incomplete, Summary};
+use chrono::{DateTime, Utc};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::warn;
 
-/// Runs one sweep, telling `events` of each close Dataverse confirmed.
+/// Runs one sweep, telling `events` of each close and warning Dataverse confirmed.
 pub async fn run(
     dataverse: &Arc<Dataverse>,
     settings: &Settings,
@@ -35,8 +39,8 @@ pub async fn run(
             warn!(%retry_at, "Dataverse asked for a wait past the sweep's stop; the next sweep continues after it");
             summary.mark_incomplete(Incomplete::Throttled);
             if options.plan_wake && !options.dry_run {
-                upcoming::plan_wake(&org, &[], options.now, min_interval(settings), &mut summary)
-                    .await;
+                let min_interval = min_interval(settings);
+                upcoming::plan_wake(&org, &[], options.now, min_interval, None, &mut summary).await;
             }
             return start.conclude(summary, None);
         }
@@ -46,7 +50,18 @@ pub async fn run(
         .adopt(&mut summary)?
         .queries;
 
-    let agent_rule = settings.schema.last_agent_message.is_some();
+    let rules = Rules {
+        now: options.now,
+        agent_rule: settings.schema.last_agent_message.is_some(),
+        closing_messages: settings.notify.closing_text.is_some(),
+        lead: settings.notify.warning.as_ref().map(|warning| warning.lead),
+    };
+    if rules.lead.is_some() {
+        summary.expect_warnings();
+    }
+    if rules.closing_messages {
+        summary.expect_closing_messages();
+    }
     let mut pass = start.pass(
         &org,
         settings,
@@ -55,24 +70,60 @@ pub async fn run(
         SessionChange::Close,
         events,
     );
-    let mut interrupted = None;
-    for planned in &queries {
-        let judge = |row, summary: &mut Summary| {
-            judge_for_sweep(planned, row, options.now, agent_rule, summary)
-        };
-        let pages = org.sessions(&planned.query);
-        let id = planned.configuration_id.as_ref();
-        if let ControlFlow::Break(error) = pass.read(&org, pages, id, judge).await {
-            interrupted = error;
-            break;
-        }
-    }
+    let (interrupted, earliest_in_lead) = read_all(&org, &mut pass, &queries, rules).await;
     let (mut summary, error) = pass.finish(interrupted).await;
     if error.is_none() && options.plan_wake && !options.dry_run {
         let min_interval = min_interval(settings);
-        upcoming::plan_wake(&org, &queries, options.now, min_interval, &mut summary).await;
+        let warnings = rules.lead.map(|lead| Warnings {
+            lead,
+            earliest_in_lead,
+        });
+        upcoming::plan_wake(
+            &org,
+            &queries,
+            options.now,
+            min_interval,
+            warnings,
+            &mut summary,
+        )
+        .await;
     }
     start.conclude(summary, error)
+}
+
+/// Reads each planned query, then its warning query when warnings are on, into `pass`: the
+/// error that interrupted the reading, if any, and the earliest eligibility among the
+/// sessions the warning queries read (for the wake-up).
+async fn read_all(
+    org: &Org,
+    pass: &mut Pass,
+    queries: &[Planned],
+    rules: Rules,
+) -> (Option<DataverseError>, Option<DateTime<Utc>>) {
+    let mut earliest_in_lead: Option<DateTime<Utc>> = None;
+    for planned in queries {
+        let id = planned.configuration_id.as_ref();
+        let judge = |row, summary: &mut Summary| judge_for_sweep(planned, row, rules, summary);
+        let pages = org.sessions(&planned.query);
+        if let ControlFlow::Break(error) = pass.read(org, pages, id, judge).await {
+            return (error, earliest_in_lead);
+        }
+        let Some(lead) = rules.lead else { continue };
+        let Some(query) = warning_query(planned, lead) else {
+            continue;
+        };
+        let judge = |row: SessionRow, summary: &mut Summary| {
+            if let Some(eligible) = eligible_within_lead(planned, &row, rules.now, lead) {
+                earliest_in_lead = Some(earliest_in_lead.map_or(eligible, |e| e.min(eligible)));
+            }
+            judge_for_warning(planned, row, rules, lead, summary)
+        };
+        let pages = org.warning_candidates(&query);
+        if let ControlFlow::Break(error) = pass.read(org, pages, id, judge).await {
+            return (error, earliest_in_lead);
+        }
+    }
+    (None, earliest_in_lead)
 }
 
 fn min_interval(settings: &Settings) -> chrono::Duration {
@@ -108,7 +159,8 @@ impl<'a> Start<'a> {
             options.now,
         )
         .await
-        .map_err(|error| start.fail(error))?;
+        .map_err(|error| start.fail(error))?
+        .notifying(&settings.notify);
         Ok((start, org))
     }
 
@@ -155,6 +207,7 @@ impl<'a> Start<'a> {
         };
         summary.mark_incomplete(Incomplete::Error);
         let changed = summary.closed()
+            + summary.warned().map_or(0, |warned| warned.total())
             + summary.reopened().unwrap_or(0)
             + summary.failed().total()
             + summary.outcome_unknown().total();

@@ -92,6 +92,28 @@ pub(crate) fn warning(
     }
 }
 
+/// When `row` of `planned`'s warning query becomes eligible, when that is within `lead`
+/// after `now` (the lead window the query asks for), whatever its warning: the wake-up's
+/// next close among the sessions the warning query read.
+pub(crate) fn eligible_within_lead(
+    planned: &Planned,
+    row: &SessionRow,
+    now: DateTime<Utc>,
+    lead: SessionTimeout,
+) -> Option<DateTime<Utc>> {
+    if row.statecode != 0 || !planned.owns(row.configuration_id.as_ref()) {
+        return None;
+    }
+    let decision = decide(
+        planned.timeout,
+        now,
+        row.last_customer_message,
+        row.created_on,
+    );
+    let eligible_at = decision.eligible_at;
+    (!decision.close && eligible_at - lead.duration() <= now).then_some(eligible_at)
+}
+
 /// The one more query a planned query gets when warnings are on: its sessions that become
 /// eligible within `lead` after `now`. None for sessions only reported, and for a timeout not
 /// longer than the lead.

@@ -2,6 +2,7 @@
 //! bus in moto's EventBridge, whose rule sends every event of the source `session-sweeper` to
 //! an SQS queue; the tests read the queue back with the real SQS client.
 
+use crate::notify::{hourly, warned_at, warned_ids, MESSAGES, WARNED_AT};
 use crate::support::*;
 use chrono::{DateTime, Utc};
 use dataverse_sim::{Faults, APPLICATION_USER_ID};
@@ -12,7 +13,7 @@ use session_sweeper::events::EventBus;
 use session_sweeper::handler::{handle, HandlerError};
 use session_sweeper::ids::Guid;
 use session_sweeper::settings::EventSettings;
-use session_sweeper::summary::{SessionReport, Summary};
+use session_sweeper::summary::{Summary, WarningReport};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -221,6 +222,52 @@ async fn exactly_the_closes_dataverse_confirmed_and_one_sweep_finished_arrive_in
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_the_event_delivers_is_the_warned_at_alone_and_one_session_warned_per_confirmed_warning(
+) {
+    let (bus, queue) = bus_to_queue("warned-sweep").await;
+    let harness = Setup::new(hourly(vec![
+        session(1, Some(SUPPORT), Some(minutes(50)), hours(2)),
+        session(2, Some(SUPPORT), Some(minutes(50)), hours(2)),
+    ]))
+    .env("WARNING_LEAD", "15 minutes")
+    .env("SESSION_WARNED_AT_COLUMN", WARNED_AT)
+    .env("EVENT_BUS_NAME", bus.as_str())
+    .start()
+    .await;
+    // Session 2's customer writes between the read and the warning: Dataverse answers 412.
+    harness.sim.set_faults(Faults {
+        touch_after_read: vec![sid(2)],
+        touch_column: Some("w4d_lastcustomermessageon".into()),
+        ..Faults::default()
+    });
+
+    let summary = invoke(&harness, json!({}), "request-warned").await.unwrap();
+
+    let events = received(&queue).await;
+    let warned = of_type(&events, "Session Warned");
+    assert_eq!(warned_ids(&summary), [sid(1)]);
+    assert!(warned_at(&harness, 1).is_some());
+    assert!(warned_at(&harness, 2).is_none());
+    assert!(harness.sim.rows(MESSAGES).is_empty());
+    assert_eq!(harness.sim.stats().creates, 0);
+    assert_eq!(warned.len(), 1, "{events:?}");
+    let detail = &warned[0]["detail"];
+    assert_eq!(detail["session_id"], sid(1));
+    assert_eq!(detail["warned_at"], utc(summary.evaluated_at()));
+    let report = &summary.warned().expect("warnings on")[0];
+    assert_eq!(detail["eligible_at"], utc(report.eligible_at));
+    // Negative for a warning: how long before its eligibility the customer was told.
+    assert_eq!(
+        detail["overdue_seconds"],
+        (summary.evaluated_at() - report.eligible_at).num_seconds()
+    );
+    assert!(detail["overdue_seconds"].as_i64() < Some(0));
+    assert_eq!(detail["within_customer_service_window"], true);
+    assert_eq!(detail["request_id"], "request-warned");
+    assert!(of_type(&events, "Session Closed").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_publishes_only_sweep_finished_marked_as_a_dry_run() {
     let (bus, queue) = bus_to_queue("dry").await;
     let harness = Setup::new(org(
@@ -338,13 +385,11 @@ async fn a_confirmed_warning_told_to_the_sink_arrives_as_session_warned() {
     let publisher = EventBus::new(events_client(), EventSettings { bus })
         .start("request-warn", Budget::unlimited());
     let warned_at = Utc::now();
-    let warning = SessionReport {
+    let warning = WarningReport {
         id: Guid::parse(&sid(7)).unwrap(),
         configuration_id: Guid::parse(SUPPORT).unwrap(),
-        no_active_configuration: false,
         last_customer_message_at: Some(warned_at - hours(23)),
         eligible_at: warned_at + minutes(55),
-        overdue_seconds: 0,
     };
 
     publisher.sink().session_warned(&warning, warned_at);
@@ -359,6 +404,7 @@ async fn a_confirmed_warning_told_to_the_sink_arrives_as_session_warned() {
     assert_eq!(detail["warned_at"], utc(warned_at));
     assert_eq!(detail["eligible_at"], utc(warning.eligible_at));
     assert_eq!(detail["within_customer_service_window"], true);
+    assert_eq!(detail["overdue_seconds"], -55 * 60);
     assert_eq!(detail["request_id"], "request-warn");
 }
 

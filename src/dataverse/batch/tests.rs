@@ -1,5 +1,6 @@
-//! Each close is a conditional PATCH in a change set of its own, and answers are read and
-//! matched to their operations on their Content-ID.
+//! Each close is a conditional PATCH in a change set of its own, a message goes in the same
+//! change set after it, and answers are read and matched to their change sets on their
+//! Content-ID (a failed change set answering its failing operation alone).
 //!
 //! Compiled only under `#[cfg(test)]`, from the `mod tests;` line of its parent module.
 
@@ -15,8 +16,18 @@ fn outcomes(decoded: Result<Vec<Answered>, String>) -> Vec<CloseOutcome> {
 fn answered(content_id: Option<&str>, outcome: CloseOutcome) -> Answered {
     Answered {
         content_id: content_id.map(str::to_owned),
+        part: 0,
         outcome,
     }
+}
+
+/// `answers` each in a part of its own, as a batch of single-operation change sets answers.
+fn in_parts(answers: Vec<Answered>) -> Vec<Answered> {
+    answers
+        .into_iter()
+        .enumerate()
+        .map(|(part, answer)| Answered { part, ..answer })
+        .collect()
 }
 
 fn is_unknown(outcome: &CloseOutcome) -> bool {
@@ -31,7 +42,7 @@ fn answers_are_matched_on_their_content_id_whatever_their_order() {
         answered(Some("2"), CloseOutcome::Closed),
     ];
     assert_eq!(
-        match_answers(3, answers),
+        match_answers(3, in_parts(answers)),
         vec![
             CloseOutcome::Changed,
             CloseOutcome::Closed,
@@ -49,7 +60,7 @@ fn an_operation_with_no_answer_or_two_answers_or_a_stray_one_is_unknown_not_fail
         answered(None, CloseOutcome::Closed),
         answered(Some("9"), CloseOutcome::Closed),
     ];
-    let outcomes = match_answers(3, answers);
+    let outcomes = match_answers(3, in_parts(answers));
     assert_eq!(outcomes[0], CloseOutcome::Closed);
     assert!(is_unknown(&outcomes[1]), "{outcomes:?}");
     assert!(is_unknown(&outcomes[2]), "{outcomes:?}");
@@ -64,11 +75,11 @@ fn answers_without_content_ids_are_read_in_order_only_when_their_count_matches()
         ]
     };
     assert_eq!(
-        match_answers(2, two()),
+        match_answers(2, in_parts(two())),
         vec![CloseOutcome::Closed, CloseOutcome::Changed]
     );
-    assert!(match_answers(3, two()).iter().all(is_unknown));
-    assert!(match_answers(1, two()).iter().all(is_unknown));
+    assert!(match_answers(3, in_parts(two())).iter().all(is_unknown));
+    assert!(match_answers(1, in_parts(two())).iter().all(is_unknown));
 }
 
 #[test]
@@ -190,4 +201,140 @@ fn a_response_without_a_boundary_is_an_error() {
 fn a_torn_part_without_a_status_line_is_an_error() {
     let response = "--b\r\nContent-Type: application/http\r\n\r\nGARBAGE\r\n--b--\r\n";
     assert!(decode("multipart/mixed; boundary=b", response).is_err());
+}
+
+fn patch(id: &str) -> Operation {
+    Operation {
+        method: "PATCH",
+        path: format!("w4d_chatsessions({id})"),
+        if_match: Some("W/\"7\"".into()),
+        body: r#"{"w4d_warnedon":"2026-11-25T15:00:00Z"}"#.into(),
+    }
+}
+
+fn post(path: &str) -> Operation {
+    Operation {
+        method: "POST",
+        path: path.into(),
+        if_match: None,
+        body: r#"{"w4d_body":"Still there?"}"#.into(),
+    }
+}
+
+#[test]
+fn a_patch_and_its_message_share_one_change_set_in_that_order_with_ids_unique_in_the_batch() {
+    let body = encode_change_sets(
+        "batch_x",
+        "/api/data/v9.2/",
+        &[
+            vec![patch(A), post("w4d_whatsappmessages")],
+            vec![patch(B), post("w4d_whatsappmessages")],
+        ],
+    );
+    assert_eq!(body.matches("--batch_x\r\n").count(), 2);
+    let first = body.split("--batch_x\r\n").nth(1).unwrap();
+    let patch_at = first.find(&format!(
+        "PATCH /api/data/v9.2/w4d_chatsessions({A}) HTTP/1.1\r\n"
+    ));
+    let post_at = first.find("POST /api/data/v9.2/w4d_whatsappmessages HTTP/1.1\r\n");
+    assert!(patch_at.unwrap() < post_at.unwrap(), "{first}");
+    for id in 1..=4 {
+        assert_eq!(
+            body.matches(&format!("Content-ID: {id}\r\n")).count(),
+            1,
+            "{body}"
+        );
+    }
+    // Only the PATCH is conditional: the message row is new.
+    assert_eq!(body.matches("If-Match: W/\"7\"\r\n").count(), 2);
+    assert_eq!(body.matches("If-Match").count(), 2);
+    assert!(body.contains("--changeset_batch_x_2--\r\n"));
+    assert!(body.ends_with("--batch_x--\r\n"));
+}
+
+fn at_part(part: usize, content_id: Option<&str>, outcome: CloseOutcome) -> Answered {
+    Answered {
+        part,
+        ..answered(content_id, outcome)
+    }
+}
+
+#[test]
+fn a_change_set_is_done_only_when_each_of_its_operations_answered_a_success() {
+    let answers = vec![
+        at_part(0, Some("1"), CloseOutcome::Closed),
+        at_part(0, Some("2"), CloseOutcome::Closed),
+        at_part(1, Some("3"), CloseOutcome::Closed),
+    ];
+    let outcomes = match_change_sets(&[2, 2], answers);
+    assert_eq!(outcomes[0], CloseOutcome::Closed);
+    assert!(is_unknown(&outcomes[1]), "{outcomes:?}");
+}
+
+#[test]
+fn a_412_on_the_patch_is_the_change_sets_answer_and_nothing_of_it_ran() {
+    let answers = vec![
+        at_part(0, Some("1"), CloseOutcome::Changed),
+        at_part(1, Some("3"), CloseOutcome::Closed),
+        at_part(1, Some("4"), CloseOutcome::Closed),
+    ];
+    assert_eq!(
+        match_change_sets(&[2, 2], answers),
+        vec![CloseOutcome::Changed, CloseOutcome::Closed]
+    );
+}
+
+#[test]
+fn a_refused_message_fails_its_change_set_even_when_its_patch_would_have_succeeded() {
+    let refused = CloseOutcome::Failed {
+        status: 400,
+        message: "0x80040203: Invalid value for w4d_direction".into(),
+    };
+    let outcomes = match_change_sets(&[2], vec![at_part(0, Some("2"), refused)]);
+    let CloseOutcome::Failed { status, message } = &outcomes[0] else {
+        panic!("{outcomes:?}");
+    };
+    assert_eq!(*status, 400);
+    assert!(message.contains("the message was refused"), "{message}");
+    assert!(message.contains("w4d_direction"), "{message}");
+}
+
+#[test]
+fn a_failed_change_set_without_content_ids_is_placed_by_its_part() {
+    let answers = vec![
+        at_part(0, None, CloseOutcome::Closed),
+        at_part(0, None, CloseOutcome::Closed),
+        at_part(1, None, CloseOutcome::Changed),
+    ];
+    assert_eq!(
+        match_change_sets(&[2, 2], answers),
+        vec![CloseOutcome::Closed, CloseOutcome::Changed]
+    );
+}
+
+#[test]
+fn a_failed_change_sets_single_answer_decodes_to_its_failing_operation() {
+    let response = "--batchresponse_1\r\n\
+        Content-Type: multipart/mixed; boundary=changesetresponse_1\r\n\r\n\
+        --changesetresponse_1\r\nContent-Type: application/http\r\nContent-ID: 1\r\n\r\n\
+        HTTP/1.1 204 No Content\r\n\r\n\r\n\
+        --changesetresponse_1\r\nContent-Type: application/http\r\nContent-ID: 2\r\n\r\n\
+        HTTP/1.1 204 No Content\r\n\r\n\r\n\
+        --changesetresponse_1--\r\n\
+        --batchresponse_1\r\n\
+        Content-Type: multipart/mixed; boundary=changesetresponse_2\r\n\r\n\
+        --changesetresponse_2\r\nContent-Type: application/http\r\nContent-ID: 3\r\n\r\n\
+        HTTP/1.1 412 Precondition Failed\r\nContent-Type: application/json\r\n\r\n\
+        {\"error\":{\"code\":\"0x80060882\",\"message\":\"The version of the existing record doesn't match\"}}\r\n\
+        --changesetresponse_2--\r\n\
+        --batchresponse_1--\r\n";
+    let answers = decode("multipart/mixed; boundary=batchresponse_1", response).unwrap();
+    assert_eq!(
+        answers.iter().map(|a| a.part).collect::<Vec<_>>(),
+        vec![0, 0, 1]
+    );
+    assert_eq!(
+        match_change_sets(&[2, 2], answers),
+        vec![CloseOutcome::Closed, CloseOutcome::Changed]
+    );
 }

@@ -3,13 +3,12 @@
 //! closes. It moves requests; what they ask for is built in `query` and read in `wire`.
 
 use super::auth::TokenCache;
-use super::batch::{self, CloseOutcome, CloseRequest};
+use super::batch::{self, CloseOutcome};
 use super::transport;
 use super::wire::{ErrorBody, Page};
 use super::DataverseError;
 use crate::budget::Budget;
 use crate::credentials::SecretSource;
-use crate::settings::Schema;
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use secrecy::ExposeSecret;
 use std::collections::hash_map::RandomState;
@@ -161,26 +160,19 @@ impl Dataverse {
             .map_err(|error| DataverseError::BadResponse(format!("{what}: {error}")))
     }
 
-    /// Closes `closes` in one `$batch`; one outcome per close, in order, matched on each
-    /// operation's `Content-ID`. An operation whose answer cannot be told apart, and a batch
-    /// answered 5xx after it was sent, have an unknown outcome, never failed or closed.
-    pub(super) async fn close_batch(
+    /// Sends `change_sets` in one `$batch`, each in a change set of its own; one outcome per
+    /// change set, in order, matched on each operation's `Content-ID`. A change set whose
+    /// answer cannot be told apart, and a batch answered 5xx after it was sent, have an
+    /// unknown outcome, never failed or done.
+    pub(super) async fn batch(
         &self,
         env: &Environment,
-        schema: &Schema,
-        patch_body: &str,
-        closes: &[CloseRequest],
+        change_sets: &[Vec<batch::Operation>],
         budget: &Budget,
     ) -> Result<Vec<CloseOutcome>, DataverseError> {
         let root = env.root();
         let boundary = format!("batch_{:016x}", RandomState::new().build_hasher().finish());
-        let body = batch::encode(
-            &boundary,
-            root.path(),
-            schema.session_table.as_str(),
-            patch_body,
-            closes,
-        );
+        let body = batch::encode_change_sets(&boundary, root.path(), change_sets);
         let url = root
             .join("$batch")
             .map_err(|error| DataverseError::internal("$batch URL", error))?;
@@ -224,8 +216,8 @@ impl Dataverse {
         })?;
         let answers = batch::decode(&content_type, &text)
             .map_err(|reason| unknown(format!("the $batch answer cannot be read: {reason}")))?;
-        let outcomes = batch::match_answers(closes.len(), answers);
-        Ok(outcomes)
+        let sizes: Vec<usize> = change_sets.iter().map(Vec::len).collect();
+        Ok(batch::match_change_sets(&sizes, answers))
     }
 
     /// Sends to `env` with a bearer token. A 401 first renews the token, then re-reads the

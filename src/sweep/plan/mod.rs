@@ -85,6 +85,10 @@ pub(crate) fn plan(
             id: configuration.id.clone(),
             timeout_seconds: checked.as_ref().ok().map(|usable| usable.timeout.seconds()),
             error: checked.as_ref().err().cloned(),
+            warnings_off: checked
+                .as_ref()
+                .ok()
+                .and_then(|usable| warnings_off(settings, usable.timeout)),
         })
         .collect();
     let usable: Vec<Usable> = checked.into_iter().filter_map(Result::ok).collect();
@@ -177,6 +181,19 @@ impl Plan {
         }
         Ok(self)
     }
+}
+
+/// Why a configuration with `timeout` gets no warnings: warnings are on and its timeout is
+/// not longer than the lead, so a warning could never come before the close.
+fn warnings_off(settings: &Settings, timeout: SessionTimeout) -> Option<String> {
+    let lead = settings.notify.warning.as_ref()?.lead;
+    (timeout <= lead).then(|| {
+        format!(
+            "its timeout ({} s) is not longer than WARNING_LEAD ({} s), so its sessions close without a warning",
+            timeout.seconds(),
+            lead.seconds()
+        )
+    })
 }
 
 /// A default that is not active is refused before anything is read: its sessions and the

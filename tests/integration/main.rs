@@ -21,4 +21,5 @@ mod support;
 mod throttling;
 mod transitions;
 mod wake;
+mod wake_ahead;
 mod wake_writes;

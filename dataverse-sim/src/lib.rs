@@ -20,7 +20,8 @@
 //! - `faults`: [`Faults`], the switches and the clock that decides which request they hit.
 //! - `limits`: [`Limits`], the service protection limits, execution cost and `x-ms-dop-hint`.
 //! - `state`: `State`, everything the sim knows, and its lock (data only, no handlers).
-//! - `store`: the in-memory tables, row versions and ETags.
+//! - `store`: the in-memory tables, row versions and ETags; `index`, a leaf, the equality
+//!   indexes it keeps over state, status and lookup columns.
 //! - [`dataset`]: seed data ([`Dataset`], [`Table`]): JSON seeds, the sample schema, the demo
 //!   org, generated orgs.
 //! - `options`, `stats`, `ids`, `error`: [`SimOptions`], [`Stats`], the fixed user and org ids,
@@ -40,6 +41,7 @@ mod error;
 mod faults;
 mod filter;
 mod ids;
+mod index;
 mod limits;
 mod metadata;
 mod options;

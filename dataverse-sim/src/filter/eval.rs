@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use super::expr::{parse_datetime, CmpOp, Expr, Literal, Operand};
+use crate::index::EqKey;
 use crate::store::Row;
 
 impl Expr {
@@ -41,6 +42,31 @@ impl Expr {
                 out.push((c, *op));
             }
             Expr::Compare(..) => {}
+        }
+    }
+
+    /// The `column eq literal` comparisons every matching row satisfies (those joined to the
+    /// whole filter by `and` alone), with the value as the index keys it; date and time
+    /// literals are left out (they compare chronologically, not by text).
+    pub(crate) fn equalities(&self) -> Vec<(&str, EqKey)> {
+        match self {
+            Expr::And(a, b) => {
+                let mut out = a.equalities();
+                out.extend(b.equalities());
+                out
+            }
+            Expr::Compare(Operand::Column(c), CmpOp::Eq, Operand::Literal(l))
+            | Expr::Compare(Operand::Literal(l), CmpOp::Eq, Operand::Column(c)) => {
+                let key = match l {
+                    Literal::Null => Some(EqKey::Null),
+                    Literal::Bool(b) => Some(EqKey::Bool(*b)),
+                    Literal::Number(n) => Some(EqKey::number(*n)),
+                    Literal::Str(s) | Literal::Guid(s) => Some(EqKey::text(s)),
+                    Literal::DateTime(_) => None,
+                };
+                key.map(|key| vec![(c.as_str(), key)]).unwrap_or_default()
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -88,6 +114,18 @@ fn resolve<'a>(operand: &'a Operand, row: &'a Row) -> Val<'a> {
     }
 }
 
+/// Orders two texts by their lowercase forms, without building them when both are ASCII
+/// (where lowercasing byte by byte gives the same forms).
+pub(crate) fn cmp_ignoring_case(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        return a
+            .bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
+    }
+    a.to_lowercase().cmp(&b.to_lowercase())
+}
+
 fn compare(left: &Val, op: CmpOp, right: &Val) -> bool {
     let left_null = matches!(left, Val::Null);
     let right_null = matches!(right, Val::Null);
@@ -124,9 +162,7 @@ fn order(left: &Val, right: &Val) -> Option<Ordering> {
         (Val::DateTime(_), _) | (_, Val::DateTime(_)) => {
             Some(as_instant(left)?.cmp(&as_instant(right)?))
         }
-        (Val::Str(a) | Val::Guid(a), Val::Str(b) | Val::Guid(b)) => {
-            Some(a.to_lowercase().cmp(&b.to_lowercase()))
-        }
+        (Val::Str(a) | Val::Guid(a), Val::Str(b) | Val::Guid(b)) => Some(cmp_ignoring_case(a, b)),
         _ => None,
     }
 }

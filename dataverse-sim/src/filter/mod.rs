@@ -12,6 +12,7 @@ mod eval;
 mod expr;
 mod parse;
 
+pub(crate) use eval::cmp_ignoring_case;
 pub(crate) use expr::Expr;
 pub(crate) use parse::parse;
 

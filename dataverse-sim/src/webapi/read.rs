@@ -120,7 +120,7 @@ fn page_by_id<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -
         _ => Bound::Unbounded,
     };
     let mut page = Vec::new();
-    for (id, row) in table.rows.range((start, Bound::Unbounded)) {
+    for (id, row) in rows_from(table, options, start) {
         if !matches(options, row) {
             continue;
         }
@@ -134,9 +134,7 @@ fn page_by_id<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -
 
 /// With `$orderby` every matching row is sorted, and the page starts after the token's key.
 fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -> Page<'a> {
-    let mut all: Vec<(Vec<Value>, &String, &Row)> = table
-        .rows
-        .iter()
+    let mut all: Vec<(Vec<Value>, &String, &Row)> = rows_from(table, options, Bound::Unbounded)
         .filter(|(_, row)| matches(options, row))
         .map(|(id, row)| (sort_key(row, &options.orderby, id), id, row))
         .collect();
@@ -161,6 +159,30 @@ fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usi
         .map(|(_, id, row)| (*id, *row))
         .collect();
     (page, rest.len() > limit)
+}
+
+/// The rows from `start` on, in key order, that the query must match against its filter: those
+/// of the smallest index bucket one of its top-level `eq` comparisons names (no other row can
+/// match), or every row. The rows are the same ones a scan would match, in the same order.
+fn rows_from<'a>(
+    table: &'a TableState,
+    options: &QueryOptions,
+    start: Bound<String>,
+) -> Box<dyn Iterator<Item = (&'a String, &'a Row)> + 'a> {
+    let bucket = options.filter.as_ref().and_then(|filter| {
+        filter
+            .equalities()
+            .iter()
+            .filter_map(|(column, key)| table.index.rows_with(column, key))
+            .min_by_key(|ids| ids.len())
+    });
+    match bucket {
+        Some(ids) => Box::new(
+            ids.range((start, Bound::Unbounded))
+                .filter_map(|id| table.rows.get_key_value(id)),
+        ),
+        None => Box::new(table.rows.range((start, Bound::Unbounded))),
+    }
 }
 
 fn matches(options: &QueryOptions, row: &Row) -> bool {

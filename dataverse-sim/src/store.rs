@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::clock::SimClock;
 use crate::dataset::{stamp, Dataset};
 use crate::ids::INTEGRATION_USER_ID;
-use crate::index::{is_indexed, EqIndex};
+use crate::index::{is_indexed, is_time_column, EqIndex};
 
 /// A row: its columns as a JSON object (system columns included).
 pub(crate) type Row = Map<String, Value>;
@@ -30,10 +30,10 @@ pub(crate) struct TableState {
     pub index: EqIndex,
 }
 
-/// The indexed columns of `row`, to tell the index what a change replaced.
+/// The columns of `row` the indexes keep, to tell them what a change replaced.
 fn indexed_part(row: &Row) -> Row {
     row.iter()
-        .filter(|(column, _)| is_indexed(column))
+        .filter(|(column, _)| is_indexed(column) || is_time_column(column))
         .map(|(column, value)| (column.clone(), value.clone()))
         .collect()
 }

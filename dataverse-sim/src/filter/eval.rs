@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use super::expr::{parse_datetime, CmpOp, Expr, Literal, Operand};
-use crate::index::EqKey;
+use crate::index::{cmp_ignoring_case, EqKey};
 use crate::store::Row;
 
 impl Expr {
@@ -70,6 +70,23 @@ impl Expr {
         }
     }
 
+    /// The latest date and time literal that `column` must be after (`gt`) or at or after
+    /// (`ge`) in every matching row, from the comparisons joined to the whole filter by `and`.
+    pub(crate) fn lower_bound(&self, column: &str) -> Option<DateTime<FixedOffset>> {
+        match self {
+            Expr::And(a, b) => match (a.lower_bound(column), b.lower_bound(column)) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            },
+            Expr::Compare(
+                Operand::Column(c),
+                CmpOp::Gt | CmpOp::Ge,
+                Operand::Literal(Literal::DateTime(at)),
+            ) if c == column => Some(*at),
+            _ => None,
+        }
+    }
+
     /// True when the row satisfies the filter.
     pub(crate) fn matches(&self, row: &Row) -> bool {
         match self {
@@ -112,18 +129,6 @@ fn resolve<'a>(operand: &'a Operand, row: &'a Row) -> Val<'a> {
             Literal::DateTime(d) => Val::DateTime(*d),
         },
     }
-}
-
-/// Orders two texts by their lowercase forms, without building them when both are ASCII
-/// (where lowercasing byte by byte gives the same forms).
-pub(crate) fn cmp_ignoring_case(a: &str, b: &str) -> Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        return a
-            .bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
-    }
-    a.to_lowercase().cmp(&b.to_lowercase())
 }
 
 fn compare(left: &Val, op: CmpOp, right: &Val) -> bool {

@@ -12,7 +12,6 @@ mod eval;
 mod expr;
 mod parse;
 
-pub(crate) use eval::cmp_ignoring_case;
 pub(crate) use expr::Expr;
 pub(crate) use parse::parse;
 

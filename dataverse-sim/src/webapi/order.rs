@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::filter::cmp_ignoring_case;
+use crate::index::cmp_ignoring_case;
 use crate::store::Row;
 
 /// Total order used by `$orderby` and paging: null first, then booleans, numbers, strings

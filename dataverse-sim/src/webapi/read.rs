@@ -134,6 +134,9 @@ fn page_by_id<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -
 
 /// With `$orderby` every matching row is sorted, and the page starts after the token's key.
 fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usize) -> Page<'a> {
+    if let Some(page) = first_page_in_time_order(table, options, limit) {
+        return page;
+    }
     let mut all: Vec<(Vec<Value>, &String, &Row)> = rows_from(table, options, Bound::Unbounded)
         .filter(|(_, row)| matches(options, row))
         .map(|(id, row)| (sort_key(row, &options.orderby, id), id, row))
@@ -159,6 +162,33 @@ fn page_by_orderby<'a>(table: &'a TableState, options: &QueryOptions, limit: usi
         .map(|(_, id, row)| (*id, *row))
         .collect();
     (page, rest.len() > limit)
+}
+
+/// A first page ordered by one date and time column ascending, whose filter asks for that
+/// column after a moment: read from the ordered index from that moment on, stopping once the
+/// page and one more row are found, instead of sorting every match. `None` when the index
+/// cannot serve the query. Same rows, same order as the sort.
+fn first_page_in_time_order<'a>(
+    table: &'a TableState,
+    options: &QueryOptions,
+    limit: usize,
+) -> Option<Page<'a>> {
+    let [(column, false)] = options.orderby.as_slice() else {
+        return None;
+    };
+    if options.skiptoken.is_some() {
+        return None;
+    }
+    let after = options.filter.as_ref()?.lower_bound(column)?;
+    let ids = table.index.ordered_from(column, after)?;
+    let mut page: Vec<(&String, &Row)> = ids
+        .filter_map(|id| table.rows.get_key_value(id))
+        .filter(|(_, row)| matches(options, row))
+        .take(limit + 1)
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    Some((page, more))
 }
 
 /// The rows from `start` on, in key order, that the query must match against its filter: those

@@ -290,3 +290,77 @@ async fn an_indexed_filter_answers_as_a_scan_after_patches_and_a_rolled_back_cha
     assert_eq!(answers[2], pick(&[5]));
     assert_eq!(answers[3], pick(&[1, 2, 4, 6, 7]));
 }
+
+/// The ids of the first page of sessions by last customer message, after `filter`.
+async fn first_by_last_message(
+    client: &reqwest::Client,
+    sim: &dataverse_sim::Sim,
+    token: &str,
+    filter: &str,
+    top: &str,
+) -> Vec<String> {
+    let url = format!(
+        "{}?$select=w4d_lastcustomermessageon&$filter={}&$orderby=w4d_lastcustomermessageon%20asc{top}",
+        api(sim, SESSIONS),
+        filter.replace(' ', "%20").replace('+', "%2B")
+    );
+    let page = get_json(client, token, &url, None).await;
+    page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["w4d_chatsessionid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_time_ordered_first_page_answers_as_the_sort_after_changes_and_with_text_in_another_format(
+) {
+    let (sim, client, token) = start_connected(overdue_sessions(6)).await;
+    let moments = [
+        "2026-11-24T15:00:09Z",
+        "2026-11-24T15:00:03Z",
+        "2026-11-24T15:00:03Z",
+        "2026-11-24T14:59:00Z",
+        "2026-11-24T15:00:05Z",
+        "2026-11-24T15:01:00Z",
+    ];
+    for (n, at) in moments.iter().enumerate() {
+        sim.update(SESSIONS, &guid(n), json!({"w4d_lastcustomermessageon": at}));
+    }
+    // Moved later, and closed: both must leave the index's old place.
+    sim.update(
+        SESSIONS,
+        &guid(1),
+        json!({"w4d_lastcustomermessageon": "2026-11-24T15:00:30Z"}),
+    );
+    sim.update(SESSIONS, &guid(4), json!({"statecode": 1}));
+    let indexed = "statecode eq 0 and w4d_lastcustomermessageon gt 2026-11-24T15:00:00.500Z";
+    let scanned = "(statecode eq 0 or 1 eq 2) and (w4d_lastcustomermessageon gt 2026-11-24T15:00:00.500Z or 1 eq 2)";
+
+    for top in ["&$top=1", "&$top=3", ""] {
+        let served = first_by_last_message(&client, &sim, &token, indexed, top).await;
+        assert_eq!(
+            served,
+            first_by_last_message(&client, &sim, &token, scanned, top).await,
+            "{top}"
+        );
+    }
+    assert_eq!(
+        first_by_last_message(&client, &sim, &token, indexed, "&$top=3").await,
+        [guid(2), guid(0), guid(1)]
+    );
+
+    // A text with an offset sorts by its text, not its time: the index is not used for it.
+    sim.update(
+        SESSIONS,
+        &guid(3),
+        json!({"w4d_lastcustomermessageon": "2026-11-24T17:00:01+02:00"}),
+    );
+    let served = first_by_last_message(&client, &sim, &token, indexed, "&$top=3").await;
+    assert_eq!(
+        served,
+        first_by_last_message(&client, &sim, &token, scanned, "&$top=3").await
+    );
+    assert_eq!(served, [guid(2), guid(0), guid(1)]);
+}

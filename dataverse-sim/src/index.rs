@@ -222,6 +222,15 @@ impl EqIndex {
         ))
     }
 
+    /// How many rows hold text in `column`, for a date and time column (`None` for another).
+    pub(crate) fn texts_in(&self, column: &str) -> Option<usize> {
+        is_time_column(column).then(|| {
+            self.ordered
+                .get(column)
+                .map_or(0, |ordered| ordered.entries.len())
+        })
+    }
+
     /// The ids of the rows whose `column` holds `key`, in key order; `None` when the index
     /// cannot say (the column is not indexed, or `key` is null): every row must then be read.
     pub(crate) fn rows_with(&self, column: &str, key: &EqKey) -> Option<&BTreeSet<String>> {

@@ -15,6 +15,7 @@ use super::order::{compare_keys, sort_key};
 use crate::codec::{hex_encode, percent_encode};
 use crate::dataset::stamp;
 use crate::ids::INTEGRATION_USER_ID;
+use crate::index::EqKey;
 use crate::reply::{resource_not_found, row_not_found, Reply};
 use crate::request::{Headers, API_PREFIX};
 use crate::state::State;
@@ -179,6 +180,9 @@ fn first_page_in_time_order<'a>(
     if options.skiptoken.is_some() {
         return None;
     }
+    if no_row_can_match(table, options) {
+        return Some((Vec::new(), false));
+    }
     let after = options.filter.as_ref()?.lower_bound(column)?;
     let ids = table.index.ordered_from(column, after)?;
     let mut page: Vec<(&String, &Row)> = ids
@@ -199,20 +203,40 @@ fn rows_from<'a>(
     options: &QueryOptions,
     start: Bound<String>,
 ) -> Box<dyn Iterator<Item = (&'a String, &'a Row)> + 'a> {
-    let bucket = options.filter.as_ref().and_then(|filter| {
-        filter
-            .equalities()
-            .iter()
-            .filter_map(|(column, key)| table.index.rows_with(column, key))
-            .min_by_key(|ids| ids.len())
-    });
-    match bucket {
-        Some(ids) => Box::new(
-            ids.range((start, Bound::Unbounded))
-                .filter_map(|id| table.rows.get_key_value(id)),
-        ),
-        None => Box::new(table.rows.range((start, Bound::Unbounded))),
+    if no_row_can_match(table, options) {
+        return Box::new(std::iter::empty());
     }
+    let equalities = options
+        .filter
+        .as_ref()
+        .map(|filter| filter.equalities())
+        .unwrap_or_default();
+    let mut buckets: Vec<_> = equalities
+        .iter()
+        .filter_map(|(column, key)| table.index.rows_with(column, key))
+        .collect();
+    buckets.sort_by_key(|ids| ids.len());
+    let Some((smallest, others)) = buckets.split_first() else {
+        return Box::new(table.rows.range((start, Bound::Unbounded)));
+    };
+    let others = others.to_vec();
+    Box::new(
+        smallest
+            .range((start, Bound::Unbounded))
+            .filter(move |id| others.iter().all(|ids| ids.contains(*id)))
+            .filter_map(|id| table.rows.get_key_value(id)),
+    )
+}
+
+/// Whether the filter asks for a date and time column to be null (`column eq null`, joined
+/// to the whole filter by `and`) while every row holds text in it: then no row matches.
+fn no_row_can_match(table: &TableState, options: &QueryOptions) -> bool {
+    let Some(filter) = &options.filter else {
+        return false;
+    };
+    filter.equalities().iter().any(|(column, key)| {
+        *key == EqKey::Null && table.index.texts_in(column) == Some(table.rows.len())
+    })
 }
 
 fn matches(options: &QueryOptions, row: &Row) -> bool {

@@ -364,3 +364,21 @@ async fn a_time_ordered_first_page_answers_as_the_sort_after_changes_and_with_te
     );
     assert_eq!(served, [guid(2), guid(0), guid(1)]);
 }
+
+#[tokio::test]
+async fn a_filter_for_an_empty_date_answers_as_a_scan_whether_or_not_every_row_holds_one() {
+    let (sim, client, token) = start_connected(overdue_sessions(3)).await;
+    let indexed = "statecode eq 0 and w4d_lastcustomermessageon eq null";
+    let scanned = "(statecode eq 0 or 1 eq 2) and (w4d_lastcustomermessageon eq null or 1 eq 2)";
+    assert!(ids_of(&client, &sim, &token, indexed).await.is_empty());
+    assert!(ids_of(&client, &sim, &token, scanned).await.is_empty());
+
+    sim.update(
+        SESSIONS,
+        &guid(1),
+        json!({"w4d_lastcustomermessageon": null}),
+    );
+
+    assert_eq!(ids_of(&client, &sim, &token, indexed).await, [guid(1)]);
+    assert_eq!(ids_of(&client, &sim, &token, scanned).await, [guid(1)]);
+}

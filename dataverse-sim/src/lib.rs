@@ -22,7 +22,8 @@
 //! - `limits`: [`Limits`], the service protection limits, execution cost and `x-ms-dop-hint`.
 //! - `state`: `State`, everything the sim knows, and its lock (data only, no handlers).
 //! - `store`: the in-memory tables, row versions and ETags, the change-set journal, and what
-//!   each custom API does.
+//!   each custom API does; `index`, a leaf, the equality and time indexes it keeps over state,
+//!   status, lookup and date and time columns.
 //! - [`dataset`]: seed data ([`Dataset`], [`Table`]): JSON seeds, the sample schema, the demo
 //!   org (with its custom APIs, [`dataset::SendsMessage`]), generated orgs.
 //! - `options`, `stats`, `ids`, `error`: [`SimOptions`], [`Stats`], the fixed user and org ids,
@@ -42,6 +43,7 @@ mod error;
 mod faults;
 mod filter;
 mod ids;
+mod index;
 mod limits;
 mod metadata;
 mod options;

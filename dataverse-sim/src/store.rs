@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::clock::SimClock;
 use crate::dataset::{stamp, Dataset, SendsMessage};
 use crate::ids::INTEGRATION_USER_ID;
+use crate::index::{is_indexed, is_time_column, EqIndex};
 
 /// A row: its columns as a JSON object (system columns included).
 pub(crate) type Row = Map<String, Value>;
@@ -20,9 +21,21 @@ pub(crate) struct TableState {
     pub entity_name: String,
     pub primary_key: String,
     pub columns: BTreeSet<String>,
+    /// The rows by id. Read freely; change them only through [`Store`], which keeps
+    /// [`TableState::index`] true.
     pub rows: BTreeMap<String, Row>,
     /// Declared column definitions for the metadata endpoints.
     pub attributes: BTreeMap<String, Value>,
+    /// Which rows hold each value of the state, status and lookup columns.
+    pub index: EqIndex,
+}
+
+/// The columns of `row` the indexes keep, to tell them what a change replaced.
+fn indexed_part(row: &Row) -> Row {
+    row.iter()
+        .filter(|(column, _)| is_indexed(column) || is_time_column(column))
+        .map(|(column, value)| (column.clone(), value.clone()))
+        .collect()
 }
 
 impl TableState {
@@ -169,6 +182,7 @@ impl Store {
                     columns: table.all_columns(),
                     rows: BTreeMap::new(),
                     attributes: table.attributes.clone(),
+                    index: EqIndex::default(),
                 },
             );
             for row in &table.rows {
@@ -224,6 +238,8 @@ impl Store {
         row.insert("versionnumber".into(), Value::from(version));
         table.keep_dates_only(&mut row);
         table.columns.extend(row.keys().cloned());
+        let before = table.rows.get(&id).map(indexed_part);
+        table.index.update(&id, before.as_ref(), Some(&row));
         let previous = table.rows.insert(id.clone(), row);
         if let Some(journal) = self.journal.as_mut() {
             journal.push((set.to_string(), id, previous));
@@ -246,10 +262,12 @@ impl Store {
         let primary_key = table.primary_key.clone();
         let mut changes = changes.clone();
         table.keep_dates_only(&mut changes);
-        let row = table.rows.get_mut(&key(id))?;
+        let id = key(id);
+        let row = table.rows.get_mut(&id)?;
         if let Some(journal) = self.journal.as_mut() {
-            journal.push((set.to_string(), key(id), Some(row.clone())));
+            journal.push((set.to_string(), id.clone(), Some(row.clone())));
         }
+        let before = indexed_part(row);
         for (column, value) in changes {
             // The key and the version are the server's to set, as in Dataverse.
             if column != primary_key && column != "versionnumber" {
@@ -259,6 +277,7 @@ impl Store {
         row.insert("modifiedon".into(), Value::from(stamp(self.clock.now())));
         row.insert("_modifiedby_value".into(), Value::from(modifier));
         row.insert("versionnumber".into(), Value::from(version));
+        table.index.update(&id, Some(&before), Some(row));
         Some(row)
     }
 
@@ -287,12 +306,15 @@ impl Store {
     /// Puts a row back exactly as it was (`None` removes it).
     fn restore(&mut self, set: &str, id: &str, previous: Option<Row>) {
         if let Some(table) = self.tables.get_mut(set) {
+            let id = key(id);
+            let before = table.rows.get(&id).map(indexed_part);
+            table.index.update(&id, before.as_ref(), previous.as_ref());
             match previous {
                 Some(row) => {
-                    table.rows.insert(key(id), row);
+                    table.rows.insert(id, row);
                 }
                 None => {
-                    table.rows.remove(&key(id));
+                    table.rows.remove(&id);
                 }
             }
         }

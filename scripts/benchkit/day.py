@@ -18,7 +18,9 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import localstack
 from localstack import REGION, SIM_CLIENT_ID, SIM_CLIENT_SECRET, TENANT, Processes, StepError, function_environment, store_secret
@@ -26,7 +28,7 @@ from localstack import REGION, SIM_CLIENT_ID, SIM_CLIENT_SECRET, TENANT, Process
 from .stand_ins import NOT_ANNOUNCED, get_json
 from .timeline import AGENT_COLUMN, CONFIGURATIONS, CUSTOMER_COLUMN, SESSIONS, Timeline
 from .vscheduler import VirtualScheduler
-from .workload import Session, WorkloadSettings, at, stamp
+from .workload import START, Session, WorkloadSettings, at, stamp
 
 LATENCY_MS = 20.0
 OPERATION_COST_MS = 10.0
@@ -87,6 +89,11 @@ def flow_actions(pages: int, listed: int, due: int) -> int:
     return 1 + 1 + pages + 1 + listed + due
 
 
+def seconds_of(text: str) -> float:
+    """Seconds since START of an RFC 3339 instant."""
+    return (datetime.fromisoformat(text.replace("Z", "+00:00")) - START).total_seconds()
+
+
 def _delta(before: dict, after: dict) -> dict:
     return {key: after[key] - before.get(key, 0) for key in after if isinstance(after[key], (int, float))}
 
@@ -126,10 +133,18 @@ class Host:
             raise StepError(f"the virtual function exited (code {self.process.poll()}); see {self.log}")
         return json.loads(line)
 
-    def invoke(self, t: int, event: dict) -> dict:
+    def invoke(self, t: int, event: dict, wait: Callable[[int], int]) -> dict:
+        """One invocation at second `t`. When it waits for a moment (a wake-up written ahead
+        of it), `wait` is called with that second and answers the second virtual time was
+        moved to, which the function's clock then reads."""
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps({"now": stamp(t), "event": event}) + "\n")
-        return self._read()
+        while True:
+            answer = self._read()
+            if "wait_until" not in answer:
+                return answer
+            moved = wait(math.ceil(seconds_of(answer["wait_until"])))
+            self.process.stdin.write(json.dumps({"now": stamp(moved)}) + "\n")
 
 
 class Stage:
@@ -156,13 +171,18 @@ class Stage:
         """Advances the data to `t`."""
         self.timeline.advance(t)
 
-    def record(self, t: int, trigger: str, extra: dict, duration_ms: float | None = None) -> dict:
+    def record(self, t: int, trigger: str, extra: dict, duration_ms: float | None = None, swept_t: int | None = None) -> dict:
+        """`swept_t`: the second the sweep ran at, after waiting inside the invocation since
+        `t`; the invocation's duration (its GB-seconds) is the wait plus the sweep."""
         after = self._stats()
         delta = _delta(self.stats, after)
         self.stats = after
         if duration_ms is None:
             duration_ms = function_duration_ms(delta, self.strategy.wake)
-        entry = {"t": t, "trigger": trigger, "duration_ms": duration_ms, **{k: delta.get(k, 0) for k in (
+        swept_t = t if swept_t is None else swept_t
+        wait_ms = (swept_t - t) * 1000.0
+        entry = {"t": t, "trigger": trigger, "swept_t": swept_t, "wait_ms": wait_ms, "sweep_ms": duration_ms,
+                 "duration_ms": wait_ms + duration_ms, **{k: delta.get(k, 0) for k in (
             "requests", "token_requests", "reads", "patches", "batches", "batch_operations")},
             "rows_read": delta.get("rows_served", 0), **extra}
         self.run.invocations.append(entry)
@@ -190,24 +210,34 @@ def run_function(stage: Stage, processes: Processes, host_binary: Path, moto_url
     scheduler = VirtualScheduler(scheduler_client, schedule, seed=seed) if strategy.wake else None
     next_rate = 0
     try:
-        last = 0
+        # The scheduler fires no earlier than the write that set it, at the end of the last sweep.
+        written = 0
         while True:
             firing = scheduler.pending if scheduler else None
             if firing and firing.fire_s <= next_rate:
-                t, trigger, event = max(last, firing.fire_s), "wake", firing.event
+                t, trigger, event = max(written, firing.fire_s), "wake", firing.event
                 scheduler.take()  # type: ignore[union-attr]
             else:
                 t, trigger, event = next_rate, "rate", rate_event
                 next_rate += strategy.rate_s
             if t >= horizon_s:
                 break
-            last = t
             stage.before(t)
-            answer = host.invoke(t, event)
+            swept = [t]
+
+            def wait(until: int) -> int:
+                # What happened while the function waited is in the data when it sweeps.
+                swept[0] = max(swept[0], until)
+                stage.before(swept[0])
+                return swept[0]
+
+            answer = host.invoke(t, event, wait)
             error = answer.get("error")
             if scheduler:
                 scheduler.poll()
-            stage.record(t, trigger, {"wall_ms": answer.get("wall_ms"), "error": error, "wake_at": scheduler_at(scheduler)})
+            entry = stage.record(t, trigger, {"wall_ms": answer.get("wall_ms"), "error": error, "wake_at": scheduler_at(scheduler)},
+                                 swept_t=swept[0])
+            written = swept[0] + math.ceil(entry["sweep_ms"] / 1000)
     finally:
         processes.stop(host.process)
     return stage.finish()

@@ -48,12 +48,20 @@ def percentile(values: list[float], p: float) -> float | None:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+def sweep_ms(invocation: dict) -> float:
+    """The sweep's own duration: the invocation's, less any wait for its moment."""
+    return invocation.get("sweep_ms", invocation["duration_ms"])
+
+
 def judge_closes(run: Run, sessions: dict[str, Session], end_s: int) -> dict:
     """Each close the simulator recorded, judged against the data set: closed before its
     eligibility, or its lag after the start of the eligibility it ended."""
     durations: dict[int, float] = {}
     for invocation in run.invocations:
-        durations[invocation["t"]] = max(durations.get(invocation["t"], 0.0), invocation["duration_ms"])
+        # A close is stamped with the moment its sweep ran (after any wait), and counts at the
+        # end of that sweep.
+        moment = invocation.get("swept_t", invocation["t"])
+        durations[moment] = max(durations.get(moment, 0.0), sweep_ms(invocation))
     closed_at: dict[str, int] = {}
     early: list[dict] = []
     lags: list[float] = []
@@ -108,7 +116,8 @@ def figures(run: Run, sessions: dict[str, Session], end_s: int, days: int) -> di
         "rows_read_per_day": total["rows_read"] / days,
         "gb_s_per_day": gb_s,
         "cost_per_month_usd": 30 * (gb_s * price + per_day * request_price) if gb_s is not None else None,
-        "longest_sweep_ms": max((i["duration_ms"] for i in day), default=0.0),
+        "longest_sweep_ms": max((sweep_ms(i) for i in day), default=0.0),
+        "wait_s_per_day": sum(i.get("wait_ms", 0.0) for i in day) / 1000 / days,
         "errors": sum(1 for i in day if i.get("error")),
         "hourly_requests": hourly(day, end_s, "requests"),
     }

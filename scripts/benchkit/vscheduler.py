@@ -4,7 +4,9 @@ Scheduler invokes targets with 60-second precision even with the flexible time w
 schedule set for 1:00 runs between 1:00:00 and 1:00:59 ("Schedule types in EventBridge
 Scheduler"). So a schedule whose `at()` names a second fires at a uniformly random second of
 that second's minute, drawn from a seed: never before the minute begins, never after it ends,
-and possibly before the second it names. Each write fires once.
+and possibly before the second it names (the function writes the minute before the moment it
+wants and waits inside the invocation; the day loop never fires a write before it was made).
+Each write fires once.
 
 Also the rate rule: `rate(N unit)` fires at every multiple of its interval from the start.
 """
@@ -38,6 +40,7 @@ class Firing:
     at_s: int
     fire_s: int
     event: dict
+    key: str = ""
 
 
 def at_seconds(expression: str) -> int:
@@ -81,18 +84,20 @@ class VirtualScheduler:
                 return self.pending
             raise
         expression = schedule["ScheduleExpression"]
-        if expression in self.fired or (self.pending and self.pending.expression == expression):
+        raw = schedule["Target"].get("Input") or "{}"
+        # A write is its time and its input: the same minute may be written again for another moment.
+        key = f"{expression} {raw}"
+        if key in self.fired or (self.pending and self.pending.key == key):
             return self.pending
         at_s = at_seconds(expression)
-        raw = schedule["Target"].get("Input") or "{}"
         event = json.loads(raw.replace("<aws.scheduler.execution-id>", str(uuid.uuid4())))
         self.writes += 1
-        self.pending = Firing(expression, at_s, fire_second(at_s, self.rng), event)
+        self.pending = Firing(expression, at_s, fire_second(at_s, self.rng), event, key)
         return self.pending
 
     def take(self) -> Firing | None:
         """Marks the pending firing as fired and returns it."""
         firing, self.pending = self.pending, None
         if firing:
-            self.fired.add(firing.expression)
+            self.fired.add(firing.key)
         return firing

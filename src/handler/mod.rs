@@ -11,16 +11,17 @@ use crate::events::{EventBus, EventSink, Publisher};
 use crate::settings::{Settings, SettingsError};
 use crate::summary::Summary;
 use crate::sweep::{self, SweepError, SweepOptions};
-use crate::wake::WakeSchedule;
+use crate::wake::{self, Wait, WakeSchedule};
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
+mod clock;
 mod event;
 
+pub use clock::{Clock, VirtualClock};
 use event::check_not_future;
 pub use event::{parse_event, Trigger};
 
@@ -36,46 +37,6 @@ pub struct App {
     pub wake: Option<WakeSchedule>,
     /// The lifecycle events' bus, when `EVENT_BUS_NAME` is set.
     pub events: Option<EventBus>,
-}
-
-/// The source of the instant every decision of a sweep uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Clock {
-    /// The system clock.
-    #[default]
-    System,
-    /// Always this instant. The Lambda deadline is still measured on the system clock.
-    Fixed(DateTime<Utc>),
-    /// `from` at `since`, then running `speed` times faster than the system clock: a test
-    /// makes a sweep of a second last minutes for the decisions taken after it.
-    Running {
-        from: DateTime<Utc>,
-        since: Instant,
-        speed: u32,
-    },
-}
-
-impl Clock {
-    /// A clock at `from` now, running `speed` times faster than the system clock.
-    pub fn running(from: DateTime<Utc>, speed: u32) -> Self {
-        Clock::Running {
-            from,
-            since: Instant::now(),
-            speed,
-        }
-    }
-
-    /// The instant to decide with, given the system time `wall`.
-    pub fn now(self, wall: DateTime<Utc>) -> DateTime<Utc> {
-        match self {
-            Clock::System => wall,
-            Clock::Fixed(at) => at,
-            Clock::Running { from, since, speed } => {
-                let elapsed = since.elapsed().saturating_mul(speed);
-                from + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX)
-            }
-        }
-    }
 }
 
 /// Why the function could not start.
@@ -154,6 +115,9 @@ pub enum HandlerError {
     /// `detail.reopen_closed_since` is not an RFC 3339 instant, or is in the future.
     #[error("detail.reopen_closed_since {0}; nothing was reopened")]
     InvalidReopenInstant(String),
+    /// `detail.sweep_at` (the moment a wake-up was written for) is not an RFC 3339 instant.
+    #[error("detail.sweep_at {0}; nothing was closed (was the wake-up schedule's input edited by hand? the next sweep of the rate rule writes it again)")]
+    InvalidSweepMoment(String),
     /// The sweep failed.
     #[error(transparent)]
     Sweep(#[from] SweepError),
@@ -200,6 +164,7 @@ impl From<HandlerError> for Diagnostic {
         let error_type = match &error {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::InvalidReopenInstant(_) => "InvalidReopenInstant",
+            HandlerError::InvalidSweepMoment(_) => "InvalidSweepMoment",
             HandlerError::Sweep(SweepError::UnknownName { .. }) => "UnknownTableOrColumn",
             HandlerError::Sweep(SweepError::DateOnlyColumn { .. }) => "DateOnlyColumn",
             HandlerError::Sweep(SweepError::NoActiveConfiguration { .. }) => {
@@ -251,18 +216,24 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         wall.timestamp_millis(),
         app.settings.deadline_margin,
     );
-    let (dry_run, reopen) = match trigger {
+    let (dry_run, reopen, now) = match trigger {
         Trigger::Check => {
             info!(request_id = %context.request_id, "check started");
             // Boxed: the check's future is deep, and the sweep's must not grow by its size.
             let report = Box::pin(check::run(&app.dataverse, &app.settings, now, budget)).await;
             return Ok(Response::Check(report));
         }
-        Trigger::Sweep { dry_run } => (dry_run, None),
+        Trigger::Sweep { dry_run, sweep_at } => {
+            let now = match sweep_at {
+                Some(at) => wait_for(app, at, now, &budget).await,
+                None => now,
+            };
+            (dry_run, None, now)
+        }
         Trigger::Reopen { since, dry_run } => {
             check_not_future(since, now)
                 .inspect_err(|error| error!(error = %error, "event refused"))?;
-            (dry_run, Some(since))
+            (dry_run, Some(since), now)
         }
     };
     info!(
@@ -294,6 +265,30 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Ha
         .is_none()
         .then_some(&context.invoked_function_arn[..]);
     conclude(app, wake, budget, outcome, publisher).await
+}
+
+/// Waits inside the invocation until `sweep_at`, the moment its wake-up was written for (the
+/// scheduler fires somewhere in the minute before it), when that is ahead of `now` and the wait
+/// leaves the sweep enough of the invocation's time; otherwise sweeps at once. Returns the
+/// clock's instant after the wait, the one the sweep decides with, so that no session is
+/// judged before its moment.
+async fn wait_for(
+    app: &App,
+    sweep_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    budget: &Budget,
+) -> DateTime<Utc> {
+    let reason = match wake::wait_before(sweep_at, now, budget.remaining()) {
+        Wait::For(wait) => {
+            info!(sweep_at = %sweep_at, wait_ms = wait.as_millis() as u64, "waiting for the wake-up's moment");
+            return app.clock.wait_until(sweep_at).await;
+        }
+        Wait::Due => return now,
+        Wait::TooFarAhead => "the moment is further ahead than any wake-up this function writes",
+        Wait::OverBudget => "waiting would leave the sweep less than half of the invocation's time",
+    };
+    warn!(sweep_at = %sweep_at, now = %now, reason, "sweeping at once instead of waiting for the wake-up's moment");
+    now
 }
 
 /// Ends the lifecycle events (`Sweep Finished`, then what is queued), logs the summary, then

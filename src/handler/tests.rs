@@ -23,14 +23,23 @@ fn scheduled(detail: Value) -> Value {
 fn a_scheduled_event_is_accepted() {
     assert_eq!(
         parse_event(scheduled(json!({}))).unwrap(),
-        Trigger::Sweep { dry_run: false }
+        Trigger::Sweep {
+            dry_run: false,
+            sweep_at: None
+        }
     );
 }
 
 #[test]
 fn a_manual_dry_run_is_read_from_the_detail() {
     let trigger = parse_event(scheduled(json!({"dry_run": true}))).unwrap();
-    assert_eq!(trigger, Trigger::Sweep { dry_run: true });
+    assert_eq!(
+        trigger,
+        Trigger::Sweep {
+            dry_run: true,
+            sweep_at: None
+        }
+    );
 }
 
 #[test]
@@ -174,4 +183,61 @@ fn the_close_hint_follows_the_status_dataverse_answered_not_the_text_of_the_erro
         !no_status.to_string().contains("SESSION_CLOSED_STATECODE"),
         "{no_status}"
     );
+}
+
+#[test]
+fn a_wake_up_moment_is_read_from_the_detail() {
+    let trigger = parse_event(scheduled(json!({"sweep_at": "2026-11-24T15:37:12Z"}))).unwrap();
+    assert_eq!(
+        trigger,
+        Trigger::Sweep {
+            dry_run: false,
+            sweep_at: Some("2026-11-24T15:37:12Z".parse().unwrap())
+        }
+    );
+}
+
+#[test]
+fn a_wake_up_moment_that_is_not_rfc_3339_is_refused_naming_the_field_never_guessed() {
+    for bad in [
+        json!("soon"),
+        json!("2026-11-24 15:37"),
+        json!(1_764_000_000),
+    ] {
+        let error = parse_event(scheduled(json!({"sweep_at": bad}))).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains("detail.sweep_at") && text.contains("RFC 3339"),
+            "{text}"
+        );
+        assert_eq!(Diagnostic::from(error).error_type, "InvalidSweepMoment");
+    }
+    let both = scheduled(
+        json!({"sweep_at": "2026-11-24T15:37:12Z", "reopen_closed_since": "2026-11-24T09:00:00Z"}),
+    );
+    assert_eq!(
+        Diagnostic::from(parse_event(both).unwrap_err()).error_type,
+        "InvalidEvent"
+    );
+}
+
+#[tokio::test]
+async fn a_fixed_clock_returns_from_a_wait_at_once_with_its_own_instant() {
+    let fixed: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap();
+    let after = Clock::Fixed(fixed)
+        .wait_until(fixed + chrono::Duration::seconds(40))
+        .await;
+    assert_eq!(after, fixed);
+}
+
+#[tokio::test]
+async fn a_running_clock_waits_until_its_instant_reaches_the_target() {
+    let from: DateTime<Utc> = "2026-11-24T15:00:00Z".parse().unwrap();
+    let target = from + chrono::Duration::seconds(30);
+    let started = std::time::Instant::now();
+
+    let after = Clock::running(from, 600).wait_until(target).await;
+
+    assert!(after >= target, "{after} < {target}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

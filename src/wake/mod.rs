@@ -3,8 +3,10 @@
 //! decides that moment from what the sweep found; [`schedule`] writes it to EventBridge
 //! Scheduler. The decision is pure: `now` and the candidates are arguments.
 
+pub mod ahead;
 pub mod schedule;
 
+pub use ahead::{schedule_at, wait_before, Wait};
 pub use schedule::{WakeError, WakeSchedule, WakeWrite, Written};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};

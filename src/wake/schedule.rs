@@ -1,7 +1,8 @@
 //! Writing the wake-up: one EventBridge Scheduler one-time schedule (`at(...)`, UTC, no
 //! flexible window) whose target is this function and whose input is a Scheduled Event the
-//! handler accepts. The schedule is updated when it exists and created when it does not, so
-//! there is never more than one.
+//! handler accepts, carrying the moment to sweep at (`detail.sweep_at`); the `at()` names the
+//! minute before it ([`super::schedule_at`]). The schedule is updated when it exists and
+//! created when it does not, so there is never more than one.
 
 use crate::budget::Budget;
 use crate::settings::WakeSettings;
@@ -53,11 +54,15 @@ pub enum WakeWrite {
     Created,
 }
 
-/// A written wake-up: the moment the schedule now says, and how it got there.
+/// A written wake-up: the moment the next sweep is for, when the schedule fires, and how it
+/// got there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
-    /// The moment written, after [`super::not_before`].
+    /// The moment of the next sweep (`detail.sweep_at`), after [`super::not_before`].
     pub at: DateTime<Utc>,
+    /// The schedule's `at()` moment, after [`super::schedule_at`]: the scheduler fires
+    /// somewhere in its minute, and the invocation waits for [`Written::at`].
+    pub fires: DateTime<Utc>,
     /// Whether the schedule was updated or created.
     pub write: WakeWrite,
 }
@@ -105,8 +110,9 @@ impl WakeSchedule {
         }
     }
 
-    /// Sets the schedule to invoke `function_arn` at `planned`, or later when `now()` (read
-    /// just before the write) leaves less than the minimum interval: UpdateSchedule when
+    /// Sets the schedule to invoke `function_arn` for a sweep at `planned`, or later when
+    /// `now()` (read just before the write) leaves less than the minimum interval, firing in
+    /// the minute before that moment when there is still time for it: UpdateSchedule when
     /// GetSchedule finds it, CreateSchedule when GetSchedule answers ResourceNotFound. Each
     /// call ends within `budget`.
     pub async fn write(
@@ -125,8 +131,10 @@ impl WakeSchedule {
             ..
         } = &self.settings;
         let exists = self.exists(budget).await?;
-        let at = super::not_before(planned, now(), self.min_interval);
-        let expression = format!("at({})", at.format("%Y-%m-%dT%H:%M:%S"));
+        let written_at = now();
+        let at = super::not_before(planned, written_at, self.min_interval);
+        let fires = super::schedule_at(at, written_at);
+        let expression = format!("at({})", fires.format("%Y-%m-%dT%H:%M:%S"));
         let (window, target) = self.target(at, function_arn)?;
         let write = if exists {
             let request = self
@@ -158,7 +166,7 @@ impl WakeSchedule {
             bounded!(request, budget).map_err(|error| self.failed("CreateSchedule", error))?;
             WakeWrite::Created
         };
-        Ok(Written { at, write })
+        Ok(Written { at, fires, write })
     }
 
     /// Whether the schedule is there: GetSchedule answers it, or ResourceNotFound.
@@ -176,7 +184,7 @@ impl WakeSchedule {
     }
 
     /// The exact-time window and the target: `function_arn`, invoked with the wake-up event
-    /// for `at` under the scheduler's role.
+    /// for a sweep at `at` under the scheduler's role.
     fn target(
         &self,
         at: DateTime<Utc>,
@@ -245,9 +253,9 @@ fn is_not_found(error: &SdkError<GetScheduleError, HttpResponse>) -> bool {
         .is_some_and(|service| service.is_resource_not_found_exception())
 }
 
-/// The input the scheduler sends: an EventBridge Scheduled Event with an empty `detail`, so
-/// the wake-up is an ordinary sweep. `<aws.scheduler.execution-id>` is replaced by the
-/// scheduler with a fresh id on each run.
+/// The input the scheduler sends: an EventBridge Scheduled Event whose `detail` holds only
+/// `sweep_at`, so the wake-up is an ordinary sweep at that moment.
+/// `<aws.scheduler.execution-id>` is replaced by the scheduler with a fresh id on each run.
 pub fn wake_event(at: DateTime<Utc>, function_arn: &str, settings: &WakeSettings) -> Value {
     // arn:partition:lambda:region:account:function:name[:qualifier]
     let parts: Vec<&str> = function_arn.split(':').collect();
@@ -267,7 +275,7 @@ pub fn wake_event(at: DateTime<Utc>, function_arn: &str, settings: &WakeSettings
             "arn:{partition}:scheduler:{region}:{account}:schedule/{}/{}",
             settings.group, settings.schedule_name
         )],
-        "detail": {}
+        "detail": { "sweep_at": at.to_rfc3339_opts(SecondsFormat::Secs, true) }
     })
 }
 
@@ -289,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn the_wake_event_is_a_scheduled_event_the_handler_accepts_as_a_sweep() {
+    fn the_wake_event_is_a_scheduled_event_the_handler_accepts_as_a_sweep_at_its_moment() {
         let at = Utc.with_ymd_and_hms(2026, 11, 24, 15, 37, 0).unwrap();
         let arn = "arn:aws:lambda:eu-west-1:123456789012:function:sweeper";
 
@@ -297,7 +305,10 @@ mod tests {
 
         assert_eq!(
             parse_event(event.clone()).unwrap(),
-            Trigger::Sweep { dry_run: false }
+            Trigger::Sweep {
+                dry_run: false,
+                sweep_at: Some(at)
+            }
         );
         assert_eq!(event["region"], "eu-west-1");
         assert_eq!(

@@ -3,6 +3,7 @@ generator, the data set's eligibility, the virtual scheduler, and the judging of
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from collections import Counter
@@ -96,14 +97,17 @@ class FakeScheduler:
 
     def __init__(self) -> None:
         self.expression: str | None = None
+        self.detail: dict = {}
 
-    def write(self, seconds: int) -> None:
+    def write(self, seconds: int, sweep_at: int | None = None) -> None:
         self.expression = f"at({stamp(seconds)[:-1]})"
+        self.detail = {} if sweep_at is None else {"sweep_at": stamp(sweep_at)}
 
     def get_schedule(self, **_: object) -> dict:
         if self.expression is None:
             raise LookupError("ResourceNotFoundException: Schedule day-wake does not exist.")
-        return {"ScheduleExpression": self.expression, "Target": {"Input": '{"id": "<aws.scheduler.execution-id>", "detail": {}}'}}
+        event = {"id": "<aws.scheduler.execution-id>", "detail": self.detail}
+        return {"ScheduleExpression": self.expression, "Target": {"Input": json.dumps(event)}}
 
 
 def test_a_written_schedule_fires_within_the_minute_of_its_time_and_never_before() -> None:
@@ -127,6 +131,17 @@ def test_a_schedule_fires_once_and_a_rewrite_replaces_the_pending_one() -> None:
     assert first is not None and second is not None and second.at_s == 900
     assert scheduler.take() == second
     assert scheduler.poll() is None  # still at(…900), already fired
+
+
+def test_the_same_minute_written_again_for_another_moment_fires_again_with_the_new_moment() -> None:
+    client = FakeScheduler()
+    scheduler = VirtualScheduler(client, "day-wake", seed=7)
+    client.write(600, sweep_at=690)
+    assert scheduler.take() is None and scheduler.poll() is not None
+    scheduler.take()
+    client.write(600, sweep_at=700)
+    again = scheduler.poll()
+    assert again is not None and again.event["detail"]["sweep_at"] == stamp(700)
 
 
 def test_the_scheduler_second_is_uniform_over_the_minute_and_never_outside_it() -> None:
@@ -164,6 +179,17 @@ def test_a_close_after_eligibility_counts_its_lag_to_the_end_of_its_sweep() -> N
     s = session([0], [60])
     result = figures(run_with([closed_row(s, 1830)], 1830), {s.id: s}, DAY_S, 1)
     assert result["closed_early"] == 0 and result["lag_s"]["max"] == pytest.approx(30.4)
+
+
+def test_a_close_after_a_wait_counts_from_the_moment_swept_and_the_wait_counts_in_lambda_time() -> None:
+    s = session([0], [60])  # eligible from 1800
+    waited = {"t": 1_770, "swept_t": 1_800, "wait_ms": 30_000.0, "sweep_ms": 400.0, "duration_ms": 30_400.0,
+              "requests": 12, "token_requests": 0, "reads": 11, "patches": 1, "rows_read": 3}
+    run = Run(Strategy("close-on-time", "function", 43_200, wake=True), [waited], [closed_row(s, 1_800)])
+    result = figures(run, {s.id: s}, DAY_S, 1)
+    assert result["closed_early"] == 0 and result["lag_s"]["max"] == pytest.approx(0.4)
+    assert result["longest_sweep_ms"] == 400.0 and result["wait_s_per_day"] == 30.0
+    assert result["gb_s_per_day"] == pytest.approx(30.4 * 128 / 1024)
 
 
 def test_a_sweeps_duration_follows_the_latency_model() -> None:

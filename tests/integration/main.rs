@@ -25,5 +25,6 @@ mod support;
 mod throttling;
 mod transitions;
 mod wake;
+mod wake_ahead;
 mod wake_writes;
 mod warning_oracle;

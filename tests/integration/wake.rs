@@ -74,6 +74,13 @@ async fn expression(name: &str) -> String {
     schedule(name).await.0
 }
 
+/// The schedule `name`'s `at()` expression and the moment its input asks the sweep to wait for.
+async fn fires_and_sweeps_at(name: &str) -> (String, String) {
+    let (expression, _, _, _, _, input) = schedule(name).await;
+    let sweep_at = input["detail"]["sweep_at"].as_str().unwrap_or_default();
+    (expression, sweep_at.to_owned())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wake_up_is_the_earliest_upcoming_eligibility_over_every_configuration() {
     let name = unique_schedule("wake");
@@ -98,8 +105,10 @@ async fn the_wake_up_is_the_earliest_upcoming_eligibility_over_every_configurati
     let at = now() + minutes(37);
     assert_eq!(summary.next_wake_at(), Some(at));
     assert_eq!(summary_closed(&summary), [sid(3)].into());
-    let (expression, zone, mode, arn, role, _) = schedule(&name).await;
-    assert_eq!(expression, "at(2026-11-24T15:37:00)");
+    let (expression, zone, mode, arn, role, input) = schedule(&name).await;
+    // The minute before the moment: wherever in it the scheduler fires, it is not late.
+    assert_eq!(expression, "at(2026-11-24T15:36:00)");
+    assert_eq!(input["detail"]["sweep_at"], "2026-11-24T15:37:00Z");
     assert_eq!(zone, "UTC");
     assert_eq!(mode, FlexibleTimeWindowMode::Off);
     assert_eq!(arn, FUNCTION_ARN);
@@ -124,7 +133,13 @@ async fn a_session_the_customer_never_wrote_in_wakes_the_function_at_its_creatio
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(summary.next_wake_at(), Some(now() + minutes(12)));
-    assert_eq!(expression(&name).await, "at(2026-11-24T15:12:00)");
+    assert_eq!(
+        fires_and_sweeps_at(&name).await,
+        (
+            "at(2026-11-24T15:11:00)".into(),
+            "2026-11-24T15:12:00Z".into()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,7 +158,13 @@ async fn with_no_active_session_the_wake_up_is_one_shortest_timeout_away() {
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(summary.next_wake_at(), Some(now() + minutes(90)));
-    assert_eq!(expression(&name).await, "at(2026-11-24T16:30:00)");
+    assert_eq!(
+        fires_and_sweeps_at(&name).await,
+        (
+            "at(2026-11-24T16:29:00)".into(),
+            "2026-11-24T16:30:00Z".into()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,7 +181,15 @@ async fn an_upcoming_moment_closer_than_the_minimum_interval_waits_the_minimum()
     let summary = harness.sweep().await.unwrap();
 
     assert_eq!(summary.next_wake_at(), Some(now() + minutes(1)));
-    assert_eq!(expression(&name).await, "at(2026-11-24T15:01:00)");
+    // The minute before the moment has begun: the schedule names its rest, from a second
+    // after the write.
+    assert_eq!(
+        fires_and_sweeps_at(&name).await,
+        (
+            "at(2026-11-24T15:00:01)".into(),
+            "2026-11-24T15:01:00Z".into()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,12 +197,18 @@ async fn an_existing_schedule_is_updated_not_duplicated() {
     let name = unique_schedule("wake");
     let mut harness = harness(&name, vec![configuration(SUPPORT, json!(60))], vec![]).await;
     harness.sweep().await.unwrap();
-    assert_eq!(expression(&name).await, "at(2026-11-24T16:00:00)");
+    assert_eq!(expression(&name).await, "at(2026-11-24T15:59:00)");
 
     harness.app.clock = Clock::Fixed(now() + minutes(5));
     harness.sweep().await.unwrap();
 
-    assert_eq!(expression(&name).await, "at(2026-11-24T16:05:00)");
+    assert_eq!(
+        fires_and_sweeps_at(&name).await,
+        (
+            "at(2026-11-24T16:04:00)".into(),
+            "2026-11-24T16:05:00Z".into()
+        )
+    );
     let listed = scheduler_client()
         .list_schedules()
         .name_prefix(&name)
@@ -289,7 +324,13 @@ async fn a_sweep_stopped_by_the_cap_wakes_after_the_minimum_interval() {
 
     assert_eq!(summary.deferred(), 1);
     assert_eq!(summary.next_wake_at(), Some(now() + minutes(2)));
-    assert_eq!(expression(&name).await, "at(2026-11-24T15:02:00)");
+    assert_eq!(
+        fires_and_sweeps_at(&name).await,
+        (
+            "at(2026-11-24T15:01:00)".into(),
+            "2026-11-24T15:02:00Z".into()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

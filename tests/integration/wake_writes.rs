@@ -50,22 +50,32 @@ async fn a_slow_sweep_never_writes_a_wake_up_in_the_past() {
     setup.options.faults.latency = Duration::from_millis(600);
     let mut harness = setup.start().await;
     let clock = Clock::running(from(), 120);
-    harness.app.clock = clock;
+    harness.app.clock = clock.clone();
 
     let summary = harness.sweep().await.unwrap();
 
     let after = clock.now(Utc::now());
-    let at = written_at(&name).await;
+    let fires = written_at(&name).await;
+    let at = summary.next_wake_at().expect("a wake-up was written");
     assert!(
         at > from() + minutes(2),
         "the planned moment was moved: {at}"
     );
     assert!(at >= after, "written in the past: {at} < {after}");
+    // The moment is the minimum interval (1 minute) from the write, at most a second more:
+    // a schedule less than a minute ahead of it was set after the write, and never fires
+    // after the moment.
+    assert!(
+        fires > at - minutes(1) && fires <= at,
+        "the schedule fires at {fires} for the moment {at}"
+    );
     assert!(
         at <= after + minutes(1) + chrono::Duration::seconds(1),
         "no later than the minimum interval from the write: {at}, {after}"
     );
-    assert_eq!(summary.next_wake_at(), Some(at));
+    let input: serde_json::Value =
+        serde_json::from_str(get_schedule(&name).await.target().unwrap().input().unwrap()).unwrap();
+    assert_eq!(input["detail"]["sweep_at"], stamp(at));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 
 use super::expr::{parse_datetime, CmpOp, Expr, Literal, Operand};
+use crate::index::{cmp_ignoring_case, EqKey};
 use crate::store::Row;
 
 impl Expr {
@@ -41,6 +42,48 @@ impl Expr {
                 out.push((c, *op));
             }
             Expr::Compare(..) => {}
+        }
+    }
+
+    /// The `column eq literal` comparisons every matching row satisfies (those joined to the
+    /// whole filter by `and` alone), with the value as the index keys it; date and time
+    /// literals are left out (they compare chronologically, not by text).
+    pub(crate) fn equalities(&self) -> Vec<(&str, EqKey)> {
+        match self {
+            Expr::And(a, b) => {
+                let mut out = a.equalities();
+                out.extend(b.equalities());
+                out
+            }
+            Expr::Compare(Operand::Column(c), CmpOp::Eq, Operand::Literal(l))
+            | Expr::Compare(Operand::Literal(l), CmpOp::Eq, Operand::Column(c)) => {
+                let key = match l {
+                    Literal::Null => Some(EqKey::Null),
+                    Literal::Bool(b) => Some(EqKey::Bool(*b)),
+                    Literal::Number(n) => Some(EqKey::number(*n)),
+                    Literal::Str(s) | Literal::Guid(s) => Some(EqKey::text(s)),
+                    Literal::DateTime(_) => None,
+                };
+                key.map(|key| vec![(c.as_str(), key)]).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The latest date and time literal that `column` must be after (`gt`) or at or after
+    /// (`ge`) in every matching row, from the comparisons joined to the whole filter by `and`.
+    pub(crate) fn lower_bound(&self, column: &str) -> Option<DateTime<FixedOffset>> {
+        match self {
+            Expr::And(a, b) => match (a.lower_bound(column), b.lower_bound(column)) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            },
+            Expr::Compare(
+                Operand::Column(c),
+                CmpOp::Gt | CmpOp::Ge,
+                Operand::Literal(Literal::DateTime(at)),
+            ) if c == column => Some(*at),
+            _ => None,
         }
     }
 
@@ -124,9 +167,7 @@ fn order(left: &Val, right: &Val) -> Option<Ordering> {
         (Val::DateTime(_), _) | (_, Val::DateTime(_)) => {
             Some(as_instant(left)?.cmp(&as_instant(right)?))
         }
-        (Val::Str(a) | Val::Guid(a), Val::Str(b) | Val::Guid(b)) => {
-            Some(a.to_lowercase().cmp(&b.to_lowercase()))
-        }
+        (Val::Str(a) | Val::Guid(a), Val::Str(b) | Val::Guid(b)) => Some(cmp_ignoring_case(a, b)),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
+use crate::index::cmp_ignoring_case;
 use crate::store::Row;
 
 /// Total order used by `$orderby` and paging: null first, then booleans, numbers, strings
@@ -26,7 +27,7 @@ fn order_values(a: &Value, b: &Value) -> Ordering {
             let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
             x.partial_cmp(&y).unwrap_or(Ordering::Equal)
         }
-        (Value::String(x), Value::String(y)) => x.to_lowercase().cmp(&y.to_lowercase()),
+        (Value::String(x), Value::String(y)) => cmp_ignoring_case(x, y),
         _ => rank(a).cmp(&rank(b)),
     }
 }

@@ -209,3 +209,176 @@ async fn a_single_row_is_returned_with_its_etag_and_a_missing_one_is_404() {
     .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// The ids a filter selects, all pages read, in the order served.
+async fn ids_of(
+    client: &reqwest::Client,
+    sim: &dataverse_sim::Sim,
+    token: &str,
+    filter: &str,
+) -> Vec<String> {
+    let mut url = Some(format!(
+        "{}?$select=w4d_name&$filter={}",
+        api(sim, SESSIONS),
+        filter.replace(' ', "%20")
+    ));
+    let mut ids = Vec::new();
+    while let Some(next) = url {
+        let page = get_json(client, token, &next, Some(2)).await;
+        let rows = page["value"].as_array().unwrap();
+        ids.extend(
+            rows.iter()
+                .map(|r| r["w4d_chatsessionid"].as_str().unwrap().to_owned()),
+        );
+        url = next_link(&page);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn an_indexed_filter_answers_as_a_scan_after_patches_and_a_rolled_back_change_set() {
+    let (sim, client, token) = start_connected(overdue_sessions(8)).await;
+    let other = "A0000000-0000-4000-8000-000000000001";
+    // Closed by PATCH, moved to another configuration, and a change set whose second close
+    // fails, so its first is rolled back.
+    for n in [0, 3] {
+        let response = patch_session(
+            &client,
+            &sim,
+            &token,
+            &guid(n),
+            &etag_of(&sim, &guid(n)),
+            json!({"statecode": 1, "statuscode": 2}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    sim.update(
+        SESSIONS,
+        &guid(5),
+        json!({"_w4d_configurationid_value": other.to_lowercase()}),
+    );
+    let failing = change_set(&[
+        close_part(&sim, 6, Some(1)),
+        patch_part(&guid(7), "W/\"1\"", Some(2)),
+    ]);
+    post_batch(&client, &sim, &token, &[failing], false).await;
+    let configuration = "6f1c2b7a-3d4e-4f50-8a61-7b8c9d0e1f21";
+
+    // Each pair: a filter the index serves, and the same filter behind an `or` it cannot use.
+    let pairs = [
+        ("statecode eq 0".to_owned(), "(statecode eq 0 or 1 eq 2)".to_owned()),
+        ("statecode eq 1".to_owned(), "(statecode eq 1 or 1 eq 2)".to_owned()),
+        (format!("statecode eq 0 and _w4d_configurationid_value eq {other}"),
+         format!("(statecode eq 0 or 1 eq 2) and (_w4d_configurationid_value eq {other} or 1 eq 2)")),
+        (format!("_w4d_configurationid_value eq {configuration} and statecode eq 0"),
+         format!("(_w4d_configurationid_value eq {configuration} or 1 eq 2) and statecode eq 0 or 1 eq 2")),
+    ];
+    let mut answers = Vec::new();
+    for (indexed, scanned) in &pairs {
+        let (indexed, scanned) = (
+            ids_of(&client, &sim, &token, indexed).await,
+            ids_of(&client, &sim, &token, scanned).await,
+        );
+        assert_eq!(indexed, scanned);
+        answers.push(indexed);
+    }
+    let all: Vec<String> = (0..8).map(guid).collect();
+    let pick = |ns: &[usize]| ns.iter().map(|n| all[*n].clone()).collect::<Vec<_>>();
+    assert_eq!(answers[0], pick(&[1, 2, 4, 5, 6, 7]));
+    assert_eq!(answers[1], pick(&[0, 3]));
+    assert_eq!(answers[2], pick(&[5]));
+    assert_eq!(answers[3], pick(&[1, 2, 4, 6, 7]));
+}
+
+/// The ids of the first page of sessions by last customer message, after `filter`.
+async fn first_by_last_message(
+    client: &reqwest::Client,
+    sim: &dataverse_sim::Sim,
+    token: &str,
+    filter: &str,
+    top: &str,
+) -> Vec<String> {
+    let url = format!(
+        "{}?$select=w4d_lastcustomermessageon&$filter={}&$orderby=w4d_lastcustomermessageon%20asc{top}",
+        api(sim, SESSIONS),
+        filter.replace(' ', "%20").replace('+', "%2B")
+    );
+    let page = get_json(client, token, &url, None).await;
+    page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["w4d_chatsessionid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_time_ordered_first_page_answers_as_the_sort_after_changes_and_with_text_in_another_format(
+) {
+    let (sim, client, token) = start_connected(overdue_sessions(6)).await;
+    let moments = [
+        "2026-11-24T15:00:09Z",
+        "2026-11-24T15:00:03Z",
+        "2026-11-24T15:00:03Z",
+        "2026-11-24T14:59:00Z",
+        "2026-11-24T15:00:05Z",
+        "2026-11-24T15:01:00Z",
+    ];
+    for (n, at) in moments.iter().enumerate() {
+        sim.update(SESSIONS, &guid(n), json!({"w4d_lastcustomermessageon": at}));
+    }
+    // Moved later, and closed: both must leave the index's old place.
+    sim.update(
+        SESSIONS,
+        &guid(1),
+        json!({"w4d_lastcustomermessageon": "2026-11-24T15:00:30Z"}),
+    );
+    sim.update(SESSIONS, &guid(4), json!({"statecode": 1}));
+    let indexed = "statecode eq 0 and w4d_lastcustomermessageon gt 2026-11-24T15:00:00.500Z";
+    let scanned = "(statecode eq 0 or 1 eq 2) and (w4d_lastcustomermessageon gt 2026-11-24T15:00:00.500Z or 1 eq 2)";
+
+    for top in ["&$top=1", "&$top=3", ""] {
+        let served = first_by_last_message(&client, &sim, &token, indexed, top).await;
+        assert_eq!(
+            served,
+            first_by_last_message(&client, &sim, &token, scanned, top).await,
+            "{top}"
+        );
+    }
+    assert_eq!(
+        first_by_last_message(&client, &sim, &token, indexed, "&$top=3").await,
+        [guid(2), guid(0), guid(1)]
+    );
+
+    // A text with an offset sorts by its text, not its time: the index is not used for it.
+    sim.update(
+        SESSIONS,
+        &guid(3),
+        json!({"w4d_lastcustomermessageon": "2026-11-24T17:00:01+02:00"}),
+    );
+    let served = first_by_last_message(&client, &sim, &token, indexed, "&$top=3").await;
+    assert_eq!(
+        served,
+        first_by_last_message(&client, &sim, &token, scanned, "&$top=3").await
+    );
+    assert_eq!(served, [guid(2), guid(0), guid(1)]);
+}
+
+#[tokio::test]
+async fn a_filter_for_an_empty_date_answers_as_a_scan_whether_or_not_every_row_holds_one() {
+    let (sim, client, token) = start_connected(overdue_sessions(3)).await;
+    let indexed = "statecode eq 0 and w4d_lastcustomermessageon eq null";
+    let scanned = "(statecode eq 0 or 1 eq 2) and (w4d_lastcustomermessageon eq null or 1 eq 2)";
+    assert!(ids_of(&client, &sim, &token, indexed).await.is_empty());
+    assert!(ids_of(&client, &sim, &token, scanned).await.is_empty());
+
+    sim.update(
+        SESSIONS,
+        &guid(1),
+        json!({"w4d_lastcustomermessageon": null}),
+    );
+
+    assert_eq!(ids_of(&client, &sim, &token, indexed).await, [guid(1)]);
+    assert_eq!(ids_of(&client, &sim, &token, scanned).await, [guid(1)]);
+}

@@ -10,9 +10,7 @@ use super::task::{ClosingMessage, Rules, Task};
 use super::warn::{warning, Warning};
 use crate::dataverse::{DataverseError, Org, ReadRow, SessionChange, SessionPages, SessionRow};
 use crate::ids::Guid;
-use crate::policy::{
-    awaiting_agent, decide, within_customer_service_window, Decision, SessionTimeout,
-};
+use crate::policy::{awaiting_agent, within_customer_service_window, Decision, SessionTimeout};
 use crate::summary::{Incomplete, SessionReport, SkipReason, Summary, WarningReport};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -46,15 +44,9 @@ pub(crate) fn verdict(
     now: DateTime<Utc>,
     agent_rule: bool,
 ) -> Verdict {
-    if row.statecode != 0 || !planned.owns(row.configuration_id.as_ref()) {
+    let Some(decision) = planned.decide(row, now) else {
         return Verdict::NotAskedFor;
-    }
-    let decision = decide(
-        planned.timeout,
-        now,
-        row.last_customer_message,
-        row.created_on,
-    );
+    };
     if !decision.close {
         return Verdict::NotDue;
     }

@@ -6,7 +6,7 @@
 use super::plan::Planned;
 use crate::dataverse::{SessionRow, WarningQuery};
 use crate::ids::Guid;
-use crate::policy::{awaiting_agent, decide, within_customer_service_window, SessionTimeout};
+use crate::policy::{awaiting_agent, within_customer_service_window, SessionTimeout};
 use chrono::{DateTime, Utc};
 
 /// What a sweep does about warning one row of a planned query.
@@ -49,18 +49,12 @@ pub(crate) fn warning(
     agent_rule: bool,
     lead: SessionTimeout,
 ) -> Warning {
-    if row.statecode != 0 || !planned.owns(row.configuration_id.as_ref()) {
+    let Some(decision) = planned.decide(row, now) else {
         return Warning::NotAskedFor;
-    }
+    };
     if planned.timeout <= lead {
         return Warning::NoLead;
     }
-    let decision = decide(
-        planned.timeout,
-        now,
-        row.last_customer_message,
-        row.created_on,
-    );
     let eligible_at = decision.eligible_at;
     if decision.close || now < eligible_at - lead.duration() {
         return Warning::NotDue;
@@ -101,15 +95,7 @@ pub(crate) fn eligible_within_lead(
     now: DateTime<Utc>,
     lead: SessionTimeout,
 ) -> Option<DateTime<Utc>> {
-    if row.statecode != 0 || !planned.owns(row.configuration_id.as_ref()) {
-        return None;
-    }
-    let decision = decide(
-        planned.timeout,
-        now,
-        row.last_customer_message,
-        row.created_on,
-    );
+    let decision = planned.decide(row, now)?;
     let eligible_at = decision.eligible_at;
     (!decision.close && eligible_at - lead.duration() <= now).then_some(eligible_at)
 }

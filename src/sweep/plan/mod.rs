@@ -3,9 +3,9 @@
 //! none of its sessions is touched.
 
 use super::SweepError;
-use crate::dataverse::{ConfigurationRow, Owner, SessionQuery};
+use crate::dataverse::{ConfigurationRow, Owner, SessionQuery, SessionRow};
 use crate::ids::Guid;
-use crate::policy::{SessionTimeout, UnitDoubt};
+use crate::policy::{decide, Decision, SessionTimeout, UnitDoubt};
 use crate::settings::Settings;
 use crate::summary::{ConfigurationReport, Incomplete, Summary};
 use chrono::{DateTime, Utc};
@@ -38,6 +38,21 @@ impl Planned {
             (Owner::NoneOf(_), None) => true,
             (Owner::NoneOf(ids), Some(lookup)) => !ids.contains(lookup),
         }
+    }
+
+    /// The decision on `row` at `now` by this query's timeout; `None` when it is not an active
+    /// row this query asked for. The close verdict, the warning rule and the wake-up's read of
+    /// the lead window all start here.
+    pub(crate) fn decide(&self, row: &SessionRow, now: DateTime<Utc>) -> Option<Decision> {
+        if row.statecode != 0 || !self.owns(row.configuration_id.as_ref()) {
+            return None;
+        }
+        Some(decide(
+            self.timeout,
+            now,
+            row.last_customer_message,
+            row.created_on,
+        ))
     }
 
     /// Whether a session with this lookup is judged by a timeout that is not its own

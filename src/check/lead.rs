@@ -7,11 +7,11 @@
 
 use super::finding::Finding;
 use super::sessions::ConfigurationCount;
+use crate::policy::{length_in_words as span, CUSTOMER_SERVICE_WINDOW};
 use crate::settings::{setting, NotifySettings};
 
-/// WhatsApp's customer service window: free-form messages only within this long of the
-/// customer's last message.
-const WINDOW_SECONDS: i64 = 24 * 60 * 60;
+/// WhatsApp's customer service window, in the seconds the timeouts are counted in.
+const WINDOW_SECONDS: i64 = CUSTOMER_SERVICE_WINDOW.num_seconds();
 
 /// The findings about the lead and the closing message, one per configuration they concern,
 /// or one that all is well.
@@ -80,20 +80,6 @@ fn closing_findings(timeouts: &[(String, i64)]) -> Vec<Finding> {
         ));
     }
     found
-}
-
-/// "90 minutes", "1 hour", "2 days", "45 seconds".
-pub(crate) fn span(seconds: i64) -> String {
-    let (amount, unit) = match seconds {
-        s if s != 0 && s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s != 0 && s % 3_600 == 0 => (s / 3_600, "hour"),
-        s if s != 0 && s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
-    match amount {
-        1 => format!("1 {unit}"),
-        n => format!("{n} {unit}s"),
-    }
 }
 
 #[cfg(test)]

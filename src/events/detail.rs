@@ -3,8 +3,8 @@
 
 use crate::ids::Guid;
 use crate::policy::within_customer_service_window;
-use crate::summary::{SessionReport, Summary};
-use chrono::{DateTime, SecondsFormat, Utc};
+use crate::summary::{utc, SessionReport, Summary};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 /// What happened to a session, as its event's detail-type says.
@@ -52,10 +52,6 @@ pub struct LifecycleEvent {
     pub session_id: Option<Guid>,
     /// The configuration whose timeout applied, for the logs.
     pub configuration_id: Option<Guid>,
-}
-
-fn utc(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 impl LifecycleEvent {

@@ -11,7 +11,7 @@ mod decimal;
 mod reading;
 
 use decimal::{Decimal, Exact};
-pub use reading::{more_natural_unit, UnitDoubt};
+pub use reading::{length_in_words, more_natural_unit, UnitDoubt};
 
 /// The longest timeout accepted; anything longer is almost certainly a unit mistake.
 const MAX_TIMEOUT_SECONDS: i64 = 3650 * 86_400;

@@ -108,19 +108,19 @@ fn with_length(amount: i64, unit: TimeoutUnit) -> String {
     }
 }
 
-/// `amount` of `unit` in the largest unit it comes to whole: "1 day", "12 hours", "24 min".
+/// `amount` of `unit` in the largest unit it comes to whole: "1 day", "12 hours", "24 minutes".
 fn spelled(amount: i64, unit: TimeoutUnit) -> String {
-    let minutes = match unit {
-        TimeoutUnit::Minutes => amount,
-        TimeoutUnit::Hours => amount.saturating_mul(60),
-        TimeoutUnit::Days => amount.saturating_mul(1_440),
-    };
-    let (count, word) = if minutes % 1_440 == 0 {
-        (minutes / 1_440, "day")
-    } else if minutes % 60 == 0 {
-        (minutes / 60, "hour")
-    } else {
-        (minutes, "minute")
+    length_in_words(amount.saturating_mul(unit.seconds()))
+}
+
+/// A length of `seconds` in the largest unit it comes to whole: "1 day", "90 minutes",
+/// "2 hours", "45 seconds".
+pub fn length_in_words(seconds: i64) -> String {
+    let (count, word) = match seconds {
+        s if s != 0 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s != 0 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s != 0 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
     };
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {word}{plural}")

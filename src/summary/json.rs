@@ -7,7 +7,8 @@ use super::{Capped, Summary};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-fn utc(time: DateTime<Utc>) -> String {
+/// An instant as every output of the function writes it: UTC to the second, `Z`.
+pub(crate) fn utc(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

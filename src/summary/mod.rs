@@ -12,6 +12,7 @@ pub use entries::{
     capped_text, ConfigurationReport, Failed, Incomplete, SessionReport, SkipReason, Skipped,
     WarningReport, MAX_TEXT_CHARS, TEXT_CUT_MARKER,
 };
+pub(crate) use json::utc;
 
 use crate::ids::Guid;
 use chrono::{DateTime, Utc};

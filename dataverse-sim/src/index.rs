@@ -1,14 +1,17 @@
 //! Indexes over a table, so that a query reads only the rows that can match instead of every
 //! row: equality indexes over the state, status and lookup columns (for a filter's top-level
-//! `column eq literal`), and ordered indexes over the date and time columns (for `$orderby`
-//! one of them with a `column gt/ge <date and time>` in the filter). A leaf: it knows JSON
-//! values, not filters. The rows it returns are still matched against the whole filter, in the
-//! order a scan would use, so an indexed query answers exactly what a scan would.
+//! `column eq literal`), ordered indexes over the date and time columns (for `$orderby` one of
+//! them with a `column gt/ge <date and time>` in the filter), and the same ordered indexes kept
+//! per state and per state and lookup value (for a filter that asks for one state and puts its
+//! rows at or before a moment: a sweep's candidates, among active rows only, since the closed
+//! rows of a long day all lie before any cutoff). A leaf: it knows JSON values, not filters.
+//! The rows it returns are still matched against the whole filter, in the order a scan would
+//! use, so an indexed query answers exactly what a scan would.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike, Utc};
 
 use serde_json::{Map, Value};
 
@@ -47,12 +50,18 @@ impl EqKey {
     }
 }
 
+/// The column whose value splits the scoped ordered indexes.
+const STATE_COLUMN: &str = "statecode";
+
 /// Whether a column is indexed: the state and status codes and the lookup columns
 /// (`_name_value`), which is what `eq` filters name.
 pub(crate) fn is_indexed(column: &str) -> bool {
-    column == "statecode"
-        || column == "statuscode"
-        || (column.starts_with('_') && column.ends_with("_value"))
+    column == STATE_COLUMN || column == "statuscode" || is_lookup(column)
+}
+
+/// Whether a column is a lookup's value (`_name_value`).
+pub(crate) fn is_lookup(column: &str) -> bool {
+    column.starts_with('_') && column.ends_with("_value")
 }
 
 /// Orders two texts by their lowercase forms (as `$orderby` and the filter compare text),
@@ -123,19 +132,70 @@ struct Ordered {
     irregular: usize,
 }
 
+/// The rows a scoped ordered index holds: those in one state and, for a lookup scope, holding
+/// one value in one lookup column.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Scope {
+    state: EqKey,
+    lookup: Option<(String, EqKey)>,
+}
+
+/// A row's place in the scoped ordered indexes: a scope, a date and time column, its text.
+type Scoped = (Scope, String, String);
+
+/// Every place `row` takes in the scoped ordered indexes: each date and time column holding
+/// text, under its state alone and under its state with each lookup value. A row whose state
+/// is null takes none (no `statecode eq` filter can ask for it).
+fn scoped_places(row: &Row) -> Vec<Scoped> {
+    let state = EqKey::of_value(row.get(STATE_COLUMN));
+    if state == EqKey::Null {
+        return Vec::new();
+    }
+    let mut scopes = vec![Scope {
+        state: state.clone(),
+        lookup: None,
+    }];
+    for (column, value) in row.iter().filter(|(column, _)| is_lookup(column)) {
+        let key = EqKey::of_value(Some(value));
+        if key != EqKey::Null {
+            scopes.push(Scope {
+                state: state.clone(),
+                lookup: Some((column.clone(), key)),
+            });
+        }
+    }
+    let times: Vec<(&String, &str)> = row
+        .iter()
+        .filter(|(column, _)| is_time_column(column))
+        .filter_map(|(column, value)| value.as_str().map(|text| (column, text)))
+        .collect();
+    scopes
+        .iter()
+        .flat_map(|scope| {
+            times
+                .iter()
+                .map(|(column, text)| (scope.clone(), (*column).clone(), (*text).to_owned()))
+        })
+        .collect()
+}
+
 /// For each indexed column, the ids of the rows holding each value other than null. Null is
 /// left out (a row without the column holds it too), so `column eq null` reads every row.
-/// For each date and time column, its rows that hold text, in `$orderby`'s order.
+/// For each date and time column, its rows that hold text, in `$orderby`'s order; and the same
+/// per scope, as (text, id) in byte order: they are read only while every text is in the
+/// store's own format, where that is the order of time, and their rows are then sorted by id.
 #[derive(Debug, Default)]
 pub(crate) struct EqIndex {
     columns: HashMap<String, HashMap<EqKey, BTreeSet<String>>>,
     ordered: HashMap<String, Ordered>,
+    scoped: HashMap<(Scope, String), BTreeSet<(String, String)>>,
 }
 
 impl EqIndex {
     /// Records the row `id`, which held `before` (`None`: it did not exist) and now holds
     /// `after` (`None`: it was removed). Every change to a table's rows must come through here.
     pub(crate) fn update(&mut self, id: &str, before: Option<&Row>, after: Option<&Row>) {
+        self.rescope(id, before, after);
         let columns: BTreeSet<&String> = before
             .into_iter()
             .chain(after)
@@ -169,6 +229,26 @@ impl EqIndex {
             if new != EqKey::Null {
                 values.entry(new).or_default().insert(id.to_owned());
             }
+        }
+    }
+
+    fn rescope(&mut self, id: &str, before: Option<&Row>, after: Option<&Row>) {
+        let old = before.map(scoped_places).unwrap_or_default();
+        let new = after.map(scoped_places).unwrap_or_default();
+        for (scope, column, text) in old.iter().filter(|place| !new.contains(place)) {
+            let key = (scope.clone(), column.clone());
+            if let Some(entries) = self.scoped.get_mut(&key) {
+                entries.remove(&(text.clone(), id.to_owned()));
+                if entries.is_empty() {
+                    self.scoped.remove(&key);
+                }
+            }
+        }
+        for (scope, column, text) in new.into_iter().filter(|place| !old.contains(place)) {
+            self.scoped
+                .entry((scope, column))
+                .or_default()
+                .insert((text, id.to_owned()));
         }
     }
 
@@ -220,6 +300,43 @@ impl EqIndex {
         Some(Box::new(
             ordered.entries.range(from..).map(|entry| &entry.id),
         ))
+    }
+
+    /// The ids of the rows whose `state` column holds `state` (and, with `lookup`, whose lookup
+    /// column holds that value) and whose `column` holds a date and time at or before `at`'s
+    /// whole second, in `$orderby`'s order of `column`; `None` when the index cannot say (as
+    /// for [`Self::ordered_from`], or a moment outside the years the store writes). A row
+    /// without text in `column` is never at or before `at`, so none is left out that could match.
+    pub(crate) fn scoped_until<'a>(
+        &'a self,
+        state: &EqKey,
+        lookup: Option<(&str, &EqKey)>,
+        column: &str,
+        at: DateTime<FixedOffset>,
+    ) -> Option<Box<dyn Iterator<Item = &'a String> + 'a>> {
+        if !is_time_column(column) || *state == EqKey::Null {
+            return None;
+        }
+        if self.ordered.get(column).is_some_and(|o| o.irregular > 0) {
+            return None;
+        }
+        let next_second =
+            at.with_timezone(&Utc).with_nanosecond(0)? + chrono::TimeDelta::seconds(1);
+        if !(1..=9999).contains(&next_second.year()) {
+            return None;
+        }
+        let scope = Scope {
+            state: state.clone(),
+            lookup: lookup.map(|(column, key)| (column.to_owned(), key.clone())),
+        };
+        let Some(entries) = self.scoped.get(&(scope, column.to_owned())) else {
+            return Some(Box::new(std::iter::empty()));
+        };
+        let before = (
+            next_second.to_rfc3339_opts(SecondsFormat::Secs, true),
+            String::new(),
+        );
+        Some(Box::new(entries.range(..before).map(|(_, id)| id)))
     }
 
     /// How many rows hold text in `column`, for a date and time column (`None` for another).

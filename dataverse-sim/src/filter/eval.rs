@@ -87,6 +87,28 @@ impl Expr {
         }
     }
 
+    /// Date and time columns with a moment each, such that every matching row holds a date
+    /// and time at or before the moment in at least one of them: from a `column le/lt
+    /// <date and time>` joined to the filter by `and`, or one in each branch of an `or`
+    /// (`last le t or (last eq null and createdon le t)` gives both columns). `None` when the
+    /// filter bounds no such column.
+    pub(crate) fn upper_bounds(&self) -> Option<Vec<(&str, DateTime<FixedOffset>)>> {
+        match self {
+            Expr::And(a, b) => a.upper_bounds().or_else(|| b.upper_bounds()),
+            Expr::Or(a, b) => {
+                let mut out = a.upper_bounds()?;
+                out.extend(b.upper_bounds()?);
+                Some(out)
+            }
+            Expr::Compare(
+                Operand::Column(c),
+                CmpOp::Le | CmpOp::Lt,
+                Operand::Literal(Literal::DateTime(at)),
+            ) => Some(vec![(c.as_str(), *at)]),
+            _ => None,
+        }
+    }
+
     /// True when the row satisfies the filter.
     pub(crate) fn matches(&self, row: &Row) -> bool {
         match self {

@@ -15,7 +15,7 @@ use super::order::{compare_keys, sort_key};
 use crate::codec::{hex_encode, percent_encode};
 use crate::dataset::stamp;
 use crate::ids::INTEGRATION_USER_ID;
-use crate::index::EqKey;
+use crate::index::{is_lookup, EqKey};
 use crate::reply::{resource_not_found, row_not_found, Reply};
 use crate::request::{Headers, API_PREFIX};
 use crate::state::State;
@@ -211,6 +211,9 @@ fn rows_from<'a>(
         .as_ref()
         .map(|filter| filter.equalities())
         .unwrap_or_default();
+    if let Some(rows) = rows_in_time_ranges(table, options, &equalities, &start) {
+        return Box::new(rows.into_iter());
+    }
     let mut buckets: Vec<_> = equalities
         .iter()
         .filter_map(|(column, key)| table.index.rows_with(column, key))
@@ -225,6 +228,44 @@ fn rows_from<'a>(
             .range((start, Bound::Unbounded))
             .filter(move |id| others.iter().all(|ids| ids.contains(*id)))
             .filter_map(|id| table.rows.get_key_value(id)),
+    )
+}
+
+/// The rows from `start` on, by id, of the state the filter asks for (and of a lookup value it
+/// asks for) that lie at or before its moments in its date and time columns (see
+/// [`crate::filter::Expr::upper_bounds`]); `None` when the filter does not have that shape or the
+/// index cannot say. No other row can match.
+fn rows_in_time_ranges<'a>(
+    table: &'a TableState,
+    options: &QueryOptions,
+    equalities: &[(&str, EqKey)],
+    start: &Bound<String>,
+) -> Option<Vec<(&'a String, &'a Row)>> {
+    let known = |(_, key): &&(&str, EqKey)| *key != EqKey::Null;
+    let state = equalities
+        .iter()
+        .filter(known)
+        .find(|(column, _)| *column == "statecode")?;
+    let lookup = equalities
+        .iter()
+        .filter(known)
+        .find(|(column, _)| is_lookup(column))
+        .map(|(column, key)| (*column, key));
+    let mut ids: Vec<&String> = Vec::new();
+    for (column, at) in options.filter.as_ref()?.upper_bounds()? {
+        ids.extend(table.index.scoped_until(&state.1, lookup, column, at)?);
+    }
+    ids.sort();
+    ids.dedup();
+    Some(
+        ids.into_iter()
+            .filter(|id| match start {
+                Bound::Excluded(last) => id.as_str() > last.as_str(),
+                Bound::Included(first) => id.as_str() >= first.as_str(),
+                Bound::Unbounded => true,
+            })
+            .filter_map(|id| table.rows.get_key_value(id))
+            .collect(),
     )
 }
 

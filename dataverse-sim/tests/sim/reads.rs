@@ -291,6 +291,97 @@ async fn an_indexed_filter_answers_as_a_scan_after_patches_and_a_rolled_back_cha
     assert_eq!(answers[3], pick(&[1, 2, 4, 6, 7]));
 }
 
+/// A sweep's filters of one state and a time bound (a configuration's candidates, the
+/// sessions of no active configuration, a warning's window) against the same filters behind an
+/// `or` that keeps the index out: the same ids, page by page, after closes, a move to another
+/// configuration, messages that move a row past the bound and back, a cleared message, and a
+/// rolled-back change set.
+#[tokio::test]
+async fn a_state_and_time_bounded_filter_answers_as_a_scan_after_changes() {
+    let (sim, client, token) = start_connected(overdue_sessions(10)).await;
+    let configuration = "6f1c2b7a-3d4e-4f50-8a61-7b8c9d0e1f21";
+    let other = "a0000000-0000-4000-8000-000000000001";
+    let last = |n: usize, at: Option<&str>| {
+        sim.update(
+            SESSIONS,
+            &guid(n),
+            json!({ "w4d_lastcustomermessageon": at }),
+        )
+    };
+    last(1, Some("2026-11-24T15:00:00Z"));
+    last(2, Some("2026-11-24T15:00:01Z"));
+    last(3, None);
+    sim.update(
+        SESSIONS,
+        &guid(4),
+        json!({"w4d_lastcustomermessageon": null, "createdon": "2026-11-24T16:00:00Z"}),
+    );
+    last(5, Some("2026-11-25T00:00:00Z"));
+    last(5, Some("2026-11-24T14:00:00Z"));
+    sim.update(
+        SESSIONS,
+        &guid(6),
+        json!({ "_w4d_configurationid_value": other }),
+    );
+    let response = patch_session(
+        &client,
+        &sim,
+        &token,
+        &guid(0),
+        &etag_of(&sim, &guid(0)),
+        json!({"statecode": 1, "statuscode": 2}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let failing = change_set(&[
+        close_part(&sim, 7, Some(1)),
+        patch_part(&guid(8), "W/\"1\"", Some(2)),
+    ]);
+    post_batch(&client, &sim, &token, &[failing], false).await;
+
+    let past = "(w4d_lastcustomermessageon le 2026-11-24T15:00:00.900Z or (w4d_lastcustomermessageon eq null and createdon le 2026-11-24T15:00:00.900Z))";
+    let pairs = [
+        (
+            format!("statecode eq 0 and _w4d_configurationid_value eq {configuration} and {past}"),
+            format!("(statecode eq 0 or 1 eq 2) and (_w4d_configurationid_value eq {configuration} or 1 eq 2) and ({past} or 1 eq 2)"),
+        ),
+        (
+            format!("statecode eq 0 and (_w4d_configurationid_value eq null or _w4d_configurationid_value ne {configuration}) and {past}"),
+            format!("(statecode eq 0 or 1 eq 2) and (_w4d_configurationid_value eq null or _w4d_configurationid_value ne {configuration}) and ({past} or 1 eq 2)"),
+        ),
+        (
+            "statecode eq 1 and w4d_lastcustomermessageon lt 2026-11-24T15:00:01Z".to_owned(),
+            "(statecode eq 1 or 1 eq 2) and (w4d_lastcustomermessageon lt 2026-11-24T15:00:01Z or 1 eq 2)".to_owned(),
+        ),
+        (
+            "statecode eq 0 and w4d_lastcustomermessageon gt 2026-11-24T14:00:00Z and w4d_lastcustomermessageon le 2026-11-24T15:00:01Z".to_owned(),
+            "(statecode eq 0 or 1 eq 2) and (w4d_lastcustomermessageon gt 2026-11-24T14:00:00Z and w4d_lastcustomermessageon le 2026-11-24T15:00:01Z or 1 eq 2)".to_owned(),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (indexed, scanned) in &pairs {
+        let served = ids_of(&client, &sim, &token, indexed).await;
+        assert_eq!(
+            served,
+            ids_of(&client, &sim, &token, scanned).await,
+            "{indexed}"
+        );
+        answers.push(served);
+    }
+    let pick = |ns: &[usize]| ns.iter().map(|n| guid(*n)).collect::<Vec<_>>();
+    assert_eq!(answers[0], pick(&[1, 3, 5, 7, 8, 9]));
+    assert_eq!(answers[1], pick(&[6]));
+    assert_eq!(answers[2], pick(&[0]));
+    assert_eq!(answers[3], pick(&[1, 2]));
+
+    // A text in another format keeps the index out: the scan answers, and finds it.
+    last(9, Some("2026-11-24T17:00:00+02:00"));
+    let (indexed, scanned) = &pairs[0];
+    let served = ids_of(&client, &sim, &token, indexed).await;
+    assert_eq!(served, ids_of(&client, &sim, &token, scanned).await);
+    assert_eq!(served, pick(&[1, 3, 5, 7, 8, 9]));
+}
+
 /// The ids of the first page of sessions by last customer message, after `filter`.
 async fn first_by_last_message(
     client: &reqwest::Client,

@@ -140,43 +140,34 @@ struct Scope {
     lookup: Option<(String, EqKey)>,
 }
 
-/// A row's place in the scoped ordered indexes: a scope, a date and time column, its text.
-type Scoped = (Scope, String, String);
-
-/// Every place `row` takes in the scoped ordered indexes: each date and time column holding
-/// text, under its state alone and under its state with each lookup value. A row whose state
-/// is null takes none (no `statecode eq` filter can ask for it).
-fn scoped_places(row: &Row) -> Vec<Scoped> {
+/// The scopes `row` belongs to: its state alone, and its state with each of its lookup values.
+/// A row whose state is null belongs to none (no `statecode eq` filter can ask for it).
+fn scopes_of(row: &Row) -> Vec<Scope> {
     let state = EqKey::of_value(row.get(STATE_COLUMN));
     if state == EqKey::Null {
         return Vec::new();
     }
-    let mut scopes = vec![Scope {
-        state: state.clone(),
-        lookup: None,
-    }];
-    for (column, value) in row.iter().filter(|(column, _)| is_lookup(column)) {
-        let key = EqKey::of_value(Some(value));
-        if key != EqKey::Null {
-            scopes.push(Scope {
-                state: state.clone(),
-                lookup: Some((column.clone(), key)),
-            });
-        }
-    }
-    let times: Vec<(&String, &str)> = row
+    let lookups = row
         .iter()
-        .filter(|(column, _)| is_time_column(column))
-        .filter_map(|(column, value)| value.as_str().map(|text| (column, text)))
-        .collect();
-    scopes
-        .iter()
-        .flat_map(|scope| {
-            times
-                .iter()
-                .map(|(column, text)| (scope.clone(), (*column).clone(), (*text).to_owned()))
+        .filter(|(column, _)| is_lookup(column))
+        .map(|(column, value)| (column, EqKey::of_value(Some(value))))
+        .filter(|(_, key)| *key != EqKey::Null)
+        .map(|(column, key)| Scope {
+            state: state.clone(),
+            lookup: Some((column.clone(), key)),
         })
-        .collect()
+        .collect::<Vec<_>>();
+    std::iter::once(Scope {
+        state,
+        lookup: None,
+    })
+    .chain(lookups)
+    .collect()
+}
+
+/// The text a row holds in a column, if any.
+fn text_in<'a>(row: Option<&'a Row>, column: &str) -> Option<&'a str> {
+    row.and_then(|row| row.get(column)).and_then(Value::as_str)
 }
 
 /// For each indexed column, the ids of the rows holding each value other than null. Null is
@@ -188,7 +179,7 @@ fn scoped_places(row: &Row) -> Vec<Scoped> {
 pub(crate) struct EqIndex {
     columns: HashMap<String, HashMap<EqKey, BTreeSet<String>>>,
     ordered: HashMap<String, Ordered>,
-    scoped: HashMap<(Scope, String), BTreeSet<(String, String)>>,
+    scoped: HashMap<Scope, HashMap<String, BTreeSet<(String, String)>>>,
 }
 
 impl EqIndex {
@@ -232,23 +223,51 @@ impl EqIndex {
         }
     }
 
+    /// Moves the row's entries in the scoped ordered indexes: only those of a column whose
+    /// text changed, or of a scope the row left or joined.
     fn rescope(&mut self, id: &str, before: Option<&Row>, after: Option<&Row>) {
-        let old = before.map(scoped_places).unwrap_or_default();
-        let new = after.map(scoped_places).unwrap_or_default();
-        for (scope, column, text) in old.iter().filter(|place| !new.contains(place)) {
-            let key = (scope.clone(), column.clone());
-            if let Some(entries) = self.scoped.get_mut(&key) {
-                entries.remove(&(text.clone(), id.to_owned()));
-                if entries.is_empty() {
-                    self.scoped.remove(&key);
+        let old_scopes = before.map(scopes_of).unwrap_or_default();
+        let new_scopes = after.map(scopes_of).unwrap_or_default();
+        let columns: BTreeSet<&String> = before
+            .into_iter()
+            .chain(after)
+            .flat_map(|row| row.keys())
+            .filter(|column| is_time_column(column))
+            .collect();
+        for column in columns {
+            let (old, new) = (text_in(before, column), text_in(after, column));
+            if let Some(text) = old {
+                let left = old_scopes
+                    .iter()
+                    .filter(|scope| old != new || !new_scopes.contains(scope));
+                for scope in left {
+                    let Some(columns) = self.scoped.get_mut(scope) else {
+                        continue;
+                    };
+                    if let Some(entries) = columns.get_mut(column.as_str()) {
+                        entries.remove(&(text.to_owned(), id.to_owned()));
+                        if entries.is_empty() {
+                            columns.remove(column.as_str());
+                        }
+                    }
+                    if columns.is_empty() {
+                        self.scoped.remove(scope);
+                    }
                 }
             }
-        }
-        for (scope, column, text) in new.into_iter().filter(|place| !old.contains(place)) {
-            self.scoped
-                .entry((scope, column))
-                .or_default()
-                .insert((text, id.to_owned()));
+            if let Some(text) = new {
+                let joined = new_scopes
+                    .iter()
+                    .filter(|scope| old != new || !old_scopes.contains(scope));
+                for scope in joined {
+                    self.scoped
+                        .entry(scope.clone())
+                        .or_default()
+                        .entry(column.clone())
+                        .or_default()
+                        .insert((text.to_owned(), id.to_owned()));
+                }
+            }
         }
     }
 
@@ -329,7 +348,11 @@ impl EqIndex {
             state: state.clone(),
             lookup: lookup.map(|(column, key)| (column.to_owned(), key.clone())),
         };
-        let Some(entries) = self.scoped.get(&(scope, column.to_owned())) else {
+        let Some(entries) = self
+            .scoped
+            .get(&scope)
+            .and_then(|columns| columns.get(column))
+        else {
             return Some(Box::new(std::iter::empty()));
         };
         let before = (

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -85,16 +86,22 @@ def workload_summary(settings: WorkloadSettings, sessions: list[Session], end_s:
     }
 
 
-def run_strategy(strategy: Strategy, processes: Processes, paths: dict[str, Path], moto_url: str,
+def run_strategy(strategy: Strategy, log_dir: Path, paths: dict[str, Path], moto_url: str,
                  sessions: list[Session], settings: WorkloadSettings, end_s: int) -> object:
+    """One strategy from start to end, in a process of its own (see `main`), which stops the
+    simulator and function it started, whatever happens."""
     started = time.monotonic()
-    stage = Stage(processes, paths["sim"], strategy, sessions, settings, end_s)
-    horizon = end_s + strategy.grace_s
-    if strategy.kind == "function":
-        event = json.loads(EVENT_FILE.read_text())
-        run = run_function(stage, processes, paths["host"], moto_url, scheduler_client(moto_url), settings.seed, horizon, event)
-    else:
-        run = run_flow(stage, horizon)
+    processes = Processes(log_dir, 60, 20)
+    try:
+        stage = Stage(processes, paths["sim"], strategy, sessions, settings, end_s)
+        horizon = end_s + strategy.grace_s
+        if strategy.kind == "function":
+            event = json.loads(EVENT_FILE.read_text())
+            run = run_function(stage, processes, paths["host"], moto_url, scheduler_client(moto_url), settings.seed, horizon, event)
+        else:
+            run = run_flow(stage, horizon)
+    finally:
+        processes.stop_all()
     print(f"  {strategy.name}: {len(run.invocations):,} invocations in {time.monotonic() - started:.1f} s", flush=True)
     return run
 
@@ -119,8 +126,11 @@ def main(argv: list[str]) -> int:
         print_workload(summary)
         print("\nstarting moto (Secrets Manager, EventBridge Scheduler), then the four strategies", flush=True)
         moto_url = start_moto(processes)
-        with ThreadPoolExecutor(max_workers=len(STRATEGIES)) as pool:
-            futures = [pool.submit(run_strategy, s, processes, paths, moto_url, sessions, settings, end_s) for s in STRATEGIES]
+        # A process for each strategy, not a thread: their drivers' Python work (reading the
+        # flow's pages, the scheduler's read-backs) would otherwise take turns on one lock, and
+        # close-on-time's 1,430 round trips, the longest part, would wait behind the flows'.
+        with ProcessPoolExecutor(max_workers=len(STRATEGIES), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(run_strategy, s, processes.log_dir, paths, moto_url, sessions, settings, end_s) for s in STRATEGIES]
             runs = [future.result() for future in futures]
         by_name = {run.strategy.name: figures(run, by_id, end_s, settings.days) for run in runs}  # type: ignore[attr-defined]
         targets = verdicts(by_name, settings.days)

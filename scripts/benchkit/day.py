@@ -13,7 +13,6 @@ import json
 import math
 import subprocess
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +24,11 @@ from typing import Callable
 import localstack
 from localstack import REGION, SIM_CLIENT_ID, SIM_CLIENT_SECRET, TENANT, Processes, StepError, function_environment, store_secret
 
+from .keepalive import KeepAlive
 from .stand_ins import NOT_ANNOUNCED, get_json
 from .timeline import AGENT_COLUMN, CONFIGURATIONS, CUSTOMER_COLUMN, SESSIONS, Timeline
 from .vscheduler import VirtualScheduler
-from .workload import START, Session, WorkloadSettings, at, stamp
+from .workload import START, Session, WorkloadSettings, stamp
 
 LATENCY_MS = 20.0
 OPERATION_COST_MS = 10.0
@@ -157,13 +157,14 @@ class Stage:
         tag = strategy.name.replace(" ", "").replace(",", "-").replace("(", "").replace(")", "")
         self.tag = tag
         self.sim, self.sim_url = localstack.start_sim(processes, sim_binary, ["--dop-hint", str(IN_FLIGHT)], name=f"day-sim-{tag}", late=NOT_ANNOUNCED)
-        self.timeline = Timeline(self.sim_url, sessions, settings.configurations)
+        self.client = KeepAlive(self.sim_url)
+        self.timeline = Timeline(self.client, sessions, settings.configurations)
         self.timeline.start()
         self.stats = self._stats()
         self.run = Run(strategy, [])
 
     def _stats(self) -> dict:
-        stats = get_json(f"{self.sim_url}/_sim/stats")
+        stats = self.client.json("GET", "/_sim/stats")
         assert isinstance(stats, dict)
         return stats
 
@@ -251,7 +252,7 @@ class VirtualFlow:
     """The flow's shape in virtual time (as in make bench): list the active sessions page by
     page, then Apply to each: a Condition (an agent answered the customer's last message, and
     that message is one timeout old), and for those that pass one Update a row (PATCH with
-    If-Match)."""
+    If-Match). Each thread keeps its connection open, as the flow's connector does."""
 
     def __init__(self, sim_url: str) -> None:
         self.api = f"{sim_url}/api/data/v9.2/"
@@ -260,27 +261,27 @@ class VirtualFlow:
         with urllib.request.urlopen(urllib.request.Request(f"{sim_url}/{TENANT}/oauth2/v2.0/token", data=form), timeout=60) as answer:
             token = json.load(answer)["access_token"]
         self.headers = {"Accept": "application/json", "OData-Version": "4.0", "Authorization": f"Bearer {token}"}
+        self.client = KeepAlive(sim_url)
 
     def _get(self, url: str) -> dict:
-        request = urllib.request.Request(url, headers={**self.headers, "Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            return json.load(answer)
+        page = self.client.json("GET", url, {**self.headers, "Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
+        assert isinstance(page, dict)
+        return page
 
     def run(self, t: int) -> dict:
         active = "$filter=" + urllib.parse.quote("statecode eq 0")
         configurations = self._get(f"{self.api}{CONFIGURATIONS}?$select=w4d_whatsappconfigurationid,w4d_sessiontimeout&{active}")
-        timeouts = {c["w4d_whatsappconfigurationid"]: int(c["w4d_sessiontimeout"]) * 60 for c in configurations["value"]}
+        cutoffs = {c["w4d_whatsappconfigurationid"]: stamp(t - int(c["w4d_sessiontimeout"]) * 60) for c in configurations["value"]}
         columns = f"w4d_chatsessionid,{CUSTOMER_COLUMN},{AGENT_COLUMN},_w4d_configurationid_value"
         url: str | None = f"{self.api}{SESSIONS}?$select={columns}&{active}"
         due: list[tuple[str, str]] = []
         pages = listed = 0
-        now = at(t)
         while url:
             page = self._get(url)
             pages += 1
             listed += len(page["value"])
             for row in page["value"]:
-                if _flow_would_close(row, timeouts, now):
+                if flow_would_close(row, cutoffs):
                     due.append((row["w4d_chatsessionid"], row["@odata.etag"]))
             url = page.get("@odata.nextLink")
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -290,27 +291,24 @@ class VirtualFlow:
 
     def _close(self, item: tuple[str, str]) -> int:
         session, etag = item
-        request = urllib.request.Request(f"{self.api}{SESSIONS}({session})", method="PATCH",
-                                         data=json.dumps({"statecode": 1, "statuscode": 2}).encode(),
-                                         headers={**self.headers, "Content-Type": "application/json", "If-Match": etag})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                return answer.status
-        except urllib.error.HTTPError as error:
-            return error.code
+        headers = {**self.headers, "Content-Type": "application/json", "If-Match": etag}
+        status, _ = self.client.send("PATCH", f"{self.api}{SESSIONS}({session})", headers, json.dumps({"statecode": 1, "statuscode": 2}).encode())
+        return status
 
 
-def _flow_would_close(row: dict, timeouts: dict[str, int], now) -> bool:
-    from datetime import datetime, timedelta
-
-    def parse(text: str | None):
-        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-    timeout = timeouts.get(row.get("_w4d_configurationid_value") or "")
-    customer, agent = parse(row.get(CUSTOMER_COLUMN)), parse(row.get(AGENT_COLUMN))
-    if timeout is None or customer is None or agent is None or agent < customer:
+def flow_would_close(row: dict, cutoffs: dict[str, str]) -> bool:
+    """The flow's Condition on one listed row: an agent answered the customer's last message,
+    and that message is at or before its configuration's cutoff (the run's moment less the
+    timeout, as `YYYY-MM-DDTHH:MM:SSZ`). Compared as text, which is the order of time for
+    that format; a text in another format is compared as a time."""
+    cutoff = cutoffs.get(row.get("_w4d_configurationid_value") or "")
+    customer, agent = row.get(CUSTOMER_COLUMN), row.get(AGENT_COLUMN)
+    if cutoff is None or not customer or not agent:
         return False
-    return now >= customer + timedelta(seconds=timeout)
+    if not (len(customer) == len(agent) == 20 and customer[19] == agent[19] == "Z"):
+        customer, agent = seconds_of(customer), seconds_of(agent)
+        return agent >= customer and customer <= seconds_of(cutoff)
+    return agent >= customer and customer <= cutoff
 
 
 def run_flow(stage: Stage, horizon_s: int) -> Run:

@@ -10,9 +10,7 @@ first second of the day, so in steady state it has closed them already.
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
+from .keepalive import KeepAlive
 from .workload import Configuration, Session, stamp
 
 SESSIONS = "w4d_chatsessions"
@@ -20,13 +18,6 @@ CONFIGURATIONS = "w4d_whatsappconfigurations"
 CUSTOMER_COLUMN = "w4d_lastcustomermessageon"
 AGENT_COLUMN = "w4d_lastagentmessageon"
 CHUNK = 5000
-
-
-def post_json(url: str, body: object, timeout: float = 120) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as answer:
-        return json.load(answer)
 
 
 def session_row(session: Session, t: float) -> dict:
@@ -76,8 +67,8 @@ def plan(sessions: list[Session]) -> tuple[list[dict], list[tuple[int, dict]]]:
 class Timeline:
     """One simulator's view of the workload, advanced to each invocation's moment."""
 
-    def __init__(self, sim_url: str, sessions: list[Session], configurations: tuple[Configuration, ...]) -> None:
-        self.sim_url = sim_url
+    def __init__(self, sim: KeepAlive, sessions: list[Session], configurations: tuple[Configuration, ...]) -> None:
+        self.sim = sim
         self.configurations = configurations
         self.initial, self.changes = plan(sessions)
         self.next = 0
@@ -107,9 +98,9 @@ class Timeline:
 
     def set_clock(self, t: int) -> None:
         if self.now != t:
-            post_json(f"{self.sim_url}/_sim/clock", {"now": stamp(t)})
+            self.sim.json("POST", "/_sim/clock", body={"now": stamp(t)})
             self.now = t
 
     def _post(self, entity_set: str, rows: list[dict]) -> None:
         if rows:
-            post_json(f"{self.sim_url}/_sim/changes", {"entity_set": entity_set, "rows": rows, "active_only": True})
+            self.sim.json("POST", "/_sim/changes", body={"entity_set": entity_set, "rows": rows, "active_only": True})

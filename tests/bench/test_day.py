@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchkit.day import Run, Strategy, flow_actions, function_duration_ms  # noqa: E402
+from benchkit.day import Run, Strategy, flow_actions, flow_would_close, function_duration_ms  # noqa: E402
+from benchkit.keepalive import KeepAlive  # noqa: E402
 from benchkit.day_report import APPLICATION_USER_ID, figures, verdicts  # noqa: E402
 from benchkit.vscheduler import VirtualScheduler, at_seconds, fire_second, rate_seconds  # noqa: E402
 from benchkit.workload import DAY_S, DEFAULT_CONFIGURATIONS, Session, WorkloadSettings, generate, stamp  # noqa: E402
@@ -200,3 +201,60 @@ def test_a_sweeps_duration_follows_the_latency_model() -> None:
 
 def test_the_flow_pays_an_action_for_every_listed_session_and_every_update() -> None:
     assert flow_actions(pages=2, listed=6_000, due=40) == 1 + 1 + 2 + 1 + 6_000 + 40
+
+
+def test_the_flows_condition_closes_an_answered_session_from_the_second_its_timeout_ends() -> None:
+    configuration = "c1"
+    cutoffs = {configuration: "2026-11-24T15:00:00Z"}
+
+    def row(customer: str | None, agent: str | None, owner: str = configuration) -> dict:
+        return {"_w4d_configurationid_value": owner, "w4d_lastcustomermessageon": customer, "w4d_lastagentmessageon": agent}
+
+    assert flow_would_close(row("2026-11-24T15:00:00Z", "2026-11-24T15:00:00Z"), cutoffs)
+    assert not flow_would_close(row("2026-11-24T15:00:01Z", "2026-11-24T15:00:02Z"), cutoffs)
+    # Awaiting an agent, never written to, or of no configuration the flow read: left open.
+    assert not flow_would_close(row("2026-11-24T14:00:00Z", "2026-11-24T13:59:59Z"), cutoffs)
+    assert not flow_would_close(row(None, "2026-11-24T13:00:00Z"), cutoffs)
+    assert not flow_would_close(row("2026-11-24T14:00:00Z", "2026-11-24T14:01:00Z", owner="c2"), cutoffs)
+    # Another format is compared as a time, not as text: 16:00:00+02:00 is 14:00 UTC.
+    assert flow_would_close(row("2026-11-24T16:00:00+02:00", "2026-11-24T14:30:00Z"), cutoffs)
+    assert not flow_would_close(row("2026-11-24T14:00:00Z", "2026-11-24T15:30:00+02:00"), cutoffs)
+
+
+def test_the_keep_alive_client_reuses_its_connection_and_opens_another_when_the_server_closed_it() -> None:
+    import http.server
+    import threading
+
+    connections: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            if not connections or connections[-1] != id(self):
+                connections.append(id(self))
+            body = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            if self.path == "/close":
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = KeepAlive(f"http://127.0.0.1:{server.server_address[1]}")
+        assert client.json("GET", "/a?x=1") == {"path": "/a?x=1"}
+        assert client.json("GET", f"http://127.0.0.1:{server.server_address[1]}/b") == {"path": "/b"}
+        assert len(connections) == 1
+        assert client.json("GET", "/close") == {"path": "/close"}
+        assert client.json("GET", "/c") == {"path": "/c"}
+        assert len(connections) == 2
+    finally:
+        server.shutdown()
+        server.server_close()

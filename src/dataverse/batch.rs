@@ -279,7 +279,8 @@ fn decode_parts(
     Ok(answers)
 }
 
-fn outcome_of(http: &str) -> Result<CloseOutcome, String> {
+/// The status, the status line and the body of one part's HTTP response.
+fn response_of(http: &str) -> Result<(u16, &str, &str), String> {
     let (head, body) = split_head(http);
     let status_line = head.lines().next().unwrap_or_default();
     let status: u16 = status_line
@@ -288,6 +289,11 @@ fn outcome_of(http: &str) -> Result<CloseOutcome, String> {
         .and_then(|code| code.parse().ok())
         .filter(|code| (100..=599).contains(code))
         .ok_or_else(|| format!("a $batch part has no HTTP status line ({status_line:?})"))?;
+    Ok((status, status_line, body))
+}
+
+fn outcome_of(http: &str) -> Result<CloseOutcome, String> {
+    let (status, status_line, body) = response_of(http)?;
     Ok(match status {
         200..=299 => CloseOutcome::Closed,
         412 => CloseOutcome::Changed,
@@ -299,6 +305,65 @@ fn outcome_of(http: &str) -> Result<CloseOutcome, String> {
                 .unwrap_or_else(|_| status_line.trim().to_owned()),
         },
     })
+}
+
+/// The body of a `$batch` request of GETs, each URL (of the environment's Web API) a part of
+/// its own, outside any change set: reads cannot be in one, and Dataverse answers them in the
+/// order sent ("Execute batch operations using the Web API").
+pub fn encode_reads(boundary: &str, urls: &[reqwest::Url]) -> String {
+    let mut out = String::with_capacity(urls.len() * 400);
+    for url in urls {
+        let target = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "--{boundary}\r\n\
+             Content-Type: application/http\r\n\
+             Content-Transfer-Encoding: binary\r\n\
+             \r\n\
+             GET {target} HTTP/1.1\r\n\
+             Accept: application/json\r\n\
+             \r\n"
+        );
+    }
+    let _ = write!(out, "--{boundary}--\r\n");
+    out
+}
+
+/// One read's answer in a `$batch`: its HTTP status and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadAnswer {
+    /// The HTTP status of the read.
+    pub status: u16,
+    /// Its body (a page of rows, or Dataverse's error).
+    pub body: String,
+}
+
+/// The answers to a `$batch` of reads, one per part, in the order sent back. A change set
+/// among them is not the answer to a read.
+pub fn decode_reads(content_type: &str, body: &str) -> Result<Vec<ReadAnswer>, String> {
+    let boundary = boundary_of(content_type).ok_or_else(|| {
+        format!("the $batch response has no multipart boundary ({content_type:?})")
+    })?;
+    parts(body, &boundary)
+        .into_iter()
+        .map(|part| {
+            let (headers, content) = split_head(part);
+            if header(headers, "content-type")
+                .is_some_and(|value| value.to_ascii_lowercase().starts_with("multipart/mixed"))
+            {
+                return Err("the answer to a batch of reads holds a change set".to_owned());
+            }
+            let (status, _, body) = response_of(content)?;
+            Ok(ReadAnswer {
+                status,
+                body: body.trim_end_matches(['\r', '\n']).to_owned(),
+            })
+        })
+        .collect()
 }
 
 fn boundary_of(content_type: &str) -> Option<String> {

@@ -338,3 +338,62 @@ fn a_failed_change_sets_single_answer_decodes_to_its_failing_operation() {
         vec![CloseOutcome::Closed, CloseOutcome::Changed]
     );
 }
+
+#[test]
+fn reads_are_gets_each_in_a_part_of_its_own_outside_any_change_set() {
+    let urls = [
+        reqwest::Url::parse(
+            "https://org.crm.dynamics.com/api/data/v9.2/w4d_chatsessions?$select=createdon&$top=1",
+        )
+        .unwrap(),
+        reqwest::Url::parse(
+            "https://org.crm.dynamics.com/api/data/v9.2/w4d_whatsappconfigurations",
+        )
+        .unwrap(),
+    ];
+    let body = encode_reads("batch_x", &urls);
+    assert_eq!(
+        body,
+        "--batch_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+         GET /api/data/v9.2/w4d_chatsessions?$select=createdon&$top=1 HTTP/1.1\r\nAccept: application/json\r\n\r\n\
+         --batch_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+         GET /api/data/v9.2/w4d_whatsappconfigurations HTTP/1.1\r\nAccept: application/json\r\n\r\n\
+         --batch_x--\r\n"
+    );
+    assert!(!body.contains("changeset"));
+}
+
+#[test]
+fn the_answers_to_reads_are_their_statuses_and_bodies_in_the_order_sent_back() {
+    let body = "--batchresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+                HTTP/1.1 200 OK\r\nContent-Type: application/json; odata.metadata=minimal\r\n\r\n\
+                {\"value\":[{\"createdon\":\"2026-11-24T15:00:00Z\"}]}\r\n\
+                --batchresponse_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n\
+                HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\r\n\
+                {\"error\":{\"code\":\"0x80060888\",\"message\":\"bad\"}}\r\n\
+                --batchresponse_1--\r\n";
+    let answers = decode_reads("multipart/mixed; boundary=batchresponse_1", body).unwrap();
+    assert_eq!(
+        answers,
+        [
+            ReadAnswer {
+                status: 200,
+                body: "{\"value\":[{\"createdon\":\"2026-11-24T15:00:00Z\"}]}".into()
+            },
+            ReadAnswer {
+                status: 400,
+                body: "{\"error\":{\"code\":\"0x80060888\",\"message\":\"bad\"}}".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn an_answer_to_reads_holding_a_change_set_or_a_part_without_a_status_is_refused() {
+    let nested = "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\n\r\n\
+                  HTTP/1.1 204 No Content\r\n\r\n\r\n--c--\r\n--b--\r\n";
+    assert!(decode_reads("multipart/mixed; boundary=b", nested).is_err());
+    let garbled = "--b\r\nContent-Type: application/http\r\n\r\nnot http\r\n--b--\r\n";
+    assert!(decode_reads("multipart/mixed; boundary=b", garbled).is_err());
+    assert!(decode_reads("application/json", "{}").is_err());
+}

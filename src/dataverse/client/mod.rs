@@ -89,19 +89,7 @@ impl Dataverse {
         url: &Url,
         budget: &Budget,
     ) -> Result<Page, DataverseError> {
-        self.collection(env, url, budget, Some(PAGE_SIZE)).await
-    }
-
-    /// The rows of a query that limits itself with `$top`. Dataverse ignores `$top` beside
-    /// `Prefer: odata.maxpagesize`, so none is sent: with it a one-row query would be served
-    /// a whole page.
-    pub(super) async fn top_rows(
-        &self,
-        env: &Environment,
-        url: &Url,
-        budget: &Budget,
-    ) -> Result<Page, DataverseError> {
-        self.collection(env, url, budget, None).await
+        self.collection(env, url, budget).await
     }
 
     async fn collection(
@@ -109,16 +97,12 @@ impl Dataverse {
         env: &Environment,
         url: &Url,
         budget: &Budget,
-        max_page_size: Option<usize>,
     ) -> Result<Page, DataverseError> {
         let response = self
             .send_authorized(
                 || {
-                    let request = odata(self.http.get(url.clone()));
-                    match max_page_size {
-                        Some(size) => request.header("Prefer", format!("odata.maxpagesize={size}")),
-                        None => request,
-                    }
+                    odata(self.http.get(url.clone()))
+                        .header("Prefer", format!("odata.maxpagesize={PAGE_SIZE}"))
                 },
                 env,
                 budget,
@@ -158,6 +142,75 @@ impl Dataverse {
             .json::<T>()
             .await
             .map_err(|error| DataverseError::BadResponse(format!("{what}: {error}")))
+    }
+
+    /// The rows of queries that limit themselves with `$top`, read as GETs in one `$batch`:
+    /// one HTTP request for all of them. One page per URL, in order. No `Prefer:
+    /// odata.maxpagesize` is sent: Dataverse ignores `$top` beside it, and a one-row query
+    /// would be served a whole page. Dataverse stops a batch at its first failed request,
+    /// whose error is returned.
+    pub(super) async fn top_rows_batched(
+        &self,
+        env: &Environment,
+        urls: &[Url],
+        budget: &Budget,
+    ) -> Result<Vec<Page>, DataverseError> {
+        let root = env.root();
+        let boundary = format!("batch_{:016x}", RandomState::new().build_hasher().finish());
+        let body = batch::encode_reads(&boundary, urls);
+        let url = root
+            .join("$batch")
+            .map_err(|error| DataverseError::internal("$batch URL", error))?;
+        let response = self
+            .send_authorized(
+                || {
+                    odata(self.http.post(url.clone()))
+                        .header(
+                            "Content-Type",
+                            format!("multipart/mixed; boundary={boundary}"),
+                        )
+                        .body(body.clone())
+                },
+                env,
+                budget,
+                &mut Delivery::default(),
+            )
+            .await?;
+        let response = success(response).await?;
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bad =
+            |reason: String| DataverseError::BadResponse(format!("a $batch of reads: {reason}"));
+        let text = response.text().await.map_err(|error| {
+            if error.is_timeout() && budget.exhausted() {
+                DataverseError::DeadlineReached
+            } else {
+                bad(describe(&error))
+            }
+        })?;
+        let answers = batch::decode_reads(&content_type, &text).map_err(bad)?;
+        let mut pages = Vec::with_capacity(urls.len());
+        for answer in answers {
+            if !(200..300).contains(&answer.status) {
+                return Err(api_error(answer.status, &answer.body));
+            }
+            pages.push(
+                serde_json::from_str::<Page>(&answer.body)
+                    .map_err(|error| bad(error.to_string()))?,
+            );
+        }
+        if pages.len() != urls.len() {
+            return Err(bad(format!(
+                "Dataverse answered {} of the {} reads",
+                pages.len(),
+                urls.len()
+            )));
+        }
+        Ok(pages)
     }
 
     /// Sends `change_sets` in one `$batch`, each in a change set of its own; one outcome per
@@ -267,15 +320,21 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
     }
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
-    let (code, message) = match serde_json::from_str::<ErrorBody>(&body) {
+    Err(api_error(status, &body))
+}
+
+/// Dataverse's error for an answer with `status` and `body` (its error JSON, or the start of
+/// whatever else it sent).
+fn api_error(status: u16, body: &str) -> DataverseError {
+    let (code, message) = match serde_json::from_str::<ErrorBody>(body) {
         Ok(error) => (error.error.code, error.error.message),
         Err(_) => (String::new(), body.chars().take(300).collect()),
     };
-    Err(DataverseError::Api {
+    DataverseError::Api {
         status,
         code,
         message,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -176,41 +176,21 @@ impl Dataverse {
                 &mut Delivery::default(),
             )
             .await?;
-        let response = success(response).await?;
+        let status = response.status().as_u16();
         let content_type = response
             .headers()
             .get("content-type")
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let bad =
-            |reason: String| DataverseError::BadResponse(format!("a $batch of reads: {reason}"));
         let text = response.text().await.map_err(|error| {
             if error.is_timeout() && budget.exhausted() {
                 DataverseError::DeadlineReached
             } else {
-                bad(describe(&error))
+                DataverseError::BadResponse(format!("a $batch of reads: {}", describe(&error)))
             }
         })?;
-        let answers = batch::decode_reads(&content_type, &text).map_err(bad)?;
-        let mut pages = Vec::with_capacity(urls.len());
-        for answer in answers {
-            if !(200..300).contains(&answer.status) {
-                return Err(api_error(answer.status, &answer.body));
-            }
-            pages.push(
-                serde_json::from_str::<Page>(&answer.body)
-                    .map_err(|error| bad(error.to_string()))?,
-            );
-        }
-        if pages.len() != urls.len() {
-            return Err(bad(format!(
-                "Dataverse answered {} of the {} reads",
-                pages.len(),
-                urls.len()
-            )));
-        }
-        Ok(pages)
+        read_pages(status, &content_type, &text, urls.len())
     }
 
     /// Sends `change_sets` in one `$batch`, each in a change set of its own; one outcome per
@@ -321,6 +301,43 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
     Err(api_error(status, &body))
+}
+
+/// The pages of a `$batch` of `sent` reads answered `status` with `text`. Without
+/// continue-on-error Dataverse stops at the first read that fails, puts its error in the last
+/// part and answers the batch with that read's status ("Execute batch operations using the Web
+/// API"): that read's error is returned, not the multipart text.
+fn read_pages(
+    status: u16,
+    content_type: &str,
+    text: &str,
+    sent: usize,
+) -> Result<Vec<Page>, DataverseError> {
+    let bad = |reason: String| DataverseError::BadResponse(format!("a $batch of reads: {reason}"));
+    let answers = match batch::decode_reads(content_type, text) {
+        Ok(answers) => answers,
+        Err(_) if !(200..300).contains(&status) => return Err(api_error(status, text)),
+        Err(reason) => return Err(bad(reason)),
+    };
+    let mut pages = Vec::with_capacity(sent);
+    for answer in answers {
+        if !(200..300).contains(&answer.status) {
+            return Err(api_error(answer.status, &answer.body));
+        }
+        pages.push(
+            serde_json::from_str::<Page>(&answer.body).map_err(|error| bad(error.to_string()))?,
+        );
+    }
+    if !(200..300).contains(&status) {
+        return Err(api_error(status, text));
+    }
+    if pages.len() != sent {
+        return Err(bad(format!(
+            "Dataverse answered {} of the {sent} reads",
+            pages.len()
+        )));
+    }
+    Ok(pages)
 }
 
 /// Dataverse's error for an answer with `status` and `body` (its error JSON, or the start of

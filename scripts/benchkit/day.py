@@ -68,7 +68,9 @@ STRATEGIES = (
 def function_duration_ms(delta: dict, wake: bool) -> float:
     """An invocation's duration under the latency model, from the simulator's counters: the
     reads one after another, the `$batch` requests `IN_FLIGHT` at a time (each round paying
-    the latency once, the operations running in parallel), and the scheduler's two calls."""
+    the latency once, the operations running in parallel; the next eligibility's batch of
+    reads is counted among them, as the counters cannot tell it apart), and the scheduler's
+    two calls."""
     batches, batch_ops = delta["batches"], delta["batch_operations"]
     web = delta["requests"] - delta["token_requests"]
     sequential = delta["token_requests"] * LATENCY_MS + (web - batches) * (LATENCY_MS + OPERATION_COST_MS)

@@ -155,34 +155,20 @@ impl Dataverse {
         urls: &[Url],
         budget: &Budget,
     ) -> Result<Vec<Page>, DataverseError> {
-        let root = env.root();
-        let boundary = format!("batch_{:016x}", RandomState::new().build_hasher().finish());
+        let boundary = new_boundary();
         let body = batch::encode_reads(&boundary, urls);
-        let url = root
-            .join("$batch")
-            .map_err(|error| DataverseError::internal("$batch URL", error))?;
         let response = self
-            .send_authorized(
-                || {
-                    odata(self.http.post(url.clone()))
-                        .header(
-                            "Content-Type",
-                            format!("multipart/mixed; boundary={boundary}"),
-                        )
-                        .body(body.clone())
-                },
+            .post_batch(
                 env,
+                &boundary,
+                &body,
+                None,
                 budget,
                 &mut Delivery::default(),
             )
             .await?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let content_type = content_type_of(&response);
         let text = response.text().await.map_err(|error| {
             if error.is_timeout() && budget.exhausted() {
                 DataverseError::DeadlineReached
@@ -203,25 +189,15 @@ impl Dataverse {
         change_sets: &[Vec<batch::Operation>],
         budget: &Budget,
     ) -> Result<Vec<CloseOutcome>, DataverseError> {
-        let root = env.root();
-        let boundary = format!("batch_{:016x}", RandomState::new().build_hasher().finish());
-        let body = batch::encode_change_sets(&boundary, root.path(), change_sets);
-        let url = root
-            .join("$batch")
-            .map_err(|error| DataverseError::internal("$batch URL", error))?;
+        let boundary = new_boundary();
+        let body = batch::encode_change_sets(&boundary, env.root().path(), change_sets);
         let mut delivery = Delivery::default();
         let sent = self
-            .send_authorized(
-                || {
-                    odata(self.http.post(url.clone()))
-                        .header(
-                            "Content-Type",
-                            format!("multipart/mixed; boundary={boundary}"),
-                        )
-                        .header("Prefer", "odata.continue-on-error")
-                        .body(body.clone())
-                },
+            .post_batch(
                 env,
+                &boundary,
+                &body,
+                Some("odata.continue-on-error"),
                 budget,
                 &mut delivery,
             )
@@ -235,12 +211,7 @@ impl Dataverse {
             }
             answer => answer?,
         };
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let content_type = content_type_of(&response);
         // From here on Dataverse has answered 200: it ran the batch, and an answer that cannot
         // be read leaves each operation's outcome unknown, not failed.
         let unknown = |reason: String| DataverseError::OutcomeUnknown { reason };
@@ -251,6 +222,40 @@ impl Dataverse {
             .map_err(|reason| unknown(format!("the $batch answer cannot be read: {reason}")))?;
         let sizes: Vec<usize> = change_sets.iter().map(Vec::len).collect();
         Ok(batch::match_change_sets(&sizes, answers))
+    }
+
+    /// POSTs `body`, a multipart of `boundary`, to the environment's `$batch`, with `prefer`
+    /// when given.
+    async fn post_batch(
+        &self,
+        env: &Environment,
+        boundary: &str,
+        body: &str,
+        prefer: Option<&str>,
+        budget: &Budget,
+        delivery: &mut Delivery,
+    ) -> Result<Response, DataverseError> {
+        let url = env
+            .root()
+            .join("$batch")
+            .map_err(|error| DataverseError::internal("$batch URL", error))?;
+        self.send_authorized(
+            || {
+                let request = odata(self.http.post(url.clone())).header(
+                    "Content-Type",
+                    format!("multipart/mixed; boundary={boundary}"),
+                );
+                match prefer {
+                    Some(preference) => request.header("Prefer", preference),
+                    None => request,
+                }
+                .body(body.to_owned())
+            },
+            env,
+            budget,
+            delivery,
+        )
+        .await
     }
 
     /// Sends to `env` with a bearer token. A 401 first renews the token, then re-reads the
@@ -301,6 +306,21 @@ async fn success(response: Response) -> Result<Response, DataverseError> {
     let status = response.status().as_u16();
     let body = response.text().await.unwrap_or_default();
     Err(api_error(status, &body))
+}
+
+/// A `$batch` boundary, different for every request.
+fn new_boundary() -> String {
+    format!("batch_{:016x}", RandomState::new().build_hasher().finish())
+}
+
+/// The response's `Content-Type`, empty when it has none.
+fn content_type_of(response: &Response) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The pages of a `$batch` of `sent` reads answered `status` with `text`. Without

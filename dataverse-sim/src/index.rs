@@ -51,7 +51,7 @@ impl EqKey {
 }
 
 /// The column whose value splits the scoped ordered indexes.
-const STATE_COLUMN: &str = "statecode";
+pub(crate) const STATE_COLUMN: &str = "statecode";
 
 /// Whether a column is indexed: the state and status codes and the lookup columns
 /// (`_name_value`), which is what `eq` filters name.

@@ -256,14 +256,14 @@ class VirtualFlow:
     that message is one timeout old), and for those that pass one Update a row (PATCH with
     If-Match). Each thread keeps its connection open, as the flow's connector does."""
 
-    def __init__(self, sim_url: str) -> None:
+    def __init__(self, sim_url: str, client: KeepAlive) -> None:
         self.api = f"{sim_url}/api/data/v9.2/"
         form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": SIM_CLIENT_ID,
                                        "client_secret": SIM_CLIENT_SECRET, "scope": f"{sim_url}/.default"}).encode()
         with urllib.request.urlopen(urllib.request.Request(f"{sim_url}/{TENANT}/oauth2/v2.0/token", data=form), timeout=60) as answer:
             token = json.load(answer)["access_token"]
         self.headers = {"Accept": "application/json", "OData-Version": "4.0", "Authorization": f"Bearer {token}"}
-        self.client = KeepAlive(sim_url)
+        self.client = client
 
     def _get(self, url: str) -> dict:
         page = self.client.json("GET", url, {**self.headers, "Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
@@ -314,7 +314,7 @@ def flow_would_close(row: dict, cutoffs: dict[str, str]) -> bool:
 
 
 def run_flow(stage: Stage, horizon_s: int) -> Run:
-    flow = VirtualFlow(stage.sim_url)
+    flow = VirtualFlow(stage.sim_url, stage.client)
     t = 0
     while t < horizon_s:
         stage.before(t)

@@ -257,9 +257,7 @@ fn decode_parts(
     body: &str,
     outer: Option<usize>,
 ) -> Result<Vec<Answered>, String> {
-    let boundary = boundary_of(content_type).ok_or_else(|| {
-        format!("the $batch response has no multipart boundary ({content_type:?})")
-    })?;
+    let boundary = response_boundary(content_type)?;
     let mut answers = Vec::new();
     for (index, part) in parts(body, &boundary).into_iter().enumerate() {
         let (headers, content) = split_head(part);
@@ -345,9 +343,7 @@ pub struct ReadAnswer {
 /// The answers to a `$batch` of reads, one per part, in the order sent back. A change set
 /// among them is not the answer to a read.
 pub fn decode_reads(content_type: &str, body: &str) -> Result<Vec<ReadAnswer>, String> {
-    let boundary = boundary_of(content_type).ok_or_else(|| {
-        format!("the $batch response has no multipart boundary ({content_type:?})")
-    })?;
+    let boundary = response_boundary(content_type)?;
     parts(body, &boundary)
         .into_iter()
         .map(|part| {
@@ -364,6 +360,12 @@ pub fn decode_reads(content_type: &str, body: &str) -> Result<Vec<ReadAnswer>, S
             })
         })
         .collect()
+}
+
+/// The boundary of a `$batch` response, or why it has none.
+fn response_boundary(content_type: &str) -> Result<String, String> {
+    boundary_of(content_type)
+        .ok_or_else(|| format!("the $batch response has no multipart boundary ({content_type:?})"))
 }
 
 fn boundary_of(content_type: &str) -> Option<String> {

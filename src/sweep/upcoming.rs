@@ -1,8 +1,8 @@
 //! After a real sweep: when the next session becomes eligible, or is due its warning. For
 //! each planned query, two one-row reads (the earliest customer message not yet past the
 //! cutoff, and the earliest creation among sessions the customer never wrote in), all of them
-//! sent in one `$batch`, give the earliest upcoming eligibility; [`crate::wake::next_wake`] bounds it. With warnings on, the
-//! two reads start past the lead window instead (the sessions in it were just read by the
+//! sent in one `$batch`, give the earliest upcoming eligibility; [`crate::wake::next_wake`]
+//! bounds it. With warnings on, the two reads start past the lead window instead (the sessions in it were just read by the
 //! warning query, which gives their eligibility), and a session found there is due its
 //! warning `lead` before its eligibility: the same two reads wake for both. No session is
 //! listed. A sweep stopped by a long `Retry-After` reads nothing more: it wakes when
@@ -97,7 +97,8 @@ async fn earliest_moment(
     let mut earliest: Option<DateTime<Utc>> = warnings.and_then(|w| w.earliest_in_lead);
     // Sessions that are only reported (no configuration, several active) never close, so
     // their eligibility wakes nobody.
-    let mut reads = Vec::new();
+    let mut judged = Vec::new();
+    let mut upcoming = Vec::new();
     for planned in queries
         .iter()
         .filter(|planned| planned.configuration_id.is_some())
@@ -108,20 +109,16 @@ async fn earliest_moment(
         // Past the lead window: what is inside it was read by the warning query.
         let cutoff = planned.query.cutoff + lead.map_or(Duration::zero(), |l| l.duration());
         for basis in [Basis::LastCustomerMessage, Basis::Created] {
-            let query = UpcomingQuery {
+            judged.push((planned, lead));
+            upcoming.push(UpcomingQuery {
                 owner: planned.query.owner.clone(),
                 cutoff,
                 basis,
-            };
-            reads.push((planned, lead, query));
+            });
         }
     }
-    if reads.is_empty() {
-        return Ok(earliest);
-    }
-    let upcoming: Vec<UpcomingQuery> = reads.iter().map(|(_, _, query)| query.clone()).collect();
     let found = org.earliest_upcoming_each(&upcoming).await?;
-    for ((planned, lead, _), activity) in reads.iter().zip(found) {
+    for ((planned, lead), activity) in judged.into_iter().zip(found) {
         if let Some(activity) = activity {
             let eligible = activity + planned.timeout.duration();
             let moment = lead.map_or(eligible, |lead| eligible - lead.duration());

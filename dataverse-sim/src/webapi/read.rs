@@ -16,7 +16,7 @@ use super::order::{compare_keys, sort_key};
 use crate::codec::{hex_encode, percent_encode};
 use crate::dataset::stamp;
 use crate::ids::INTEGRATION_USER_ID;
-use crate::index::{is_lookup, EqKey};
+use crate::index::{is_lookup, EqKey, STATE_COLUMN};
 use crate::reply::{resource_not_found, row_not_found, Reply};
 use crate::request::{Headers, API_PREFIX};
 use crate::state::State;
@@ -246,7 +246,7 @@ fn rows_in_time_ranges<'a>(
     let state = equalities
         .iter()
         .filter(known)
-        .find(|(column, _)| *column == "statecode")?;
+        .find(|(column, _)| *column == STATE_COLUMN)?;
     let lookup = equalities
         .iter()
         .filter(known)
